@@ -1,0 +1,32 @@
+# The two commands: `make run` (the whole embedded stack) and `make test` (every test).
+VENV ?= $(CURDIR)/.venv
+STACK := $(VENV)/bin/dbaas-stack
+
+.PHONY: run up down status test install install-test bench clean
+
+run: install
+	$(STACK) run
+
+up: install
+	$(STACK) up
+
+down:
+	@if [ -x $(STACK) ]; then $(STACK) down; else echo "The stack is not running."; fi
+
+status:
+	@if [ -x $(STACK) ]; then $(STACK) status; else echo "The stack is not installed."; fi
+
+test: install-test
+	$(VENV)/bin/python -m pytest -p no:cacheprovider tests
+
+install:
+	@bash scripts/install.sh
+
+install-test:
+	@bash scripts/install.sh --test
+
+bench: install-test
+	$(VENV)/bin/python bench/api_latency.py
+
+clean: down
+	rm -rf .stack .static

@@ -1,0 +1,1 @@
+"""A Database-as-a-Service speaking Trove's v1.0 API."""

@@ -1,0 +1,88 @@
+"""The WSGI application: fault wrapper → router → (auth → context) → controller.
+
+Public routes (the versions document, the OpenAPI document) skip auth; every
+route under /v1.0/{project_id} goes through keystonemiddleware and must name
+the token's own project.
+"""
+import logging
+import re
+
+from keystonemiddleware import auth_token
+
+from api_service.api import faults
+from api_service.api import wsgi
+from api_service.api.controllers import registry
+from api_service.common import context
+from api_service.common import exceptions
+from api_service.common.config import CONF
+
+LOG = logging.getLogger(__name__)
+
+PROJECT_PREFIX = '/v1.0/{project_id}'
+_PROJECT_ID = re.compile(r'^[0-9a-zA-Z_-]{1,64}$')
+
+
+class Router:
+    """Matches a path against the routes; 404 or 405 in Trove's envelope otherwise."""
+
+    def __init__(self, routes):
+        self.routes = list(routes)
+
+    def match(self, method, path):
+        allowed = []
+        for candidate in self.routes:
+            found = candidate.regex.match(path)
+            if found:
+                if candidate.method == method or (method == 'HEAD' and candidate.method == 'GET'):
+                    return candidate, found.groupdict()
+                allowed.append(candidate.method)
+        if allowed:
+            raise exceptions.MethodNotAllowed('%s is not allowed on %s; use %s.'
+                                              % (method, path, ', '.join(sorted(set(allowed)))))
+        raise exceptions.NotFound('No such resource: %s' % path)
+
+
+class Application:
+    """Dispatches each request to its controller, authenticating where needed."""
+
+    def __init__(self, routes=None):
+        self.router = Router(routes or registry.all_routes(PROJECT_PREFIX))
+        self.authenticated = auth_token.AuthProtocol(self._dispatch_authenticated, {
+            'oslo_config_config': CONF, 'delay_auth_decision': True})
+
+    def __call__(self, environ, start_response):
+        req = wsgi.Request(environ)
+        route_, params = self.router.match(req.method, req.path_info)
+        environ['dbaas.route'] = (route_, params)
+        if route_.auth:
+            return self.authenticated(environ, start_response)
+        return self._call_handler(req, route_, params)(environ, start_response)
+
+    def _dispatch_authenticated(self, environ, start_response):
+        req = wsgi.Request(environ)
+        route_, params = environ['dbaas.route']
+        if environ.get('HTTP_X_IDENTITY_STATUS') != 'Confirmed':
+            error = exceptions.Unauthorized('Authentication required: send a valid X-Auth-Token.')
+            error.auth_uri = CONF.keystone_authtoken.www_authenticate_uri or ''
+            return faults.error_response(error)(environ, start_response)
+        ctx = context.RequestContext.from_environ(environ)
+        url_project = params.pop('project_id')
+        if not _PROJECT_ID.match(url_project) or url_project != ctx.project_id:
+            raise exceptions.Forbidden("The token is scoped to another project than '%s'."
+                                       % url_project[:64])
+        ctx.url_project_id = url_project
+        req.ctx = ctx
+        return self._call_handler(req, route_, params)(environ, start_response)
+
+    def _call_handler(self, req, route_, params):
+        result = wsgi.handler_wrapper(route_, route_.handler)(req, **params)
+        if isinstance(result, tuple):
+            payload, status = result
+        else:
+            payload, status = result, route_.status
+        return wsgi.json_response(payload, status)
+
+
+def build_app():
+    """The full WSGI stack; called once per process."""
+    return faults.FaultWrapper(Application())

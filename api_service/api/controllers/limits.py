@@ -1,0 +1,15 @@
+"""GET /limits: the project's absolute limits, in Trove's shape."""
+from api_service.api.wsgi import Resource, route
+from api_service.common import policy
+from api_service.domain import quotas
+
+
+class Limits(Resource):
+
+    @route('GET', '/limits', summary="The project's limits", response_key='limits')
+    def index(self, req):
+        policy.enforce(req.ctx, 'limits:index')
+        absolute = {'verb': 'ABSOLUTE'}
+        for item in quotas.show(req.ctx.project_id):
+            absolute['max_' + item['resource']] = item['limit']
+        return {'limits': [absolute]}

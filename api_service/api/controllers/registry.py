@@ -1,0 +1,15 @@
+"""Every controller of the API; adding a resource means adding it here."""
+from api_service.api.controllers import datastores, flavors, limits, openapi, quotas, versions
+from api_service.api.controllers import zones
+
+CONTROLLERS = [
+    versions.Versions(), openapi.OpenAPI(), datastores.Datastores(), flavors.Flavors(),
+    flavors.VolumeTypes(), zones.Zones(), limits.Limits(), quotas.Quotas(),
+]
+
+
+def all_routes(prefix):
+    """Routes of every controller; more specific templates first."""
+    routes = [r for c in CONTROLLERS for r in c.routes(prefix)]
+    # Literal segments must win over {params}: /datastores/versions/{id} before /datastores/{ds}/versions.
+    return sorted(routes, key=lambda r: (r.template.count('{'), -len(r.template)))

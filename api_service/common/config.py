@@ -1,0 +1,86 @@
+"""Every configuration option of the service, declared once.
+
+Defaults work for the embedded stack; production overrides them in a config file.
+"""
+from oslo_config import cfg
+
+CONF = cfg.CONF
+
+api_opts = [
+    cfg.HostAddressOpt('bind_host', default='127.0.0.1',
+                       help='Address the API listens on.'),
+    cfg.PortOpt('bind_port', default=8779, help='Port the API listens on.'),
+    cfg.IntOpt('workers', default=2, min=1, help='API worker processes.'),
+    cfg.IntOpt('threads', default=4, min=1, help='Threads per API worker.'),
+    cfg.IntOpt('max_page_size', default=1000, min=1,
+               help='Largest page a list endpoint returns, whatever limit asks.'),
+    cfg.IntOpt('default_page_size', default=20, min=1,
+               help='Page size when a list request gives no limit.'),
+    cfg.IntOpt('max_body_bytes', default=1024 * 1024,
+               help='Largest request body accepted; larger ones get 413.'),
+    cfg.StrOpt('policy_file', default='policy.yaml',
+               help='Policy overrides (oslo.policy), relative to the config dir.'),
+    cfg.StrOpt('region_name', default='RegionOne',
+               help='Region this service runs in, reported by GET /regions.'),
+]
+
+database_opts = [
+    cfg.StrOpt('connection', default='sqlite:///dbaas.sqlite', secret=True,
+               help='SQLAlchemy URL: sqlite (WAL), mysql+pymysql or postgresql+psycopg.'),
+]
+
+quota_opts = [
+    cfg.IntOpt('max_instances_per_tenant', default=10, help='Default instances quota.'),
+    cfg.IntOpt('max_ram_per_tenant', default=-1, help='Default RAM quota in MB (-1: unlimited).'),
+    cfg.IntOpt('max_volumes_per_tenant', default=100, help='Default volume quota in GB.'),
+    cfg.IntOpt('max_backups_per_tenant', default=50, help='Default backups quota.'),
+]
+
+common_opts = [
+    cfg.BoolOpt('debug', default=False, help='Log at DEBUG level.'),
+]
+
+compute_opts = [
+    cfg.StrOpt('compute_driver', default='local', choices=['local'],
+               help='Where instances live: local processes on this machine.'),
+]
+
+local_driver_opts = [
+    cfg.ListOpt('hosts', default=['host-1:nova:16384:8'],
+                help='Hosts the local driver places instances on, each '
+                     'name:availability_zone:ram_mb:vcpus.'),
+]
+
+rpc_opts = [
+    cfg.StrOpt('taskmanager_topic', default='dbaas-taskmanager',
+               help='RPC topic of the task manager.'),
+    cfg.StrOpt('conductor_topic', default='dbaas-conductor',
+               help='RPC topic of the conductor.'),
+    cfg.IntOpt('rpc_ping_timeout', default=5, help='Seconds a ping may take.'),
+]
+
+
+def register_opts(conf=CONF):
+    conf.register_opts(api_opts, group='api')
+    conf.register_opts(database_opts, group='database')
+    conf.register_opts(quota_opts, group='quota')
+    conf.register_opts(common_opts)
+    conf.register_opts(compute_opts)
+    conf.register_opts(local_driver_opts, group='local_driver')
+    conf.register_opts(rpc_opts, group='rpc')
+
+
+def list_opts():
+    """For oslo-config-generator."""
+    return [('DEFAULT', common_opts + compute_opts), ('api', api_opts), ('database', database_opts),
+            ('quota', quota_opts), ('local_driver', local_driver_opts), ('rpc', rpc_opts)]
+
+
+register_opts()
+
+
+def load(argv=None, config_files=None):
+    """Parse the command line and config files into CONF."""
+    CONF(argv if argv is not None else [], project='dbaas',
+         default_config_files=config_files)
+    return CONF

@@ -1,0 +1,61 @@
+"""Typed errors of the service, each carrying the Trove fault it maps to.
+
+The API turns any of these into Trove's error envelope in one place
+(api/faults.py); nothing else formats errors.
+"""
+
+
+class DBaaSError(Exception):
+    """Base class: a message safe to show the tenant, and its HTTP fault."""
+
+    code = 500
+    fault = 'instanceFault'
+    message = 'An unexpected error occurred.'
+
+    def __init__(self, message=None, **kwargs):
+        self.message = (message or self.message) % kwargs if kwargs else (message or self.message)
+        super().__init__(self.message)
+
+
+class BadRequest(DBaaSError):
+    code, fault, message = 400, 'badRequest', 'The request is not valid.'
+
+
+class Unauthorized(DBaaSError):
+    code, fault, message = 401, 'unauthorized', 'Authentication is required.'
+
+
+class Forbidden(DBaaSError):
+    code, fault, message = 403, 'forbidden', 'You are not allowed to do this.'
+
+
+class NotFound(DBaaSError):
+    code, fault, message = 404, 'itemNotFound', 'The resource could not be found.'
+
+
+class MethodNotAllowed(DBaaSError):
+    code, fault, message = 405, 'badMethod', 'This method is not allowed here.'
+
+
+class Conflict(DBaaSError):
+    code, fault, message = 409, 'conflictingRequest', 'The request conflicts with the current state.'
+
+
+class OverLimit(DBaaSError):
+    code, fault, message = 413, 'overLimit', 'A quota or size limit was exceeded.'
+
+
+class UnsupportedMediaType(DBaaSError):
+    code, fault, message = 415, 'badMediaType', 'Request bodies must be JSON.'
+
+
+class UnprocessableEntity(DBaaSError):
+    code, fault, message = 422, 'unprocessableEntity', 'The request cannot be processed.'
+
+
+class NotImplementedYet(DBaaSError):
+    code, fault, message = 501, 'notImplemented', 'This operation is not implemented.'
+
+
+class QuotaExceeded(OverLimit):
+    message = 'Quota exceeded for resources: %(resources)s.'

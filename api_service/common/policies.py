@@ -1,0 +1,60 @@
+"""Policy defaults, with Trove's rule names so existing policy files apply.
+
+`oslopolicy-sample-generator --namespace dbaas` renders them.
+"""
+from oslo_policy import policy
+
+BASE = '/v1.0/{project_id}'
+
+
+def _rule(name, check, description, path, method='GET'):
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=check, description=description,
+        operations=[{'path': BASE + path, 'method': method}])
+
+
+BASE_RULES = [
+    policy.RuleDefault('context_is_admin', 'role:admin',
+                       description='Rule for cloud admin access.'),
+    policy.RuleDefault('admin', 'role:admin or is_admin:True',
+                       description='Must be an administrator.'),
+    policy.RuleDefault('admin_or_owner', 'rule:admin or project_id:%(tenant)s',
+                       description='Must be an administrator or own the object.'),
+    policy.RuleDefault('default', 'rule:admin_or_owner',
+                       description='Rule used when no other rule matches.'),
+]
+
+CATALOGUE_RULES = [
+    _rule('datastore:index', '', 'List datastores.', '/datastores'),
+    _rule('datastore:show', '', 'Show a datastore.', '/datastores/{datastore}'),
+    _rule('datastore:version_index', '', 'List versions of a datastore.',
+          '/datastores/{datastore}/versions'),
+    _rule('datastore:version_show', '', 'Show a datastore version.',
+          '/datastores/{datastore}/versions/{version}'),
+    _rule('datastore:version_show_by_uuid', '', 'Show a datastore version by id.',
+          '/datastores/versions/{version}'),
+    _rule('datastore:list_associated_flavors', '',
+          'List the flavors a datastore version allows.',
+          '/datastores/{datastore}/versions/{version}/flavors'),
+    _rule('datastore:list_associated_volume_types', '',
+          'List the volume types a datastore version allows.',
+          '/datastores/{datastore}/versions/{version}/volume-types'),
+    _rule('flavor:index', '', 'List flavors.', '/flavors'),
+    _rule('flavor:show', '', 'Show a flavor.', '/flavors/{flavor}'),
+    _rule('volume_type:index', '', 'List volume types.', '/volume-types'),
+    _rule('volume_type:show', '', 'Show a volume type.', '/volume-types/{volume_type}'),
+    _rule('availability_zone:index', '', 'List availability zones (extension).',
+          '/availability-zones'),
+    _rule('region:index', '', 'List regions (extension).', '/regions'),
+    _rule('limits:index', 'rule:admin_or_owner', 'List limits.', '/limits'),
+    _rule('quota:show', 'rule:admin or project_id:%(project_id)s',
+          "Show a project's quotas: admins, or members of that project.",
+          '/mgmt/quotas/{project_id}'),
+    _rule('quota:update', 'rule:admin', "Change a project's quotas.",
+          '/mgmt/quotas/{project_id}', 'PUT'),
+]
+
+
+def list_rules():
+    """Entry point for oslo.policy's generators."""
+    return BASE_RULES + CATALOGUE_RULES

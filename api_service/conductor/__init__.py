@@ -1,0 +1,1 @@
+"""The conductor: the only writer of what guests report."""

@@ -1,0 +1,17 @@
+"""Alembic environment: runs against the engine given by db/migration.py."""
+from alembic import context
+
+from api_service.db import models
+
+target_metadata = models.Base.metadata
+
+
+def run_migrations_online():
+    connection = context.config.attributes['connection']
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

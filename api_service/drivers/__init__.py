@@ -1,0 +1,1 @@
+"""Backends behind small interfaces: compute (where instances live), storage (backups)."""

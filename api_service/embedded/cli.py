@@ -1,0 +1,168 @@
+"""dbaas-stack run | up | down | status: the embedded stack's commands (make run/up/down/status)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from api_service.embedded import layout as layout_mod
+from api_service.embedded import process
+from api_service.embedded import stack as stack_mod
+
+UP_TIMEOUT = 180
+
+
+def _state(layout):
+    try:
+        with open(os.path.join(layout.run, 'state.json')) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except (ProcessLookupError, PermissionError, TypeError):
+        return False
+
+
+def _running(layout):
+    state = _state(layout)
+    if state and state['status'] in ('starting', 'ready') and _alive(state['launcher_pid']):
+        return state
+    return None
+
+
+def _banner(layout, secrets, facts):
+    lines = [
+        '',
+        'The DBaaS stack is ready in %.1f s (state in %s).' % (facts['seconds'], layout.root),
+        '  Dashboard: %s/' % layout.horizon_url,
+        '  API:       %s/v1.0/<project_id>' % layout.api_url,
+        '  Keystone:  %s/v3' % layout.keystone_url,
+        '  admin / %s   (project admin)' % secrets['admin_password'],
+        '  demo  / %s   (project demo, role member)' % secrets['demo_password'],
+        '  CLI:       . %s   then   openstack database datastore list'
+        % layout.path('demo-openrc'),
+        '',
+    ]
+    return '\n'.join(lines)
+
+
+def run(layout):
+    """Foreground: start, print, supervise until Ctrl-C, stop everything."""
+    if _running(layout):
+        print('The stack is already running (make down stops it).', file=sys.stderr)
+        return 1
+    stack = stack_mod.Stack(layout)
+    code = 0
+    try:
+        facts = stack.start()
+        print(_banner(layout, stack.secrets, facts), flush=True)
+        dead = stack.supervise()
+        if dead is not None:
+            print('%s exited unexpectedly; stopping the stack. Its log:\n%s'
+                  % (dead.name, dead.log_tail()), file=sys.stderr)
+            code = 1
+    except process.StartupError as error:
+        stack.mark_failed(error)
+        print('Start-up failed: %s\n--- %s log ---\n%s' % (error, error.service, error.log_tail),
+              file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.stop()
+        print('Stopped.', flush=True)
+    return code
+
+
+def up(layout):
+    """Background: start `run` detached, return once every service answers."""
+    if _running(layout) and _running(layout)['status'] == 'ready':
+        print('The stack is already running: %s/' % layout.horizon_url)
+        return 0
+    log = open(layout.log_file('stack'), 'ab')
+    launcher = subprocess.Popen([sys.executable, '-m', 'api_service.embedded.cli', 'run'],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env=dict(os.environ,
+                                                                 STACK_DIR=layout.root))
+    deadline = time.monotonic() + UP_TIMEOUT
+    while time.monotonic() < deadline:
+        state = _state(layout)
+        if state and state.get('launcher_pid') == launcher.pid:
+            if state['status'] == 'ready':
+                print(_banner(layout, layout_mod.load_secrets(layout), state['facts']))
+                return 0
+            if state['status'] == 'failed':
+                facts = state['facts']
+                print('Start-up failed: %s: %s\n--- %s log ---\n%s' % (
+                    facts['service'], facts['reason'], facts['service'], facts['log_tail']),
+                    file=sys.stderr)
+                launcher.wait(30)
+                return 1
+        if launcher.poll() is not None:
+            print('The launcher exited (code %s):\n%s' % (
+                launcher.returncode, process.tail(layout.log_file('stack'))), file=sys.stderr)
+            return 1
+        time.sleep(0.1)
+    print('Start-up timed out after %d s:\n%s' % (UP_TIMEOUT, process.tail(
+        layout.log_file('stack'))), file=sys.stderr)
+    os.killpg(launcher.pid, signal.SIGTERM)
+    return 1
+
+
+def down(layout):
+    state = _running(layout)
+    if not state:
+        print('The stack is not running.')
+        return 0
+    os.kill(state['launcher_pid'], signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while _alive(state['launcher_pid']) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(state['launcher_pid']):
+        print('The launcher did not stop in 60 s.', file=sys.stderr)
+        return 1
+    print('Stopped.')
+    return 0
+
+
+def status(layout):
+    state = _running(layout)
+    if not state:
+        print('The stack is not running (state in %s).' % layout.root)
+        return 3
+    print('Stack %s (launcher pid %d), state in %s' % (state['status'], state['launcher_pid'],
+                                                      layout.root))
+    for name, pid in sorted(state['children'].items()):
+        print('  %-12s pid %-8s %s' % (name, pid, 'running' if _alive(pid) else 'DEAD'))
+    for name, url in sorted(state['urls'].items()):
+        try:
+            code = requests.get(url + ('/auth/login/' if name == 'dashboard' else '/'),
+                                timeout=2).status_code
+            print('  %-12s %s answers %d' % (name, url, code))
+        except requests.RequestException as error:
+            print('  %-12s %s DOES NOT ANSWER (%s)' % (name, url, type(error).__name__))
+    return 0
+
+
+COMMANDS = {'run': run, 'up': up, 'down': down, 'status': status}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1 or argv[0] not in COMMANDS:
+        print('usage: dbaas-stack {run|up|down|status}', file=sys.stderr)
+        return 2
+    return COMMANDS[argv[0]](layout_mod.Layout())
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Starts the whole embedded stack side by side, waits for it, and stops it on a signal."""
+import concurrent.futures
+import json
+import os
+import signal
+import threading
+import time
+
+from api_service.embedded import horizon
+from api_service.embedded import identity
+from api_service.embedded import keystone
+from api_service.embedded import layout as layout_mod
+from api_service.embedded import openrc
+from api_service.embedded import process
+from api_service.embedded import rabbitmq
+from api_service.embedded import services
+
+STARTUP_TIMEOUT = 120
+
+
+class Stack:
+    """Owns every process it starts; `stop()` leaves none behind."""
+
+    def __init__(self, layout=None):
+        self.layout = layout or layout_mod.Layout()
+        self.secrets = layout_mod.load_secrets(self.layout)
+        self.children = {}
+        self.stopping = threading.Event()
+
+    # -- start ---------------------------------------------------------------
+    def start(self):
+        """Start everything; return the facts to print, or raise StartupError."""
+        began = time.monotonic()
+        layout = self.layout
+        services.write_config(layout, self.secrets)
+        self._spawn(rabbitmq.start(layout, self.secrets))
+        self._spawn(horizon.start(layout, self.secrets))
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            keystone_init = pool.submit(keystone.initialise, layout, self.secrets)
+            database = pool.submit(services.prepare_database, layout)
+            _result(database, 'database')
+            for name in ('taskmanager', 'conductor'):
+                self._spawn(services.start(layout, name))
+            _result(keystone_init, 'keystone')
+            self._spawn(keystone.start(layout))
+            self._spawn(services.start(layout, 'api'))
+            waits = [
+                pool.submit(self._await, 'keystone', lambda: keystone.ready(layout)),
+                pool.submit(self._await, 'rabbitmq', lambda: rabbitmq.ready(layout, self.secrets)),
+                pool.submit(self._await, 'horizon', lambda: horizon.ready(layout)),
+                pool.submit(self._await, 'api', lambda: services.api_ready(layout)),
+            ]
+            for wait in waits:
+                _result(wait, 'startup')
+        projects = _retrying(lambda: identity.provision(layout, self.secrets), 'keystone')
+        self._await_rpc()
+        openrc.write_files(layout, self.secrets)
+        facts = {'seconds': round(time.monotonic() - began, 1), **projects}
+        self._write_state('ready', facts)
+        return facts
+
+    def _spawn(self, child):
+        self.children[child.name] = child
+        self._write_state('starting')
+
+    def _await(self, name, check):
+        process.wait_for(check, STARTUP_TIMEOUT, what=name, child=self.children[name])
+
+    def _await_rpc(self):
+        from api_service.common import context
+        from api_service.rpc import clients
+
+        ctx = context.RequestContext.admin().to_dict()
+        for name, api in (('taskmanager', clients.TaskManagerAPI()),
+                          ('conductor', clients.ConductorAPI())):
+            process.wait_for(lambda: api.rpc_ping(ctx), STARTUP_TIMEOUT, interval=0.2,
+                             what=name + ' rpc_ping', child=self.children[name])
+
+    # -- state file ------------------------------------------------------------
+    def _write_state(self, status, facts=None):
+        state = {'status': status, 'launcher_pid': os.getpid(),
+                 'children': {n: c.pid for n, c in self.children.items()},
+                 'urls': {'dashboard': self.layout.horizon_url, 'api': self.layout.api_url,
+                          'keystone': self.layout.keystone_url}}
+        if facts:
+            state['facts'] = facts
+        path = os.path.join(self.layout.run, 'state.json')
+        with open(path + '.tmp', 'w') as handle:
+            json.dump(state, handle)
+        os.replace(path + '.tmp', path)
+
+    def mark_failed(self, error):
+        self._write_state('failed', {'service': error.service, 'reason': error.reason,
+                                     'log_tail': error.log_tail})
+
+    # -- run and stop ----------------------------------------------------------
+    def supervise(self):
+        """Block until a signal or until a child dies; return the dead child, if any."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        while not self.stopping.wait(0.5):
+            for child in self.children.values():
+                if not child.alive():
+                    return child
+        return None
+
+    def stop(self):
+        order = ['horizon', 'api', 'taskmanager', 'conductor', 'keystone', 'rabbitmq']
+        for name in order + [n for n in self.children if n not in order]:
+            child = self.children.get(name)
+            if child is not None:
+                child.stop()
+        rabbitmq.stop_epmd(self.layout)
+        self._write_state('stopped')
+
+
+def _result(future, what):
+    try:
+        return future.result()
+    except process.StartupError:
+        raise
+    except Exception as error:
+        raise process.StartupError(what, '%s: %s' % (type(error).__name__, error))
+
+
+def _retrying(func, what, attempts=20):
+    for attempt in range(attempts):
+        try:
+            return func()
+        except Exception as error:
+            last = error
+            time.sleep(0.25)
+    raise process.StartupError(what, 'provisioning failed: %s' % last)

@@ -1,0 +1,1 @@
+"""RPC over oslo.messaging: transport, versioned clients, servers."""

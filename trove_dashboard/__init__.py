@@ -1,0 +1,1 @@
+"""Horizon plugin: the Databases panels for our Trove-compatible service."""

@@ -1,0 +1,1 @@
+"""The dashboard's only way to the service."""

@@ -1,0 +1,1 @@
+"""Databases panel (instances). Until instances land it shows what can be launched."""
