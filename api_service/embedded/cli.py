@@ -1,4 +1,5 @@
 """dbaas-stack run | up | down | status: the embedded stack's commands (make run/up/down/status)."""
+import faulthandler
 import json
 import os
 import signal
@@ -54,6 +55,10 @@ def _banner(layout, secrets, facts):
     return '\n'.join(lines)
 
 
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
 def run(layout):
     """Foreground: start, print, supervise until Ctrl-C, stop everything."""
     if _running(layout):
@@ -61,6 +66,8 @@ def run(layout):
         return 1
     stack = stack_mod.Stack(layout)
     code = 0
+    # A SIGTERM during start-up (make down, or up's deadline) must still stop the children.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         facts = stack.start()
         print(_banner(layout, stack.secrets, facts), flush=True)
@@ -77,7 +84,8 @@ def run(layout):
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
         stack.stop()
         print('Stopped.', flush=True)
     return code
@@ -157,6 +165,7 @@ COMMANDS = {'run': run, 'up': up, 'down': down, 'status': status}
 
 
 def main(argv=None):
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <launcher>` prints where it is
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1 or argv[0] not in COMMANDS:
         print('usage: dbaas-stack {run|up|down|status}', file=sys.stderr)

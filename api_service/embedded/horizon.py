@@ -1,5 +1,6 @@
 """Horizon with our plugin under gunicorn; static files come from the install step."""
 import os
+import signal
 
 import requests
 
@@ -15,7 +16,8 @@ def start(layout, secrets):
             '--workers', '2', '--threads', '4', '--worker-class', 'gthread',
             '--graceful-timeout', '5', '--name', 'dbaas-horizon', '--timeout', '120',
             'trove_dashboard.wsgi:application']
-    return process.Child('horizon', argv, layout.log_file('horizon'), env=env).start()
+    return process.Child('horizon', argv, layout.log_file('horizon'), env=env,
+                         stop_signal=signal.SIGQUIT).start()  # gunicorn: quick stop
 
 
 def ready(layout):

@@ -2,6 +2,10 @@
 
 Every step is an idempotent "ensure", so it runs on every start at little cost.
 """
+import dataclasses
+import hashlib
+import json
+
 import requests
 
 ADMIN_SCOPE = {'project': {'name': 'admin', 'domain': {'id': 'default'}}}
@@ -76,7 +80,27 @@ class Keystone:
 
 
 def provision(layout, secrets):
-    """Demo project/user (member), service user, and the `database` catalog entry."""
+    """Demo project/user (member), service user, and the `database` catalog entry.
+
+    Skipped when the same secrets and ports were provisioned before.
+    """
+    fingerprint = hashlib.sha256(json.dumps([secrets, dataclasses.astuple(layout.ports)],
+                                            sort_keys=True).encode()).hexdigest()
+    marker = layout.path('keystone', '.provisioned')
+    try:
+        with open(marker) as handle:
+            saved = json.load(handle)
+        if saved['fingerprint'] == fingerprint:
+            return saved['projects']
+    except (OSError, ValueError, KeyError):
+        pass
+    projects = _provision(layout, secrets)
+    with open(marker, 'w') as handle:
+        json.dump({'fingerprint': fingerprint, 'projects': projects}, handle)
+    return projects
+
+
+def _provision(layout, secrets):
     ks = Keystone(layout.keystone_url, secrets['admin_password'])
     member = ks.ensure_role('member')
     service_role = ks.ensure_role('service')

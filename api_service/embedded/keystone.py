@@ -4,6 +4,7 @@ First start: db_sync, fernet and credential keys, bootstrap (admin), then the de
 project and user, the service user, and the catalog entry of type `database`.
 """
 import os
+import signal
 import subprocess
 
 import requests
@@ -24,6 +25,10 @@ key_repository = {fernet}
 key_repository = {credential}
 [cache]
 enabled = false
+[identity]
+# bcrypt's minimum: the embedded stack is loopback-only, and every login and token
+# request pays for the rounds.
+password_hash_rounds = 4
 """
 
 
@@ -72,7 +77,8 @@ def start(layout):
             '--workers', '1', '--threads', '8', '--worker-class', 'gthread',
             '--graceful-timeout', '5', '--name', 'dbaas-keystone',
             'api_service.embedded.keystone_wsgi:application']
-    return process.Child('keystone', argv, layout.log_file('keystone'), env=env).start()
+    return process.Child('keystone', argv, layout.log_file('keystone'), env=env,
+                         stop_signal=signal.SIGQUIT).start()  # gunicorn: quick stop
 
 
 def ready(layout):

@@ -8,8 +8,9 @@ import time
 class Child:
     """One supervised process with its log file."""
 
-    def __init__(self, name, argv, log_path, env=None, cwd=None):
+    def __init__(self, name, argv, log_path, env=None, cwd=None, stop_signal=signal.SIGTERM):
         self.name = name
+        self.stop_signal = stop_signal
         self.argv = argv
         self.log_path = log_path
         self.env = env
@@ -33,10 +34,10 @@ class Child:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout=15):
-        """SIGTERM the whole process group, SIGKILL what is left after `timeout`."""
+        """Signal the whole process group (SIGTERM unless told), SIGKILL what is left after `timeout`."""
         if self.proc is None:
             return
-        _signal_group(self.proc.pid, signal.SIGTERM)
+        _signal_group(self.proc.pid, self.stop_signal)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:

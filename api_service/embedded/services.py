@@ -1,5 +1,6 @@
 """Our own processes: config file, schema and catalogue seeding, api, taskmanager, conductor."""
 import os
+import signal
 
 import requests
 
@@ -70,7 +71,9 @@ def prepare_database(layout):
 
 def start(layout, name):
     argv = [layout.binary('dbaas-' + name), '--config-file', layout.config_file]
-    return process.Child(name, argv, layout.log_file(name)).start()
+    # gunicorn (api) stops at once on SIGQUIT; the RPC services stop cleanly on SIGTERM.
+    stop_signal = signal.SIGQUIT if name == 'api' else signal.SIGTERM
+    return process.Child(name, argv, layout.log_file(name), stop_signal=stop_signal).start()
 
 
 def api_ready(layout):

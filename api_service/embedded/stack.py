@@ -1,8 +1,10 @@
 """Starts the whole embedded stack side by side, waits for it, and stops it on a signal."""
 import concurrent.futures
+import dataclasses
 import json
 import os
 import signal
+import socket
 import threading
 import time
 
@@ -30,34 +32,50 @@ class Stack:
     # -- start ---------------------------------------------------------------
     def start(self):
         """Start everything; return the facts to print, or raise StartupError."""
-        began = time.monotonic()
+        began = self.began = time.monotonic()
         layout = self.layout
+        _check_ports_free(layout)
         services.write_config(layout, self.secrets)
         self._spawn(rabbitmq.start(layout, self.secrets))
         self._spawn(horizon.start(layout, self.secrets))
-        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
             keystone_init = pool.submit(keystone.initialise, layout, self.secrets)
             database = pool.submit(services.prepare_database, layout)
             _result(database, 'database')
-            for name in ('taskmanager', 'conductor'):
-                self._spawn(services.start(layout, name))
+            self._spawn(services.start(layout, 'api'))
             _result(keystone_init, 'keystone')
             self._spawn(keystone.start(layout))
-            self._spawn(services.start(layout, 'api'))
+            identity_ready = pool.submit(self._provision)
+            rpc_started = pool.submit(self._start_rpc_services)
             waits = [
-                pool.submit(self._await, 'keystone', lambda: keystone.ready(layout)),
-                pool.submit(self._await, 'rabbitmq', lambda: rabbitmq.ready(layout, self.secrets)),
                 pool.submit(self._await, 'horizon', lambda: horizon.ready(layout)),
                 pool.submit(self._await, 'api', lambda: services.api_ready(layout)),
             ]
-            for wait in waits:
+            for wait in waits + [rpc_started]:
                 _result(wait, 'startup')
-        projects = _retrying(lambda: identity.provision(layout, self.secrets), 'keystone')
+            projects = _result(identity_ready, 'keystone')
+        # In the main thread: oslo.messaging's reply threads and executor threads don't mix.
         self._await_rpc()
         openrc.write_files(layout, self.secrets)
         facts = {'seconds': round(time.monotonic() - began, 1), **projects}
         self._write_state('ready', facts)
         return facts
+
+    def _provision(self):
+        self._await('keystone', lambda: keystone.ready(self.layout))
+        projects = _retrying(lambda: identity.provision(self.layout, self.secrets), 'keystone')
+        self._log('keystone provisioned')
+        return projects
+
+    def _start_rpc_services(self):
+        # Started once the broker answers: oslo.messaging's reconnect back-off would
+        # otherwise add seconds to start-up.
+        self._await('rabbitmq', lambda: rabbitmq.ready(self.layout, self.secrets))
+        for name in ('taskmanager', 'conductor'):
+            self._spawn(services.start(self.layout, name))
+
+    def _log(self, what):
+        print('%s at %.2f s' % (what, time.monotonic() - self.began), flush=True)
 
     def _spawn(self, child):
         self.children[child.name] = child
@@ -65,16 +83,22 @@ class Stack:
 
     def _await(self, name, check):
         process.wait_for(check, STARTUP_TIMEOUT, what=name, child=self.children[name])
+        self._log(name + ' ready')
 
     def _await_rpc(self):
         from api_service.common import context
         from api_service.rpc import clients
+        from api_service.rpc import transport
 
         ctx = context.RequestContext.admin().to_dict()
         for name, api in (('taskmanager', clients.TaskManagerAPI()),
                           ('conductor', clients.ConductorAPI())):
-            process.wait_for(lambda: api.rpc_ping(ctx), STARTUP_TIMEOUT, interval=0.2,
+            # A ping sent before the server's queue exists is dropped: retry it quickly.
+            process.wait_for(lambda: api.rpc_ping(ctx, timeout=0.5), STARTUP_TIMEOUT,
+                             interval=0.05,
                              what=name + ' rpc_ping', child=self.children[name])
+        transport.get_transport().cleanup()
+        self._log('rpc services answer')
 
     # -- state file ------------------------------------------------------------
     def _write_state(self, status, facts=None):
@@ -105,13 +129,29 @@ class Stack:
         return None
 
     def stop(self):
-        order = ['horizon', 'api', 'taskmanager', 'conductor', 'keystone', 'rabbitmq']
-        for name in order + [n for n in self.children if n not in order]:
-            child = self.children.get(name)
-            if child is not None:
-                child.stop()
+        """Stop our services side by side, then the broker they were talking to."""
+        others = [c for n, c in self.children.items() if n != 'rabbitmq']
+        with concurrent.futures.ThreadPoolExecutor(max(1, len(others))) as pool:
+            list(pool.map(self._stop_child, others))
+        if 'rabbitmq' in self.children:
+            self._stop_child(self.children['rabbitmq'])
         rabbitmq.stop_epmd(self.layout)
         self._write_state('stopped')
+
+    def _stop_child(self, child):
+        began = time.monotonic()
+        child.stop()
+        print('stopped %s in %.2f s' % (child.name, time.monotonic() - began), flush=True)
+
+
+def _check_ports_free(layout):
+    """Refuse to start over another stack (or anything else) holding our ports."""
+    for name, port in dataclasses.asdict(layout.ports).items():
+        with socket.socket() as sock:
+            if sock.connect_ex(('127.0.0.1', port)) == 0:
+                raise process.StartupError(
+                    'ports', 'port %d (%s) is already in use: is another stack running? '
+                    '(make down, or STACK_PORT_OFFSET to run beside it)' % (port, name))
 
 
 def _result(future, what):

@@ -11,8 +11,9 @@ class TaskManagerAPI:
     def __init__(self, timeout=None):
         self._client = transport.client(CONF.rpc.taskmanager_topic, self.VERSION, timeout=timeout)
 
-    def rpc_ping(self, ctx):
-        return self._client.prepare(timeout=CONF.rpc.rpc_ping_timeout).call(ctx, 'rpc_ping')
+    def rpc_ping(self, ctx, timeout=None):
+        timeout = timeout or CONF.rpc.rpc_ping_timeout
+        return self._client.prepare(timeout=timeout).call(ctx, 'rpc_ping')
 
 
 class ConductorAPI:
@@ -23,5 +24,6 @@ class ConductorAPI:
     def __init__(self, timeout=None):
         self._client = transport.client(CONF.rpc.conductor_topic, self.VERSION, timeout=timeout)
 
-    def rpc_ping(self, ctx):
-        return self._client.prepare(timeout=CONF.rpc.rpc_ping_timeout).call(ctx, 'rpc_ping')
+    def rpc_ping(self, ctx, timeout=None):
+        timeout = timeout or CONF.rpc.rpc_ping_timeout
+        return self._client.prepare(timeout=timeout).call(ctx, 'rpc_ping')
