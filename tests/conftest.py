@@ -1,0 +1,93 @@
+"""Shared fixtures: one real embedded stack for the functional and browser tests.
+
+It runs in its own state directory on shifted ports (STACK_PORT_OFFSET), so a
+developer's `make run` keeps working beside `make test`.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import requests
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+TEST_PORT_OFFSET = '1000'
+
+
+class RunningStack:
+    """What tests need to know about a running stack."""
+
+    def __init__(self, root, env):
+        self.root = root
+        self.env = env
+        with open(os.path.join(root, 'secrets.json')) as handle:
+            self.secrets = json.load(handle)
+        with open(os.path.join(root, 'run', 'state.json')) as handle:
+            self.state = json.load(handle)
+        self.urls = self.state['urls']
+        self.demo_project_id = self.state['facts']['demo_project_id']
+        self.admin_project_id = self.state['facts']['admin_project_id']
+
+    def openrc_env(self, user):
+        env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+        with open(os.path.join(self.root, '%s-openrc' % user)) as handle:
+            for line in handle:
+                if line.startswith('export '):
+                    key, _, value = line[len('export '):].strip().partition('=')
+                    env[key] = value
+        return env
+
+    def token(self, user):
+        """A project-scoped token and its project id, from real Keystone."""
+        password = self.secrets['%s_password' % user]
+        body = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {
+            'name': user, 'domain': {'id': 'default'}, 'password': password}}},
+            'scope': {'project': {'name': user, 'domain': {'id': 'default'}}}}}
+        resp = requests.post(self.urls['keystone'] + '/v3/auth/tokens', json=body, timeout=10)
+        resp.raise_for_status()
+        return resp.headers['X-Subject-Token'], resp.json()['token']['project']['id']
+
+    def api(self, project_id):
+        return '%s/v1.0/%s' % (self.urls['api'], project_id)
+
+
+def stack_env(root, offset):
+    return dict(os.environ, STACK_DIR=root, STACK_PORT_OFFSET=offset,
+                PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+
+
+def pids_of(root):
+    with open(os.path.join(root, 'run', 'state.json')) as handle:
+        state = json.load(handle)
+    return [state['launcher_pid']] + list(state['children'].values())
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes.
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return handle.read().split(')')[-1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope='session')
+def stack(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('stack'))
+    env = stack_env(root, TEST_PORT_OFFSET)
+    up = subprocess.run([os.path.join(BIN, 'dbaas-stack'), 'up'], env=env, cwd=REPO,
+                        capture_output=True, text=True, timeout=300)
+    assert up.returncode == 0, 'make up failed:\n%s\n%s' % (up.stdout, up.stderr)
+    running = RunningStack(root, env)
+    yield running
+    pids = pids_of(root)
+    down = subprocess.run([os.path.join(BIN, 'dbaas-stack'), 'down'], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0, down.stderr
+    assert [p for p in pids if alive(p)] == []
