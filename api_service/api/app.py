@@ -10,6 +10,7 @@ import re
 from keystonemiddleware import auth_token
 
 from api_service.api import faults
+from api_service.api import token_cache
 from api_service.api import wsgi
 from api_service.api.controllers import registry
 from api_service.common import context
@@ -53,8 +54,10 @@ class Application:
 
     def __init__(self, routes=None, auth_middleware=None):
         self.router = Router(routes or registry.all_routes(PROJECT_PREFIX))
-        auth_middleware = auth_middleware or keystone_auth
-        self.authenticated = auth_middleware(self._dispatch_authenticated)
+        if auth_middleware is None:
+            self.authenticated = token_cache.TokenCache(keystone_auth, self._dispatch_authenticated)
+        else:
+            self.authenticated = auth_middleware(self._dispatch_authenticated)
 
     def __call__(self, environ, start_response):
         req = wsgi.Request(environ)

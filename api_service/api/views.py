@@ -2,9 +2,10 @@
 
 
 def links(req, collection, item_id):
-    base = req.host_url + '/v1.0/' + req.ctx.url_project_id
-    return [{'rel': 'self', 'href': '%s/%s/%s' % (base, collection, item_id)},
-            {'rel': 'bookmark', 'href': '%s/%s/%s' % (req.host_url, collection, item_id)}]
+    host = req.cached_host_url
+    return [{'rel': 'self', 'href': '%s/v1.0/%s/%s/%s' % (host, req.ctx.url_project_id,
+                                                          collection, item_id)},
+            {'rel': 'bookmark', 'href': '%s/%s/%s' % (host, collection, item_id)}]
 
 
 def datastore_version(req, version, include_datastore=True):

@@ -21,6 +21,13 @@ class Request(webob.Request):
     ctx = None
     body_json = None
 
+    @property
+    def cached_host_url(self):
+        """host_url, computed once: views build a link per item."""
+        if 'dbaas.host_url' not in self.environ:
+            self.environ['dbaas.host_url'] = self.host_url
+        return self.environ['dbaas.host_url']
+
     def json_body(self):
         if self.content_length and self.content_length > CONF.api.max_body_bytes:
             raise exceptions.OverLimit('The request body is larger than %d bytes.'
@@ -133,7 +140,7 @@ class Resource:
 def json_response(payload, status=200):
     resp = webob.Response(status=status, content_type='application/json', charset='utf-8')
     if payload is not None:
-        resp.text = json.dumps(payload)
+        resp.body = json.dumps(payload, separators=(',', ':')).encode()
     else:
         resp.body = b''
     return resp

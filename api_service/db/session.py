@@ -62,3 +62,10 @@ def session_scope():
         raise
     finally:
         session.close()
+
+
+@contextlib.contextmanager
+def read_scope():
+    """A plain connection for hot read paths: SQL Core rows, no ORM bookkeeping."""
+    with get_factory().kw['bind'].connect() as connection:
+        yield connection

@@ -10,10 +10,16 @@ from sqlalchemy import or_, select
 
 from api_service.common.config import CONF
 from api_service.db import models
-from api_service.db.session import session_scope
+from api_service.db.session import read_scope, session_scope
 from api_service.drivers.compute import base
 
 Host = collections.namedtuple('Host', 'name zone ram_mb vcpus')
+
+_FLAVORS = models.Flavor.__table__
+_VOLUME_TYPES = models.VolumeType.__table__
+_ALL_FLAVORS = select(_FLAVORS).order_by(_FLAVORS.c.ram, _FLAVORS.c.name)
+_PUBLIC_VOLUME_TYPES = (select(_VOLUME_TYPES).where(_VOLUME_TYPES.c.is_public.is_(True))
+                        .order_by(_VOLUME_TYPES.c.name))
 
 
 def parse_hosts(entries):
@@ -39,10 +45,8 @@ class LocalDriver(base.ComputeDriver):
     """Reads its catalogue from the service database and its hosts from config."""
 
     def list_flavors(self):
-        with session_scope() as session:
-            rows = session.scalars(select(models.Flavor)
-                                   .order_by(models.Flavor.ram, models.Flavor.name))
-            return [_flavor(r) for r in rows]
+        with read_scope() as conn:
+            return [_flavor(r) for r in conn.execute(_ALL_FLAVORS)]
 
     def get_flavor(self, flavor_id):
         with session_scope() as session:
@@ -50,11 +54,8 @@ class LocalDriver(base.ComputeDriver):
             return _flavor(row) if row else None
 
     def list_volume_types(self):
-        with session_scope() as session:
-            rows = session.scalars(select(models.VolumeType)
-                                   .where(models.VolumeType.is_public.is_(True))
-                                   .order_by(models.VolumeType.name))
-            return [_volume_type(r) for r in rows]
+        with read_scope() as conn:
+            return [_volume_type(r) for r in conn.execute(_PUBLIC_VOLUME_TYPES)]
 
     def get_volume_type(self, id_or_name):
         with session_scope() as session:
