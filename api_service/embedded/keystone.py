@@ -1,16 +1,22 @@
 """Real Keystone on SQLite with fernet tokens, behind gunicorn, bootstrapped once.
 
-First start: db_sync, fernet and credential keys, bootstrap (admin), then the demo
-project and user, the service user, and the catalog entry of type `database`.
+First start: fernet and credential keys, then keystone_setup (schema, admin, demo
+project and user, service user, the catalog entry of type `database`).
 """
+
+import hashlib
+import json
 import os
 import signal
 import subprocess
+import sys
 
 import requests
 from cryptography.fernet import Fernet
 
 from api_service.embedded import process
+
+SERVICE_USER = 'dbaas'
 
 CONF_TEMPLATE = """[DEFAULT]
 log_file = {log}
@@ -48,7 +54,10 @@ def _write_keys(directory):
 
 
 def initialise(layout, secrets):
-    """Create Keystone's database and admin on first start; later starts skip it."""
+    """Write Keystone's config and keys; set up its content when secrets or ports changed.
+
+    Returns the ids of the demo and admin projects.
+    """
     base = layout.ensure('keystone')
     with open(_conf_path(layout), 'w') as handle:
         handle.write(CONF_TEMPLATE.format(log=layout.log_file('keystone-app'),
@@ -57,18 +66,39 @@ def initialise(layout, secrets):
                                           credential=os.path.join(base, 'credential-keys')))
     _write_keys(os.path.join(base, 'fernet-keys'))
     _write_keys(os.path.join(base, 'credential-keys'))
-    marker = os.path.join(base, '.bootstrapped')
-    if os.path.exists(marker):
-        return
-    manage = [layout.binary('keystone-manage'), '--config-file', _conf_path(layout)]
-    with open(layout.log_file('keystone-manage'), 'ab') as log:
-        subprocess.run(manage + ['db_sync'], check=True, stdout=log, stderr=log)
-        subprocess.run(manage + ['bootstrap', '--bootstrap-password', secrets['admin_password'],
-                                 '--bootstrap-public-url', layout.keystone_url + '/v3',
-                                 '--bootstrap-internal-url', layout.keystone_url + '/v3',
-                                 '--bootstrap-region-id', 'RegionOne'],
-                       check=True, stdout=log, stderr=log)
-    open(marker, 'w').close()
+    spec = {'config_file': _conf_path(layout), 'identity_url': layout.keystone_url + '/v3',
+            'region': 'RegionOne', 'admin_password': secrets['admin_password'],
+            'demo_password': secrets['demo_password'], 'service_user': SERVICE_USER,
+            'service_password': secrets['service_password'],
+            'database_url': layout.api_url + '/v1.0/$(project_id)s'}
+    fingerprint = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    marker = os.path.join(base, '.provisioned')
+    try:
+        with open(marker) as handle:
+            saved = json.load(handle)
+        if saved['fingerprint'] == fingerprint:
+            return saved['projects']
+    except (OSError, ValueError, KeyError):
+        pass
+    spec['result_file'] = os.path.join(base, 'setup-result.json')
+    spec_path = os.path.join(base, 'setup-spec.json')
+    fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as handle:
+        json.dump(spec, handle)
+    try:
+        with open(layout.log_file('keystone-setup'), 'ab') as log:
+            done = subprocess.run([sys.executable, '-m', 'api_service.embedded.keystone_setup',
+                                   spec_path], stdout=log, stderr=log)
+    finally:
+        os.unlink(spec_path)
+    if done.returncode:
+        raise process.StartupError('keystone', 'set-up failed',
+                                   process.tail(layout.log_file('keystone-setup')))
+    with open(spec['result_file']) as handle:
+        projects = json.load(handle)
+    with open(marker, 'w') as handle:
+        json.dump({'fingerprint': fingerprint, 'projects': projects}, handle)
+    return projects
 
 
 def start(layout):

@@ -9,7 +9,6 @@ import threading
 import time
 
 from api_service.embedded import horizon
-from api_service.embedded import identity
 from api_service.embedded import keystone
 from api_service.embedded import layout as layout_mod
 from api_service.embedded import openrc
@@ -43,17 +42,16 @@ class Stack:
             database = pool.submit(services.prepare_database, layout)
             _result(database, 'database')
             self._spawn(services.start(layout, 'api'))
-            _result(keystone_init, 'keystone')
+            projects = _result(keystone_init, 'keystone')
             self._spawn(keystone.start(layout))
-            identity_ready = pool.submit(self._provision)
             rpc_started = pool.submit(self._start_rpc_services)
             waits = [
+                pool.submit(self._await, 'keystone', lambda: keystone.ready(layout)),
                 pool.submit(self._await, 'horizon', lambda: horizon.ready(layout)),
                 pool.submit(self._await, 'api', lambda: services.api_ready(layout)),
             ]
             for wait in waits + [rpc_started]:
                 _result(wait, 'startup')
-            projects = _result(identity_ready, 'keystone')
         # In the main thread: oslo.messaging's reply threads and executor threads don't mix.
         self._await_rpc()
         openrc.write_files(layout, self.secrets)
@@ -61,11 +59,6 @@ class Stack:
         self._write_state('ready', facts)
         return facts
 
-    def _provision(self):
-        self._await('keystone', lambda: keystone.ready(self.layout))
-        projects = _retrying(lambda: identity.provision(self.layout, self.secrets), 'keystone')
-        self._log('keystone provisioned')
-        return projects
 
     def _start_rpc_services(self):
         # Started once the broker answers: oslo.messaging's reconnect back-off would
@@ -161,13 +154,3 @@ def _result(future, what):
         raise
     except Exception as error:
         raise process.StartupError(what, '%s: %s' % (type(error).__name__, error))
-
-
-def _retrying(func, what, attempts=20):
-    for attempt in range(attempts):
-        try:
-            return func()
-        except Exception as error:
-            last = error
-            time.sleep(0.25)
-    raise process.StartupError(what, 'provisioning failed: %s' % last)
