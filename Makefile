@@ -14,7 +14,7 @@ down:
 	@if [ -x $(STACK) ]; then $(STACK) down; else echo "The stack is not running."; fi
 
 status:
-	@if [ -x $(STACK) ]; then $(STACK) status; else echo "The stack is not installed."; fi
+	@if [ -x $(STACK) ]; then $(STACK) status || true; else echo "The stack is not installed."; fi
 
 test: install-test
 	$(VENV)/bin/python -m pytest -p no:cacheprovider tests

@@ -21,7 +21,7 @@ class _Server(BaseApplication):
         self.cfg.set('threads', api.threads)
         self.cfg.set('worker_class', 'gthread')
         self.cfg.set('accesslog', None)
-        self.cfg.set('graceful_timeout', 5)
+        self.cfg.set('graceful_timeout', 1)
         self.cfg.set('proc_name', 'dbaas-api')
 
     def load(self):

@@ -48,7 +48,7 @@ def _banner(layout, secrets, facts):
         '  Keystone:  %s/v3' % layout.keystone_url,
         '  admin / %s   (project admin)' % secrets['admin_password'],
         '  demo  / %s   (project demo, role member)' % secrets['demo_password'],
-        '  CLI:       . %s   then   openstack database datastore list'
+        '  CLI:       . %s   then   openstack datastore list'
         % layout.path('demo-openrc'),
         '',
     ]

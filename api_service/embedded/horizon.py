@@ -14,7 +14,7 @@ def start(layout, secrets):
                TROVECLIENT_UUID_CACHE_DIR=layout.ensure('horizon', 'troveclient-cache'))
     argv = [layout.binary('gunicorn'), '--bind', '127.0.0.1:%d' % layout.ports.horizon,
             '--workers', '2', '--threads', '4', '--worker-class', 'gthread',
-            '--graceful-timeout', '5', '--name', 'dbaas-horizon', '--timeout', '120',
+            '--graceful-timeout', '1', '--name', 'dbaas-horizon', '--timeout', '120',
             'trove_dashboard.wsgi:application']
     return process.Child('horizon', argv, layout.log_file('horizon'), env=env,
                          stop_signal=signal.SIGQUIT).start()  # gunicorn: quick stop

@@ -27,6 +27,9 @@ provider = fernet
 expiration = 43200
 [fernet_tokens]
 key_repository = {fernet}
+[fernet_receipts]
+# Keystone defaults both to /etc/keystone/fernet-keys/: use ours, never the system's.
+key_repository = {fernet}
 [credential]
 key_repository = {credential}
 [cache]
@@ -105,7 +108,7 @@ def start(layout):
     env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=_conf_path(layout))
     argv = [layout.binary('gunicorn'), '--bind', '127.0.0.1:%d' % layout.ports.keystone,
             '--workers', '1', '--threads', '8', '--worker-class', 'gthread',
-            '--graceful-timeout', '5', '--name', 'dbaas-keystone',
+            '--graceful-timeout', '1', '--name', 'dbaas-keystone',
             'api_service.embedded.keystone_wsgi:application']
     return process.Child('keystone', argv, layout.log_file('keystone'), env=env,
                          stop_signal=signal.SIGQUIT).start()  # gunicorn: quick stop

@@ -34,6 +34,8 @@ def _env(layout):
         'ERL_EPMD_ADDRESS': '127.0.0.1',
         'ERL_EPMD_PORT': str(layout.ports.epmd),
         'RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS': '-kernel inet_dist_use_interface {127,0,0,1}',
+        # Erlang writes crash dumps to its working directory (the checkout) otherwise.
+        'ERL_CRASH_DUMP': os.path.join(base, 'log', 'erl_crash.dump'),
     })
     return env
 
