@@ -55,6 +55,7 @@ class RunningStack:
 
 def stack_env(root, offset):
     return dict(os.environ, STACK_DIR=root, STACK_PORT_OFFSET=offset,
+                STACK_HEARTBEAT_INTERVAL='1', STACK_BUILD_DEADLINE='30',
                 PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
 
 

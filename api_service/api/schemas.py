@@ -19,3 +19,89 @@ quota_update = {
         },
     },
 }
+
+
+def _object(properties, required=(), **extra):
+    return dict({'type': 'object', 'additionalProperties': False, 'properties': properties,
+                 'required': list(required)}, **extra)
+
+
+name = {'type': 'string', 'minLength': 1, 'maxLength': 255}
+optional_name = {'type': ['string', 'null'], 'maxLength': 255}
+uuid_like = {'type': 'string', 'minLength': 1, 'maxLength': 36}
+volume_size = {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000},
+                         {'type': 'string', 'pattern': '^[1-9][0-9]{0,5}$'}]}
+flavor_ref = {'anyOf': [{'type': 'string', 'minLength': 1, 'maxLength': 1024},
+                        {'type': 'integer', 'minimum': 0}]}
+
+database = _object({'name': {'type': 'string', 'minLength': 1, 'maxLength': 64},
+                    'character_set': {'type': 'string', 'maxLength': 64},
+                    'collate': {'type': 'string', 'maxLength': 64}}, ['name'])
+database_ref = _object({'name': {'type': 'string', 'minLength': 1, 'maxLength': 64}}, ['name'])
+user = _object({'name': {'type': 'string', 'minLength': 1, 'maxLength': 80},
+                'password': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+                'host': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+                'databases': {'type': 'array', 'maxItems': 100, 'items': database_ref}},
+               ['name', 'password'])
+access = _object({'is_public': {'type': 'boolean'},
+                  'allowed_cidrs': {'type': 'array', 'maxItems': 100,
+                                    'items': {'type': 'string', 'maxLength': 64}}})
+
+instance_create = _object({'instance': _object({
+    'name': name,
+    'flavorRef': flavor_ref,
+    'volume': _object({'size': volume_size, 'type': optional_name}, ['size']),
+    'databases': {'type': 'array', 'maxItems': 100, 'items': database},
+    'users': {'type': 'array', 'maxItems': 100, 'items': user},
+    'datastore': _object({'type': name, 'version': optional_name,
+                          'version_number': optional_name}),
+    'availability_zone': optional_name,
+    'locality': {'type': ['string', 'null'], 'enum': ['affinity', 'anti-affinity', None]},
+    'access': access,
+    'nics': {'type': 'array', 'maxItems': 10, 'items': {'type': 'object'}},
+    'restorePoint': _object({'backupRef': uuid_like}, ['backupRef']),
+    'configuration': optional_name,
+    'replica_of': optional_name,
+    'replica_count': {'type': 'integer', 'minimum': 1, 'maximum': 10},
+    'modules': {'type': 'array', 'maxItems': 50, 'items': _object({'id': uuid_like}, ['id'])},
+    'region_name': optional_name,
+}, ['name', 'flavorRef', 'volume'])}, ['instance'])
+
+instance_update = _object({'instance': _object({
+    'name': name,
+    'access': access,
+    'configuration': optional_name,
+    'replica_of': {'type': 'null'},
+}, minProperties=1)}, ['instance'])
+
+instance_action = {
+    'description': 'The action must be one of {"restart": {}}, {"reset_status": {}}, '
+                   '{"resize": {"volume": {"size": N}}} or {"resize": {"flavorRef": F}}.',
+    'oneOf': [
+        _object({'restart': _object({})}, ['restart']),
+        _object({'reset_status': _object({})}, ['reset_status']),
+        _object({'resize': _object({'volume': _object({'size': volume_size}, ['size'])},
+                                   ['volume'])}, ['resize']),
+        _object({'resize': _object({'flavorRef': flavor_ref}, ['flavorRef'])}, ['resize']),
+    ]}
+
+databases_create = _object({'databases': {'type': 'array', 'minItems': 1, 'maxItems': 100,
+                                          'items': database}}, ['databases'])
+users_create = _object({'users': {'type': 'array', 'minItems': 1, 'maxItems': 100,
+                                  'items': user}}, ['users'])
+users_change_passwords = _object({'users': {'type': 'array', 'minItems': 1, 'maxItems': 100,
+                                            'items': _object({
+                                                'name': user['properties']['name'],
+                                                'password': user['properties']['password'],
+                                                'host': user['properties']['host']},
+                                                ['name', 'password'])}}, ['users'])
+user_update = _object({'user': _object({'name': user['properties']['name'],
+                                        'password': user['properties']['password'],
+                                        'host': user['properties']['host']},
+                                       minProperties=1)}, ['user'])
+user_access = _object({'databases': {'type': 'array', 'minItems': 1, 'maxItems': 100,
+                                     'items': database_ref}}, ['databases'])
+root_enable = {'anyOf': [_object({'password': {'type': 'string', 'minLength': 1,
+                                                'maxLength': 255}}),
+                         {'type': 'null'}],
+               'description': 'The body is empty or {"password": "..."}.'}

@@ -1,4 +1,5 @@
 """Trove's JSON shapes for each resource, built from domain objects."""
+import json
 
 
 def links(req, collection, item_id):
@@ -45,3 +46,70 @@ def volume_type(vt):
 
 def availability_zone(zone):
     return {'name': zone.name, 'available': zone.available, 'hosts': zone.hosts}
+
+
+def _isotime(value):
+    return value.strftime('%Y-%m-%dT%H:%M:%S') if value else None
+
+
+def _addresses(address):
+    if not address:
+        return [], []
+    return [address], [{'address': address, 'type': 'private', 'network': 'loopback'}]
+
+
+def instance_summary(req, row):
+    """The list view, from a page row (instance columns plus datastore names)."""
+    ips, addresses = _addresses(row.address)
+    return {
+        'id': row.id, 'name': row.name, 'status': row.status,
+        'operating_status': row.operating_status, 'links': links(req, 'instances', row.id),
+        'flavor': {'id': row.flavor_id, 'links': links(req, 'flavors', row.flavor_id)},
+        'datastore': {'type': row.datastore_name, 'version': row.version_name,
+                      'version_number': row.version_number},
+        'region': row.region, 'volume': {'size': row.volume_size}, 'ip': ips,
+        'addresses': addresses, 'locality': row.locality,
+        'access': {'is_public': row.is_public, 'allowed_cidrs': json.loads(row.allowed_cidrs)},
+        'created': _isotime(row.created), 'updated': _isotime(row.updated),
+    }
+
+
+def instance_detail(req, view):
+    """The show view: the summary plus volume usage, zone, fault and service status."""
+    instance = view.instance
+    row = _InstanceRow(instance, view)
+    data = instance_summary(req, row)
+    data['volume']['type'] = instance.volume_type_id
+    if instance.volume_used_bytes is not None:
+        data['volume']['used'] = round(instance.volume_used_bytes / 1024 ** 3, 3)
+    data['availability_zone'] = instance.availability_zone
+    data['service_status_updated'] = _isotime(instance.service_status_updated)
+    if view.fault is not None:
+        fault = {'message': view.fault.message, 'created': _isotime(view.fault.created)}
+        if req.ctx.is_admin:
+            fault['details'] = view.fault.details
+        data['fault'] = fault
+    if req.ctx.is_admin:
+        data['tenant_id'] = instance.project_id
+        data['host'] = instance.host
+    return data
+
+
+class _InstanceRow:
+    """An ORM instance read like a page row."""
+
+    def __init__(self, instance, view):
+        self._instance = instance
+        self.datastore_name = view.datastore.name
+        self.version_name = view.version.name
+        self.version_number = view.version.version
+
+    def __getattr__(self, name):
+        return getattr(self._instance, name)
+
+
+def event(e):
+    duration = (e.finished - e.started).total_seconds() if e.finished else None
+    return {'id': e.id, 'operation': e.operation, 'name': e.step, 'outcome': e.outcome,
+            'message': e.message, 'started': _isotime(e.started),
+            'finished': _isotime(e.finished), 'duration': duration}

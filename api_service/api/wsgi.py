@@ -103,9 +103,11 @@ def validate(schema, body):
     """Check a body against a schema; the message names the failing field."""
     if schema is None:
         return
-    if body is None:
-        raise exceptions.BadRequest('A JSON request body is required.')
     validator = jsonschema.Draft7Validator(schema)
+    if body is None:
+        if validator.is_valid(None):
+            return
+        raise exceptions.BadRequest('A JSON request body is required.')
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         raise exceptions.BadRequest(describe_error(errors[0]))
@@ -113,6 +115,8 @@ def validate(schema, body):
 
 def describe_error(error):
     where = '/'.join(str(p) for p in error.absolute_path) or 'body'
+    if error.validator in ('oneOf', 'anyOf') and error.schema.get('description'):
+        return error.schema['description']
     if error.validator == 'additionalProperties':
         return 'Unknown field in %s: %s' % (where, error.message.split('(')[-1].rstrip(')'))
     if error.validator == 'maxLength':

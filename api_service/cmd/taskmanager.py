@@ -1,16 +1,22 @@
 """dbaas-taskmanager: runs long operations and the scheduler."""
 import sys
+import threading
 
 from api_service.common import config
 from api_service.common import log
 from api_service.rpc import service
+from api_service.taskmanager import service as tm_service
 from api_service.taskmanager.service import TaskManagerEndpoint
 
 
 def main(argv=None):
     conf = config.load(sys.argv[1:] if argv is None else argv)
     log.setup('taskmanager', conf.debug)
+    stop = threading.Event()
+    tm_service.resume_guests()
+    threading.Thread(target=tm_service.janitor_forever, args=(stop,), daemon=True).start()
     service.serve('taskmanager', conf.rpc.taskmanager_topic, [TaskManagerEndpoint()])
+    stop.set()
 
 
 if __name__ == '__main__':

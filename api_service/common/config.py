@@ -49,6 +49,32 @@ local_driver_opts = [
     cfg.ListOpt('hosts', default=['host-1:nova:16384:8'],
                 help='Hosts the local driver places instances on, each '
                      'name:availability_zone:ram_mb:vcpus.'),
+    cfg.FloatOpt('cpu_allocation_ratio', default=4.0,
+                 help='vCPUs a host may hand out per real vCPU.'),
+    cfg.StrOpt('address_pool', default='127.10.0.0/16',
+               help='Loopback range instance addresses are taken from.'),
+    cfg.StrOpt('instances_dir', default='instances',
+               help="Where each instance's guest agent keeps its config, sockets and logs."),
+    cfg.StrOpt('templates_dir', default='templates',
+               help='Pre-initialised engine data directories, copied for fast prepare.'),
+    cfg.StrOpt('default_volume_type', default='standard',
+               help='Volume type used when a create names none and the version allows it.'),
+    cfg.StrOpt('guest_config_file', default=None,
+               help='A config file every guest agent reads before its own (broker URL).'),
+]
+
+instance_opts = [
+    cfg.IntOpt('build_deadline', default=120, min=5,
+               help='Seconds a build may take before the instance goes to ERROR.'),
+    cfg.IntOpt('operation_deadline', default=120, min=5,
+               help='Seconds a restart or resize may take before it is failed.'),
+    cfg.IntOpt('heartbeat_interval', default=5, min=1,
+               help='Seconds between guest heartbeats.'),
+    cfg.BoolOpt('restart_failed_engines', default=True,
+                help='Whether a guest restarts its engine when it finds it dead.'),
+    cfg.IntOpt('max_volume_size', default=100, min=1, help='Largest volume in GB.'),
+    cfg.StrOpt('master_key', secret=True, default=None,
+               help='Fernet key that encrypts per-instance RPC keys at rest.'),
 ]
 
 rpc_opts = [
@@ -67,13 +93,15 @@ def register_opts(conf=CONF):
     conf.register_opts(common_opts)
     conf.register_opts(compute_opts)
     conf.register_opts(local_driver_opts, group='local_driver')
+    conf.register_opts(instance_opts, group='instance')
     conf.register_opts(rpc_opts, group='rpc')
 
 
 def list_opts():
     """For oslo-config-generator."""
     return [('DEFAULT', common_opts + compute_opts), ('api', api_opts), ('database', database_opts),
-            ('quota', quota_opts), ('local_driver', local_driver_opts), ('rpc', rpc_opts)]
+            ('quota', quota_opts), ('local_driver', local_driver_opts),
+            ('instance', instance_opts), ('rpc', rpc_opts)]
 
 
 register_opts()

@@ -53,6 +53,10 @@ class UnprocessableEntity(DBaaSError):
     code, fault, message = 422, 'unprocessableEntity', 'The request cannot be processed.'
 
 
+class ServiceUnavailable(DBaaSError):
+    code, fault, message = 503, 'serviceUnavailable', 'The service cannot do this right now.'
+
+
 class NotImplementedYet(DBaaSError):
     code, fault, message = 501, 'notImplemented', 'This operation is not implemented.'
 

@@ -55,6 +55,50 @@ CATALOGUE_RULES = [
 ]
 
 
+I = '/instances/{instance_id}'
+OWNER = 'rule:admin_or_owner'
+
+INSTANCE_RULES = [
+    _rule('instance:create', OWNER, 'Create an instance.', '/instances', 'POST'),
+    _rule('instance:index', OWNER, 'List instances.', '/instances'),
+    _rule('instance:detail', OWNER, 'List instances with details.', '/instances/detail'),
+    _rule('instance:show', OWNER, 'Show an instance.', I),
+    _rule('instance:update', OWNER, 'Rename an instance or change its access.', I, 'PUT'),
+    _rule('instance:delete', OWNER, 'Delete an instance.', I, 'DELETE'),
+    _rule('instance:force_delete', OWNER, 'Force-delete an instance.', I, 'DELETE'),
+    _rule('instance:restart', OWNER, 'Restart the database.', I + '/action', 'POST'),
+    _rule('instance:resize_volume', OWNER, 'Grow the volume.', I + '/action', 'POST'),
+    _rule('instance:resize_flavor', OWNER, 'Change the flavor.', I + '/action', 'POST'),
+    _rule('instance:reset_status', 'rule:admin', 'Reset a stuck instance to ERROR.',
+          I + '/action', 'POST'),
+    _rule('instance:events', OWNER, "List an instance's operation steps (extension).",
+          I + '/events'),
+    _rule('instance:extension:database:index', OWNER, 'List databases.', I + '/databases'),
+    _rule('instance:extension:database:create', OWNER, 'Create databases.',
+          I + '/databases', 'POST'),
+    _rule('instance:extension:database:delete', OWNER, 'Delete a database.',
+          I + '/databases/{database}', 'DELETE'),
+    _rule('instance:extension:user:index', OWNER, 'List users.', I + '/users'),
+    _rule('instance:extension:user:create', OWNER, 'Create users.', I + '/users', 'POST'),
+    _rule('instance:extension:user:show', OWNER, 'Show a user.', I + '/users/{user}'),
+    _rule('instance:extension:user:delete', OWNER, 'Delete a user.', I + '/users/{user}',
+          'DELETE'),
+    _rule('instance:extension:user:update', OWNER, "Change a user's name, host or password.",
+          I + '/users/{user}', 'PUT'),
+    _rule('instance:extension:user:update_all', OWNER, "Change users' passwords.",
+          I + '/users', 'PUT'),
+    _rule('instance:extension:user_access:index', OWNER, "List a user's databases.",
+          I + '/users/{user}/databases'),
+    _rule('instance:extension:user_access:update', OWNER, 'Grant access to databases.',
+          I + '/users/{user}/databases', 'PUT'),
+    _rule('instance:extension:user_access:delete', OWNER, 'Revoke access to a database.',
+          I + '/users/{user}/databases/{database}', 'DELETE'),
+    _rule('instance:extension:root:create', OWNER, 'Enable root.', I + '/root', 'POST'),
+    _rule('instance:extension:root:delete', OWNER, 'Disable root.', I + '/root', 'DELETE'),
+    _rule('instance:extension:root:index', OWNER, 'Show whether root is enabled.', I + '/root'),
+]
+
+
 def list_rules():
     """Entry point for oslo.policy's generators."""
-    return BASE_RULES + CATALOGUE_RULES
+    return BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES

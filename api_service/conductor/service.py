@@ -1,8 +1,97 @@
-"""The conductor's RPC endpoint."""
+"""The conductor's RPC endpoint: the only writer of what guests report.
+
+Each report names its instance in the clear and carries its content sealed with
+that instance's key; a report that does not open with the key is dropped.
+"""
+import logging
+
 import oslo_messaging as messaging
+
+from api_service.db import models
+from api_service.db import models_instances as m
+from api_service.db.session import session_scope
+from api_service.domain import events
+from api_service.domain import faults
+from api_service.domain import instances as instances_domain
+from api_service.domain import status
+from api_service.rpc import secure
+
+LOG = logging.getLogger(__name__)
 
 
 class ConductorEndpoint:
-    """Receives heartbeats and reports from guests as later issues add them."""
+    """Guest reports (RPC API 1.0)."""
 
     target = messaging.Target(version='1.0')
+
+    def _open(self, instance_id, sealed):
+        key = instances_domain.instance_key(instance_id)
+        if key is None:
+            return None
+        try:
+            return secure.unseal(key, sealed)
+        except secure.SealError:
+            LOG.warning('dropping a report for %s that does not open with its key', instance_id)
+            return None
+
+    def heartbeat(self, ctxt, instance_id, sealed):
+        report = self._open(instance_id, sealed)
+        if report is None:
+            return
+        with session_scope() as session:
+            instance = session.get(m.Instance, instance_id)
+            if instance is None:
+                return
+            instance.operating_status = report['status']
+            instance.service_status_updated = models.utcnow()
+            instance.volume_used_bytes = report['used_bytes']
+            if report['status'] == 'SHUTDOWN' and instance.status == status.ACTIVE:
+                instance.status = status.SHUTDOWN
+            elif report['status'] == 'HEALTHY' and instance.status == status.SHUTDOWN:
+                instance.status = status.ACTIVE
+            limit = instance.volume_size * 1024 ** 3
+            if report['used_bytes'] > limit and instance.status == status.ACTIVE:
+                faults.record(instance_id, 'The volume is full: %.2f GB used of %d GB; resize '
+                              'the volume.' % (report['used_bytes'] / 1024 ** 3,
+                                               instance.volume_size), session=session)
+
+    def guest_step(self, ctxt, instance_id, sealed):
+        report = self._open(instance_id, sealed)
+        if report is None or report['outcome'] == events.RUNNING:
+            return
+        LOG.info('instance %s: %s/%s %s', instance_id, report['operation'], report['step'],
+                 report['outcome'])
+
+    def operation_done(self, ctxt, instance_id, sealed):
+        report = self._open(instance_id, sealed)
+        if report is None:
+            return
+        with session_scope() as session:
+            instance = session.get(m.Instance, instance_id)
+            if instance is None or instance.status == status.DELETING:
+                return
+            if report['ok']:
+                instance.status = status.ACTIVE
+                instance.operating_status = 'HEALTHY'
+                instance.service_status_updated = models.utcnow()
+                instance.task = None
+                instance.task_deadline = None
+                _finish_running(session, instance_id, events.SUCCESS, '')
+            else:
+                instance.status = status.ERROR
+                instance.task = None
+                instance.task_deadline = None
+                faults.record(instance_id, report['message'], report.get('details', ''),
+                              session=session)
+                _finish_running(session, instance_id, events.FAILED, report['message'])
+
+
+def _finish_running(session, instance_id, outcome, message):
+    from sqlalchemy import select
+    for event in session.scalars(select(m.InstanceEvent).where(
+            m.InstanceEvent.instance_id == instance_id,
+            m.InstanceEvent.outcome == events.RUNNING)):
+        event.outcome = outcome
+        event.finished = models.utcnow()
+        if message:
+            event.message = message[:255]

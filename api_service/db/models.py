@@ -46,6 +46,8 @@ class DatastoreVersion(Base):
     packages: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Where the engine's binaries live for the local driver (e.g. /usr/lib/postgresql/15/bin).
     engine_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    # Declared by the version's guest manager, e.g. 'databases,users,root'.
+    capabilities: Mapped[str] = mapped_column(String(255), default='')
     datastore: Mapped[Datastore] = relationship(back_populates='versions')
 
 

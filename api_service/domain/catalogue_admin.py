@@ -28,7 +28,7 @@ def upsert_volume_type(name, root_path, description='', is_public=True):
 
 
 def upsert_datastore_version(datastore, name, version, manager, engine_path=None,
-                             active=True, default=False, packages=None):
+                             active=True, default=False, packages=None, capabilities=''):
     """Create or update a version (and its datastore); `default` makes it the default."""
     with session_scope() as session:
         ds = session.scalars(select(models.Datastore)
@@ -42,7 +42,7 @@ def upsert_datastore_version(datastore, name, version, manager, engine_path=None
             models.DatastoreVersion.name == name)).first()
         row = row or models.DatastoreVersion(datastore_id=ds.id, name=name)
         row.version, row.manager, row.engine_path = version, manager, engine_path
-        row.active, row.packages = active, packages
+        row.active, row.packages, row.capabilities = active, packages, capabilities
         session.add(row)
         session.flush()
         if default or ds.default_version_id is None:

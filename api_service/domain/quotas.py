@@ -1,5 +1,6 @@
 """Per-project quotas: defaults from config, overrides in the database, usage counted."""
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 
 from api_service.common import exceptions
 from api_service.common.config import CONF
@@ -51,3 +52,38 @@ def update(project_id, new_limits):
         session.flush()
         return {name: value for name, value in limits(project_id, session).items()
                 if name in new_limits}
+
+
+def reserve(session, project_id, deltas):
+    """Count `deltas` ({resource: amount}) as used, atomically, or raise QuotaExceeded.
+
+    One conditional UPDATE per resource inside the caller's transaction: concurrent
+    creates cannot together pass a limit.
+    """
+    hard = limits(project_id, session)
+    over = []
+    for resource, amount in deltas.items():
+        if amount == 0:
+            continue
+        _ensure_usage_row(session, project_id, resource)
+        limit = hard[resource]
+        stmt = sql_update(models.QuotaUsage).where(
+            models.QuotaUsage.project_id == project_id, models.QuotaUsage.resource == resource)
+        if limit >= 0 and amount > 0:
+            stmt = stmt.where(models.QuotaUsage.in_use + amount <= limit)
+        if session.execute(stmt.values(in_use=models.QuotaUsage.in_use + amount)).rowcount != 1:
+            over.append('%s (limit %d)' % (resource, limit))
+    if over:
+        raise exceptions.QuotaExceeded(resources=', '.join(over))
+
+
+def release(session, project_id, deltas):
+    """Give back what reserve() counted (on delete, or when a create is refused)."""
+    reserve(session, project_id, {r: -a for r, a in deltas.items()})
+
+
+def _ensure_usage_row(session, project_id, resource):
+    if session.get(models.QuotaUsage, (project_id, resource)) is None:
+        session.add(models.QuotaUsage(project_id=project_id, resource=resource, in_use=0,
+                                      reserved=0))
+        session.flush()

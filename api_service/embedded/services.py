@@ -1,6 +1,8 @@
 """Our own processes: config file, schema and catalogue seeding, api, taskmanager, conductor."""
+import glob
 import os
 import signal
+import time
 
 import requests
 
@@ -20,6 +22,14 @@ connection = sqlite:///{db}
 
 [local_driver]
 hosts = host-1:nova:16384:8,host-2:nova:16384:8,host-3:zone-b:8192:4
+instances_dir = {instances_dir}
+templates_dir = {templates_dir}
+guest_config_file = {guest_config}
+
+[instance]
+master_key = {master_key}
+heartbeat_interval = {heartbeat}
+build_deadline = {build_deadline}
 
 [keystone_authtoken]
 www_authenticate_uri = {keystone}/v3
@@ -45,10 +55,57 @@ def write_config(layout, secrets):
     text = CONFIG_TEMPLATE.format(
         transport_url=rabbitmq.transport_url(layout, secrets), api_port=layout.ports.api,
         policy_file=layout.path('etc', 'policy.yaml'), db=layout.path('dbaas.sqlite'),
-        keystone=layout.keystone_url, service_password=secrets['service_password'])
+        keystone=layout.keystone_url, service_password=secrets['service_password'],
+        instances_dir=layout.ensure('instances'), templates_dir=layout.ensure('templates'),
+        guest_config=layout.path('etc', 'guest.conf'), master_key=secrets['master_key'],
+        # Tests shorten these to see heartbeats and deadlines act quickly.
+        heartbeat=int(os.environ.get('STACK_HEARTBEAT_INTERVAL', '5')),
+        build_deadline=int(os.environ.get('STACK_BUILD_DEADLINE', '120')))
     fd = os.open(layout.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as handle:
         handle.write(text)
+
+
+def write_guest_config(layout, secrets):
+    """What every guest agent reads first: only the broker, nothing of the control plane."""
+    text = '[DEFAULT]\ntransport_url = %s\n' % rabbitmq.transport_url(layout, secrets)
+    fd = os.open(layout.path('etc', 'guest.conf'), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as handle:
+        handle.write(text)
+
+
+def stop_guests(layout):
+    """Stop every instance's agent (each stops its engine); the task manager restarts them."""
+    pids = []
+    for pid_file in glob.glob(layout.path('instances', '*', 'agent.pid')):
+        try:
+            with open(pid_file) as handle:
+                pid = int(handle.read())
+            os.kill(pid, signal.SIGTERM)
+            pids.append(pid)
+        except (OSError, ValueError):
+            pass
+    deadline = time.monotonic() + 30
+    while pids and time.monotonic() < deadline:
+        pids = [p for p in pids if _alive(p)]
+        time.sleep(0.05)
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return handle.read().split(')')[-1].split()[0] != 'Z'
+    except OSError:
+        return False
 
 
 def prepare_database(layout):
@@ -62,7 +119,8 @@ def prepare_database(layout):
     migration.sync()
     for engine in local_engines.discover():
         catalogue_admin.upsert_datastore_version(engine.datastore, engine.name, engine.version,
-                                                 engine.manager, engine.path)
+                                                 engine.manager, engine.path,
+                                                 capabilities=engine.capabilities)
     for flavor_id, name, ram, vcpus in FLAVORS:
         catalogue_admin.upsert_flavor(flavor_id, name, ram, vcpus)
     for name, text in VOLUME_TYPES:

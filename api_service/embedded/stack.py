@@ -35,6 +35,7 @@ class Stack:
         layout = self.layout
         _check_ports_free(layout)
         services.write_config(layout, self.secrets)
+        services.write_guest_config(layout, self.secrets)
         self._spawn(rabbitmq.start(layout, self.secrets))
         self._spawn(horizon.start(layout, self.secrets))
         with concurrent.futures.ThreadPoolExecutor(6) as pool:
@@ -126,6 +127,8 @@ class Stack:
         others = [c for n, c in self.children.items() if n != 'rabbitmq']
         with concurrent.futures.ThreadPoolExecutor(max(1, len(others))) as pool:
             list(pool.map(self._stop_child, others))
+        # Instances' agents and engines run on this machine's "hosts": they stop with it.
+        services.stop_guests(self.layout)
         if 'rabbitmq' in self.children:
             self._stop_child(self.children['rabbitmq'])
         rabbitmq.stop_epmd(self.layout)

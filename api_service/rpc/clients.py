@@ -15,6 +15,31 @@ class TaskManagerAPI:
         timeout = timeout or CONF.rpc.rpc_ping_timeout
         return self._client.prepare(timeout=timeout).call(ctx, 'rpc_ping')
 
+    def _cast(self, ctx, method, **kwargs):
+        self._client.cast(_plain(ctx), method, **kwargs)
+
+    def create_instance(self, ctx, instance_id, databases, users):
+        self._cast(ctx, 'create_instance', instance_id=instance_id, databases=databases,
+                   users=users)
+
+    def delete_instance(self, ctx, instance_id):
+        self._cast(ctx, 'delete_instance', instance_id=instance_id)
+
+    def restart(self, ctx, instance_id):
+        self._cast(ctx, 'restart', instance_id=instance_id)
+
+    def resize_volume(self, ctx, instance_id, new_size):
+        self._cast(ctx, 'resize_volume', instance_id=instance_id, new_size=new_size)
+
+    def resize_flavor(self, ctx, instance_id, flavor_id):
+        self._cast(ctx, 'resize_flavor', instance_id=instance_id, flavor_id=flavor_id)
+
+
+def _plain(ctx):
+    """The context that travels: who asked, never their token."""
+    ctx = ctx if isinstance(ctx, dict) else ctx.to_dict()
+    return {k: ctx.get(k) for k in ('request_id', 'project_id', 'user_id', 'is_admin')}
+
 
 class ConductorAPI:
     """What guests and the task manager report to the conductor."""

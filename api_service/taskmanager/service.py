@@ -1,8 +1,73 @@
-"""The task manager's RPC endpoint."""
+"""The task manager's RPC endpoint: each operation runs in its own thread."""
+import logging
+import threading
+
 import oslo_messaging as messaging
+from sqlalchemy import select
+
+from api_service.db import models_instances as m
+from api_service.db.session import session_scope
+from api_service.domain import status
+from api_service.drivers.compute import local_instances
+from api_service.taskmanager import flows
+from api_service.taskmanager import janitor
+
+LOG = logging.getLogger(__name__)
+JANITOR_INTERVAL = 1.0
+
+
+def _run(func, *args):
+    def guarded():
+        try:
+            func(*args)
+        except Exception:
+            LOG.exception('%s failed', func.__name__)
+    threading.Thread(target=guarded, name=func.__name__, daemon=True).start()
 
 
 class TaskManagerEndpoint:
-    """Handles casts from the API. Operations land here as their issues add them."""
+    """Casts from the API (RPC API 1.0)."""
 
     target = messaging.Target(version='1.0')
+
+    def __init__(self):
+        # Placement reads usage and writes a host: one decision at a time in this process;
+        # the database transaction covers several task managers.
+        self.place_lock = threading.Lock()
+
+    def create_instance(self, ctxt, instance_id, databases, users):
+        _run(flows.create, ctxt, instance_id, databases, users, self.place_lock)
+
+    def delete_instance(self, ctxt, instance_id):
+        _run(flows.delete, ctxt, instance_id)
+
+    def restart(self, ctxt, instance_id):
+        _run(flows.restart, ctxt, instance_id)
+
+    def resize_volume(self, ctxt, instance_id, new_size):
+        _run(flows.resize_volume, ctxt, instance_id, new_size)
+
+    def resize_flavor(self, ctxt, instance_id, flavor_id):
+        _run(flows.resize_flavor, ctxt, instance_id, flavor_id)
+
+
+def janitor_forever(stop):
+    while not stop.wait(JANITOR_INTERVAL):
+        try:
+            for instance_id in janitor.expire_deadlines():
+                _run(flows.delete, {}, instance_id)
+        except Exception:
+            LOG.exception('janitor failed')
+
+
+def resume_guests():
+    """After the host (the embedded stack) restarts, start the agents of live instances."""
+    with session_scope() as session:
+        ids = list(session.scalars(select(m.Instance.id).where(
+            m.Instance.deleted.is_(False), m.Instance.host.is_not(None),
+            m.Instance.status.in_([status.ACTIVE, status.SHUTDOWN, status.REBOOT,
+                                   status.RESIZE]))))
+    for instance_id in ids:
+        if local_instances.guest_pid(instance_id) is None:
+            LOG.info('starting the guest agent of instance %s', instance_id)
+            local_instances.spawn_guest(instance_id)

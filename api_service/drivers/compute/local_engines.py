@@ -18,6 +18,12 @@ class Engine:
     manager: str     # the guest agent manager that drives it
     path: str        # the directory holding its binaries
 
+    @property
+    def capabilities(self):
+        """What its guest manager declares it can do, e.g. 'databases,users,root'."""
+        from api_service.guestagent.datastore import get_manager_class
+        return ','.join(sorted(get_manager_class(self.manager).capabilities))
+
 
 def _version_of(cmd, pattern):
     try:

@@ -1,0 +1,123 @@
+"""Instances: create, list, show, update, delete, actions, and their events (extension)."""
+from api_service.api import schemas
+from api_service.api import views
+from api_service.api.controllers import paging
+from api_service.api.wsgi import Resource, paginated_links, route
+from api_service.common import exceptions
+from api_service.common import policy
+from api_service.common.config import CONF
+from api_service.domain import events
+from api_service.domain import instances
+from api_service.domain import status
+from api_service.rpc import clients
+
+INSTANCE = '/instances/{instance_id}'
+LIST_QUERY = dict(paging.QUERY, include_clustered={'type': 'string', 'maxLength': 5})
+
+
+def _target(view):
+    return {'tenant': view.instance.project_id, 'project_id': view.instance.project_id}
+
+
+class Instances(Resource):
+
+    def __init__(self):
+        self._taskmanager = None
+
+    @property
+    def taskmanager(self):
+        if self._taskmanager is None:
+            self._taskmanager = clients.TaskManagerAPI()
+        return self._taskmanager
+
+    @route('POST', '/instances', schema=schemas.instance_create, summary='Create an instance',
+           response_key='instance', status=200)
+    def create(self, req):
+        policy.enforce(req.ctx, 'instance:create')
+        view, build = instances.create(req.ctx, req.body_json['instance'])
+        self.taskmanager.create_instance(req.ctx, instance_id=view.instance.id, **build)
+        return {'instance': views.instance_detail(req, view)}
+
+    @route('GET', '/instances', summary='List instances', response_key='instances',
+           query=LIST_QUERY)
+    def index(self, req):
+        policy.enforce(req.ctx, 'instance:index')
+        return self._page(req)
+
+    @route('GET', '/instances/detail', summary='List instances with details',
+           response_key='instances', query=LIST_QUERY)
+    def detail(self, req):
+        policy.enforce(req.ctx, 'instance:detail')
+        return self._page(req)
+
+    def _page(self, req):
+        limit, marker = paging.params(req)
+        rows, next_marker = instances.list_page(req.ctx, limit, marker)
+        return {'instances': [views.instance_summary(req, r) for r in rows],
+                'links': paginated_links(req, 'instances', next_marker)}
+
+    @route('GET', INSTANCE, summary='Show an instance', response_key='instance')
+    def show(self, req, instance_id):
+        view = instances.get(req.ctx, instance_id)
+        policy.enforce(req.ctx, 'instance:show', _target(view))
+        return {'instance': views.instance_detail(req, view)}
+
+    @route('PUT', INSTANCE, schema=schemas.instance_update, summary='Update an instance',
+           status=202)
+    def update(self, req, instance_id):
+        view = instances.get(req.ctx, instance_id)
+        policy.enforce(req.ctx, 'instance:update', _target(view))
+        body = req.body_json['instance']
+        for field in ('configuration', 'replica_of'):
+            if field in body:
+                raise exceptions.BadRequest('%s is not available in this deployment yet.' % field)
+        if 'name' in body:
+            instances.rename(req.ctx, instance_id, body['name'])
+        if 'access' in body:
+            instances.update_access(req.ctx, instance_id, body['access'])
+        return None
+
+    @route('DELETE', INSTANCE, summary='Delete an instance (works in every state)', status=202)
+    def delete(self, req, instance_id):
+        view = instances.get(req.ctx, instance_id)
+        policy.enforce(req.ctx, 'instance:delete', _target(view))
+        instances.mark_deleting(req.ctx, instance_id)
+        self.taskmanager.delete_instance(req.ctx, instance_id)
+        return None
+
+    @route('POST', INSTANCE + '/action', schema=schemas.instance_action,
+           summary='Restart, resize or reset an instance', status=202)
+    def action(self, req, instance_id):
+        view = instances.get(req.ctx, instance_id)
+        body = req.body_json
+        if 'restart' in body:
+            policy.enforce(req.ctx, 'instance:restart', _target(view))
+            instances.begin(req.ctx, instance_id, 'restart', status.REBOOT,
+                            CONF.instance.operation_deadline)
+            self.taskmanager.restart(req.ctx, instance_id)
+        elif 'reset_status' in body:
+            policy.enforce(req.ctx, 'instance:reset_status', _target(view))
+            instances.reset_status(req.ctx, instance_id)
+        elif 'volume' in body['resize']:
+            policy.enforce(req.ctx, 'instance:resize_volume', _target(view))
+            size = int(body['resize']['volume']['size'])
+            instances.check_volume_resize(view, size)
+            instances.begin(req.ctx, instance_id, 'resize_volume', status.RESIZE,
+                            CONF.instance.operation_deadline,
+                            quota_deltas={'volumes': size - view.instance.volume_size})
+            self.taskmanager.resize_volume(req.ctx, instance_id, size)
+        else:
+            policy.enforce(req.ctx, 'instance:resize_flavor', _target(view))
+            flavor = instances.check_flavor_resize(view, body['resize']['flavorRef'])
+            instances.begin(req.ctx, instance_id, 'resize_flavor', status.RESIZE,
+                            CONF.instance.operation_deadline,
+                            quota_deltas={'ram': flavor.ram - view.instance.ram_mb})
+            self.taskmanager.resize_flavor(req.ctx, instance_id, flavor.id)
+        return None
+
+    @route('GET', INSTANCE + '/events', summary="An instance's operation steps (extension)",
+           response_key='events')
+    def events(self, req, instance_id):
+        view = instances.get(req.ctx, instance_id)
+        policy.enforce(req.ctx, 'instance:events', _target(view))
+        return {'events': [views.event(e) for e in events.for_instance(instance_id)]}

@@ -1,0 +1,95 @@
+"""Instances and what hangs off them: server groups, faults, events, per-instance keys."""
+import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api_service.db.models import Base, new_id, utcnow
+
+
+class ServerGroup(Base):
+    """Instances placed together (affinity) or apart (anti-affinity)."""
+
+    __tablename__ = 'server_groups'
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    policy: Mapped[str] = mapped_column(String(32))
+    created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Instance(Base):
+    """A database instance: its requested shape, where it lives, and its stored state."""
+
+    __tablename__ = 'instances'
+    __table_args__ = (Index('ix_instances_project_live', 'project_id', 'deleted', 'id'),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255))
+    project_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # status is what the API reports (BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN, ...);
+    # operating_status is what the guest last reported about the engine.
+    status: Mapped[str] = mapped_column(String(32), default='BUILD')
+    task: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    task_deadline: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
+    operating_status: Mapped[str] = mapped_column(String(32), default='BUILD')
+    service_status_updated: Mapped[datetime.datetime | None] = mapped_column(DateTime,
+                                                                              nullable=True)
+    datastore_version_id: Mapped[str] = mapped_column(ForeignKey('datastore_versions.id'))
+    flavor_id: Mapped[str] = mapped_column(String(36))
+    ram_mb: Mapped[int] = mapped_column(Integer)
+    vcpus: Mapped[int] = mapped_column(Integer)
+    volume_size: Mapped[int] = mapped_column(Integer)
+    volume_type_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    volume_used_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    availability_zone: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    server_group_id: Mapped[str | None] = mapped_column(ForeignKey('server_groups.id'),
+                                                        nullable=True)
+    locality: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    allowed_cidrs: Mapped[str] = mapped_column(Text, default='[]')
+    region: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    updated: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class InstanceKey(Base):
+    """The per-instance key that encrypts RPC payloads to and from its guest."""
+
+    __tablename__ = 'instance_keys'
+
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    encrypted_key: Mapped[str] = mapped_column(Text)
+
+
+class InstanceFault(Base):
+    """Why an operation on an instance failed, in words for the tenant (details for admins)."""
+
+    __tablename__ = 'instance_faults'
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    message: Mapped[str] = mapped_column(String(255))
+    details: Mapped[str] = mapped_column(Text, default='')
+    created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InstanceEvent(Base):
+    """One step of one operation, so users see where a build stands or where it failed."""
+
+    __tablename__ = 'instance_events'
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(String(36), index=True)
+    operation: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(64))
+    started: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    finished: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16), default='RUNNING')
+    message: Mapped[str] = mapped_column(String(255), default='')

@@ -1,0 +1,57 @@
+"""Events: each step of each operation on an instance, with its outcome."""
+import contextlib
+
+from sqlalchemy import select
+
+from api_service.db import models
+from api_service.db import models_instances as m
+from api_service.db.session import session_scope
+
+RUNNING, SUCCESS, FAILED = 'RUNNING', 'SUCCESS', 'FAILED'
+
+
+def start(instance_id, operation, step, message=''):
+    with session_scope() as session:
+        event = m.InstanceEvent(instance_id=instance_id, operation=operation, step=step,
+                                message=message[:255])
+        session.add(event)
+        session.flush()
+        return event.id
+
+
+def finish(event_id, outcome=SUCCESS, message=None):
+    with session_scope() as session:
+        event = session.get(m.InstanceEvent, event_id)
+        if event is not None and event.outcome == RUNNING:
+            event.outcome = outcome
+            event.finished = models.utcnow()
+            if message is not None:
+                event.message = message[:255]
+
+
+def fail_running(session, instance_id, message):
+    """Close every step still running (the operation ended without them)."""
+    for event in session.scalars(select(m.InstanceEvent).where(
+            m.InstanceEvent.instance_id == instance_id, m.InstanceEvent.outcome == RUNNING)):
+        event.outcome = FAILED
+        event.finished = models.utcnow()
+        event.message = message[:255]
+
+
+@contextlib.contextmanager
+def step(instance_id, operation, name, message=''):
+    """Record a step around a block; a failure marks it FAILED with the error's text."""
+    event_id = start(instance_id, operation, name, message)
+    try:
+        yield
+    except Exception as error:
+        finish(event_id, FAILED, str(error))
+        raise
+    finish(event_id, SUCCESS)
+
+
+def for_instance(instance_id):
+    with session_scope() as session:
+        return list(session.scalars(select(m.InstanceEvent)
+                                    .where(m.InstanceEvent.instance_id == instance_id)
+                                    .order_by(m.InstanceEvent.started, m.InstanceEvent.id)))

@@ -1,0 +1,30 @@
+"""Users, databases and root: short calls to an instance's guest, allowed only when ACTIVE."""
+import urllib.parse
+
+from api_service.common import exceptions
+from api_service.domain import instances
+from api_service.domain import status
+from api_service.rpc import guest_client
+
+
+def _capabilities(view):
+    return set(filter(None, (view.version.capabilities or '').split(',')))
+
+
+def guest_for(ctx, instance_id, capability):
+    """The guest client of an ACTIVE instance whose engine can do `capability`."""
+    view = instances.get(ctx, instance_id)
+    if capability not in _capabilities(view):
+        raise exceptions.BadRequest('%s instances do not support %s.'
+                                    % (view.datastore.name, capability))
+    status.check(view.instance, 'guest')
+    return view, guest_client.GuestAPI(instance_id, instances.instance_key(instance_id))
+
+
+def split_user(user_path):
+    """'name@host' from the URL (troveclient percent-quotes it) into (name, host or None)."""
+    text = urllib.parse.unquote(user_path)
+    name, sep, host = text.rpartition('@')
+    if not sep:
+        return text, None
+    return name, host

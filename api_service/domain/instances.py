@@ -1,0 +1,294 @@
+"""Instances as users see them: create (validated, quota reserved), list, show, change, delete.
+
+Long work is cast to the task manager; this module only validates, records and reads.
+"""
+import collections
+import datetime
+import ipaddress
+import json
+import uuid
+
+from sqlalchemy import bindparam, select
+
+from api_service.common import exceptions
+from api_service.common.config import CONF
+from api_service.db import models
+from api_service.db import models_instances as m
+from api_service.db.session import read_scope, session_scope
+from api_service.domain import catalogue
+from api_service.domain import datastores
+from api_service.domain import faults
+from api_service.domain import quotas
+from api_service.domain import status
+from api_service.rpc import secure
+
+LOCALITIES = ('affinity', 'anti-affinity')
+UNSUPPORTED = {'configuration': 'configuration groups', 'replica_of': 'replication',
+               'replica_count': 'replication', 'restorePoint': 'restoring from backups',
+               'modules': 'modules', 'region_name': 'other regions'}
+
+
+def _require_uuid(value, what='Instance'):
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise exceptions.NotFound("%s '%s' cannot be found: ids are UUIDs." % (what, value[:64]))
+
+
+def _flavor_id(ref):
+    return str(ref).rstrip('/').rsplit('/', 1)[-1]
+
+
+def _resolve_version(spec):
+    spec = spec or {}
+    if not spec.get('type'):
+        raise exceptions.BadRequest('datastore.type is required: pick one of GET /datastores.')
+    ds = datastores.get_datastore(spec['type'])
+    if spec.get('version'):
+        version = datastores.get_version(ds.name, spec['version'])
+    else:
+        version = next((v for v in ds.versions if v.id == ds.default_version_id), None)
+        if version is None:
+            raise exceptions.BadRequest("Datastore '%s' has no default version; name one."
+                                        % ds.name)
+    if not version.active:
+        raise exceptions.BadRequest("Datastore version %s %s is not active."
+                                    % (ds.name, version.name))
+    return ds, version
+
+
+def _resolve_flavor(ref, version):
+    flavor = catalogue.flavor(_flavor_id(ref))
+    allowed = [f.id for f in catalogue.flavors_for_version(version)]
+    if flavor.id not in allowed:
+        raise exceptions.BadRequest("Flavor '%s' is not allowed for this datastore version; "
+                                    'allowed: %s.' % (flavor.name, ', '.join(allowed)))
+    return flavor
+
+
+def _resolve_volume_type(requested, version):
+    allowed = catalogue.volume_types_for_version(version)
+    names = ', '.join(vt.name for vt in allowed) or 'none'
+    restricted = datastores.allowed_volume_type_ids(version.id) is not None
+    if not allowed:
+        raise exceptions.BadRequest('No valid volume types could be found for this datastore '
+                                    'version.')
+    if requested is None:
+        if restricted:
+            raise exceptions.BadRequest('This datastore version needs a volume type: %s.' % names)
+        requested = CONF.local_driver.default_volume_type
+    for vt in allowed:
+        if requested in (vt.id, vt.name):
+            return vt
+    raise exceptions.BadRequest("Volume type '%s' is not allowed for this datastore version; "
+                                'allowed: %s.' % (requested, names))
+
+
+def _check_zone(zone):
+    if zone is None:
+        return None
+    zones = [z.name for z in catalogue.availability_zones()]
+    if zone not in zones:
+        raise exceptions.BadRequest("Availability zone '%s' does not exist; zones: %s."
+                                    % (zone, ', '.join(zones)))
+    return zone
+
+
+def _check_access(access):
+    access = access or {}
+    cidrs = []
+    for cidr in access.get('allowed_cidrs') or []:
+        try:
+            cidrs.append(str(ipaddress.ip_network(cidr, strict=False)))
+        except ValueError:
+            raise exceptions.BadRequest("allowed_cidrs: '%s' is not a CIDR." % cidr[:64])
+    return bool(access.get('is_public', False)), cidrs
+
+
+def _check_capabilities(version, body):
+    capabilities = set(filter(None, (version.capabilities or '').split(',')))
+    for field in ('databases', 'users'):
+        if body.get(field) and field not in capabilities:
+            raise exceptions.BadRequest('%s does not support %s.' % (version.manager, field))
+
+
+def create(ctx, body):
+    """Validate and record a new instance; the caller casts the build to the task manager."""
+    for field, what in UNSUPPORTED.items():
+        if body.get(field):
+            raise exceptions.BadRequest('%s (%s) is not available in this deployment yet.'
+                                        % (field, what))
+    if body.get('nics'):
+        raise exceptions.BadRequest('The local compute driver has no networks: leave out nics.')
+    ds, version = _resolve_version(body.get('datastore'))
+    flavor = _resolve_flavor(body['flavorRef'], version)
+    volume = body.get('volume') or {}
+    size = int(volume.get('size') or 0)
+    if not 1 <= size <= CONF.instance.max_volume_size:
+        raise exceptions.BadRequest('volume.size must be between 1 and %d GB.'
+                                    % CONF.instance.max_volume_size)
+    volume_type = _resolve_volume_type(volume.get('type'), version)
+    zone = _check_zone(body.get('availability_zone'))
+    is_public, cidrs = _check_access(body.get('access'))
+    _check_capabilities(version, body)
+    locality = body.get('locality')
+
+    with session_scope() as session:
+        quotas.reserve(session, ctx.project_id,
+                       {'instances': 1, 'ram': flavor.ram, 'volumes': size})
+        group_id = None
+        if locality:
+            group = m.ServerGroup(project_id=ctx.project_id, policy=locality)
+            session.add(group)
+            session.flush()
+            group_id = group.id
+        instance = m.Instance(
+            name=body['name'], project_id=ctx.project_id, user_id=ctx.user_id,
+            status=status.BUILD, task='create', operating_status='BUILD',
+            datastore_version_id=version.id, flavor_id=flavor.id, ram_mb=flavor.ram,
+            vcpus=flavor.vcpus, volume_size=size, volume_type_id=volume_type.id,
+            availability_zone=zone, server_group_id=group_id, locality=locality,
+            is_public=is_public, allowed_cidrs=json.dumps(cidrs), region=CONF.api.region_name)
+        session.add(instance)
+        session.flush()
+        session.add(m.InstanceKey(instance_id=instance.id, encrypted_key=secure.encrypt_key_at_rest(
+            _master_key(), secure.new_key())))
+    build = {'databases': body.get('databases') or [], 'users': body.get('users') or []}
+    return get(ctx, instance.id), build
+
+
+def _master_key():
+    if not CONF.instance.master_key:
+        raise exceptions.DBaaSError('The service has no [instance] master_key configured.')
+    return CONF.instance.master_key
+
+
+_KEY_OF = select(m.InstanceKey.encrypted_key).where(m.InstanceKey.instance_id == bindparam('id'))
+
+
+def instance_key(instance_id):
+    """The instance's RPC key; a plain read, so callers inside a write transaction may use it."""
+    with read_scope() as conn:
+        stored = conn.execute(_KEY_OF, {'id': instance_id}).scalar()
+    return secure.decrypt_key_at_rest(_master_key(), stored) if stored else None
+
+
+# -- reads ---------------------------------------------------------------------------
+
+View = collections.namedtuple('View', 'instance datastore version fault')
+
+_I = m.Instance.__table__
+_V = models.DatastoreVersion.__table__
+_D = models.Datastore.__table__
+
+
+def _page_stmt(with_marker):
+    stmt = (select(_I, _V.c.name.label('version_name'), _V.c.version.label('version_number'),
+                   _D.c.name.label('datastore_name'))
+            .join(_V, _V.c.id == _I.c.datastore_version_id).join(_D, _D.c.id == _V.c.datastore_id)
+            .where(_I.c.project_id == bindparam('project'), _I.c.deleted.is_(False))
+            .order_by(_I.c.id).limit(bindparam('limit')))
+    if with_marker:
+        stmt = stmt.where(_I.c.id > bindparam('marker'))
+    return stmt
+
+
+_FIRST_PAGE = _page_stmt(False)
+_NEXT_PAGE = _page_stmt(True)
+
+
+def list_page(ctx, limit, marker=None):
+    """One page of the project's instances with their datastore names: one query."""
+    params = {'project': ctx.project_id, 'limit': limit + 1}
+    if marker:
+        params['marker'] = marker
+    with read_scope() as conn:
+        rows = conn.execute(_NEXT_PAGE if marker else _FIRST_PAGE, params).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
+
+
+def get(ctx, instance_id, session=None):
+    """The instance with its datastore and latest fault; 404 for other projects' instances."""
+    _require_uuid(instance_id)
+    if session is None:
+        with session_scope() as session:
+            return get(ctx, instance_id, session)
+    instance = session.get(m.Instance, instance_id)
+    if (instance is None or instance.deleted or
+            (instance.project_id != ctx.project_id and not ctx.is_admin)):
+        raise exceptions.NotFound("Instance '%s' cannot be found." % instance_id)
+    version = session.get(models.DatastoreVersion, instance.datastore_version_id)
+    datastore = session.get(models.Datastore, version.datastore_id)
+    return View(instance, datastore, version, faults.latest(session, instance.id))
+
+
+def rename(ctx, instance_id, name):
+    with session_scope() as session:
+        view = get(ctx, instance_id, session)
+        status.check(view.instance, 'rename')
+        view.instance.name = name
+
+
+def update_access(ctx, instance_id, access):
+    is_public, cidrs = _check_access(access)
+    with session_scope() as session:
+        view = get(ctx, instance_id, session)
+        view.instance.is_public = is_public
+        view.instance.allowed_cidrs = json.dumps(cidrs)
+
+
+def check_volume_resize(view, size):
+    if size <= view.instance.volume_size:
+        raise exceptions.BadRequest('The new volume size must be larger than the current %d GB.'
+                                    % view.instance.volume_size)
+    if size > CONF.instance.max_volume_size:
+        raise exceptions.BadRequest('volume.size must be at most %d GB.'
+                                    % CONF.instance.max_volume_size)
+
+
+def check_flavor_resize(view, ref):
+    flavor = _resolve_flavor(ref, view.version)
+    if flavor.id == view.instance.flavor_id:
+        raise exceptions.BadRequest("The instance already has flavor '%s'." % flavor.name)
+    return flavor
+
+
+def begin(ctx, instance_id, operation, new_status, deadline_seconds, quota_deltas=None,
+          **changes):
+    """Move an instance into an operation's transitional status, if its status allows it."""
+    with session_scope() as session:
+        view = get(ctx, instance_id, session)
+        status.check(view.instance, operation)
+        if quota_deltas:
+            quotas.reserve(session, view.instance.project_id, quota_deltas)
+        instance = view.instance
+        instance.status = new_status
+        instance.task = operation
+        instance.task_deadline = models.utcnow() + datetime.timedelta(seconds=deadline_seconds)
+        for key, value in changes.items():
+            setattr(instance, key, value)
+        return view
+
+
+def mark_deleting(ctx, instance_id):
+    """Delete works in every state: the status becomes DELETING and the task manager cleans up."""
+    with session_scope() as session:
+        view = get(ctx, instance_id, session)
+        instance = view.instance
+        instance.status = status.DELETING
+        instance.task = 'delete'
+        instance.task_deadline = models.utcnow() + datetime.timedelta(
+            seconds=CONF.instance.operation_deadline)
+        return view
+
+
+def reset_status(ctx, instance_id):
+    """Admin: end whatever is stuck; the instance becomes ERROR and can be deleted or restarted."""
+    with session_scope() as session:
+        view = get(ctx, instance_id, session)
+        view.instance.status = status.ERROR
+        view.instance.task = None
+        view.instance.task_deadline = None
+        faults.record(instance_id, 'Status reset by an administrator.', session=session)

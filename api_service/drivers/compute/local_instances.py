@@ -1,0 +1,173 @@
+"""The local driver's instances: addresses, volume directories, and guest agent processes.
+
+An instance is a guest agent process (which runs the engine) with its own loopback
+address and a data directory under its volume type's root. Stopping an instance's
+processes and removing its directories leaves nothing behind.
+"""
+import ipaddress
+import os
+import secrets as pysecrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+from sqlalchemy import func, select
+
+from api_service.common.config import CONF
+from api_service.db import models
+from api_service.db import models_instances as m
+
+
+class DriverError(Exception):
+    """A local-driver step failed; the message is safe for the tenant."""
+
+
+def instances_dir():
+    return os.path.abspath(CONF.local_driver.instances_dir)
+
+
+def run_dir(instance_id):
+    return os.path.join(instances_dir(), instance_id)
+
+
+def volume_dir(session, instance):
+    vtype = session.get(models.VolumeType, instance.volume_type_id)
+    root = vtype.root_path if vtype and vtype.root_path else os.path.join(instances_dir(),
+                                                                         'volumes')
+    return os.path.join(os.path.abspath(root), instance.id)
+
+
+# -- addresses --------------------------------------------------------------------------
+
+def allocate_address(session, instance):
+    """The lowest free address of the pool; the unique column settles races."""
+    pool = ipaddress.ip_network(CONF.local_driver.address_pool)
+    used = set(session.scalars(select(m.Instance.address).where(m.Instance.address.is_not(None))))
+    for address in pool.hosts():
+        text = str(address)
+        if text not in used and not text.endswith('.0') and not text.endswith('.255'):
+            instance.address = text
+            return text
+    raise DriverError('The address pool %s is exhausted.' % pool)
+
+
+# -- host usage -------------------------------------------------------------------------
+
+def host_usage(session):
+    """RAM and vCPUs used per host by live instances: one grouped query."""
+    rows = session.execute(select(m.Instance.host, func.sum(m.Instance.ram_mb),
+                                  func.sum(m.Instance.vcpus))
+                           .where(m.Instance.host.is_not(None), m.Instance.deleted.is_(False))
+                           .group_by(m.Instance.host))
+    return {host: (int(ram or 0), int(cpus or 0)) for host, ram, cpus in rows}
+
+
+def group_hosts(session, instance):
+    if not instance.server_group_id:
+        return frozenset()
+    return frozenset(session.scalars(select(m.Instance.host).where(
+        m.Instance.server_group_id == instance.server_group_id, m.Instance.id != instance.id,
+        m.Instance.host.is_not(None), m.Instance.deleted.is_(False))))
+
+
+# -- guest processes --------------------------------------------------------------------
+
+def write_guest_config(session, instance, version, key):
+    """The agent's private config (0600): it holds the instance key and its admin password."""
+    rdir = run_dir(instance.id)
+    os.makedirs(rdir, mode=0o755, exist_ok=True)
+    templates = os.path.abspath(CONF.local_driver.templates_dir)
+    lines = ['[guest]',
+             'instance_id = %s' % instance.id,
+             'manager = %s' % version.manager,
+             'engine_path = %s' % version.engine_path,
+             'data_dir = %s' % volume_dir(session, instance),
+             'run_dir = %s' % rdir,
+             'template_dir = %s' % os.path.join(templates, '%s-%s' % (version.manager,
+                                                                      version.version)),
+             'address = %s' % instance.address,
+             'memory_mb = %d' % instance.ram_mb,
+             'admin_password = %s' % pysecrets.token_urlsafe(24),
+             'instance_key = %s' % key,
+             'heartbeat_interval = %d' % CONF.instance.heartbeat_interval,
+             'restart_failed_engines = %s' % CONF.instance.restart_failed_engines,
+             'conductor_topic = %s' % CONF.rpc.conductor_topic]
+    path = os.path.join(rdir, 'guest.conf')
+    if os.path.exists(path):
+        # Keep the admin password the engine was prepared with.
+        with open(path) as handle:
+            old = dict(line.split(' = ', 1) for line in handle.read().splitlines()
+                       if ' = ' in line)
+        lines = [('admin_password = %s' % old['admin_password']
+                  if line.startswith('admin_password') and 'admin_password' in old else line)
+                 for line in lines]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as handle:
+        handle.write('\n'.join(lines) + '\n')
+    return path
+
+
+def spawn_guest(instance_id):
+    rdir = run_dir(instance_id)
+    argv = [os.path.join(os.path.dirname(sys.executable), 'dbaas-guestagent')]
+    if CONF.local_driver.guest_config_file:
+        argv += ['--config-file', os.path.abspath(CONF.local_driver.guest_config_file)]
+    argv += ['--config-file', os.path.join(rdir, 'guest.conf')]
+    log = open(os.path.join(rdir, 'agent.log'), 'ab')
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True, cwd=rdir)
+    log.close()
+    return proc.pid
+
+
+def guest_pid(instance_id):
+    try:
+        with open(os.path.join(run_dir(instance_id), 'agent.pid')) as handle:
+            pid = int(handle.read().strip())
+        return pid if psutil.pid_exists(pid) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _processes_of(paths):
+    """Every process whose command line or working directory is inside one of `paths`."""
+    found = []
+    for proc in psutil.process_iter(['pid', 'cmdline', 'cwd']):
+        info = proc.info
+        text = ' '.join(info.get('cmdline') or []) + ' ' + (info.get('cwd') or '')
+        if any(path in text for path in paths) and proc.pid != os.getpid():
+            found.append(proc)
+    return found
+
+
+def stop_guest(instance_id, volume_path, timeout=20):
+    """SIGTERM the agent (it stops its engine), then kill whatever is left of the instance."""
+    pid = guest_pid(instance_id)
+    if pid:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while psutil.pid_exists(pid) and time.monotonic() < deadline:
+            try:
+                if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.05)
+    leftovers = _processes_of([run_dir(instance_id), volume_path])
+    for proc in leftovers:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(leftovers, timeout=10)
+
+
+def remove_files(instance_id, volume_path):
+    for path in (volume_path, run_dir(instance_id)):
+        shutil.rmtree(path, ignore_errors=True)

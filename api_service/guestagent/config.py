@@ -1,0 +1,25 @@
+"""The guest agent's options: who it is, where its engine lives, how to report."""
+from oslo_config import cfg
+
+CONF = cfg.CONF
+
+guest_opts = [
+    cfg.StrOpt('instance_id', required=True, help='The instance this agent serves.'),
+    cfg.StrOpt('manager', required=True, help='Engine manager: mariadb, postgresql, redis.'),
+    cfg.StrOpt('engine_path', required=True, help='Directory of the engine binaries.'),
+    cfg.StrOpt('data_dir', required=True, help="The instance's volume (engine data)."),
+    cfg.StrOpt('run_dir', required=True, help='Sockets, pid files, engine config and log.'),
+    cfg.StrOpt('template_dir', help='Cache of a pristine data directory for fast prepare.'),
+    cfg.HostAddressOpt('address', required=True, help="The instance's own address."),
+    cfg.IntOpt('memory_mb', required=True, help="The flavor's RAM."),
+    cfg.StrOpt('admin_password', secret=True, required=True,
+               help="The agent's own engine credential."),
+    cfg.StrOpt('instance_key', secret=True, required=True,
+               help='Fernet key sealing RPC payloads for this instance.'),
+    cfg.IntOpt('heartbeat_interval', default=5, help='Seconds between heartbeats.'),
+    cfg.BoolOpt('restart_failed_engines', default=True,
+                help='Restart the engine when a heartbeat finds it dead.'),
+    cfg.StrOpt('conductor_topic', default='dbaas-conductor', help='Where reports go.'),
+]
+
+CONF.register_opts(guest_opts, group='guest')

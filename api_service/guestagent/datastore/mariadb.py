@@ -1,0 +1,354 @@
+"""MariaDB: what differs from the base manager.
+
+- Data directory: mariadb-install-db with --no-defaults, then (in bootstrap
+  mode, through --extra-file) every account but root@localhost and mariadb.sys
+  is removed, so the pristine template has no password-less TCP root.
+- Config: one file in run_dir passed with --defaults-file (nothing else read);
+  listens on address:3306 and a socket in run_dir, skip-name-resolve.
+- Memory: innodb_buffer_pool_size = max(32, memory_mb // 2) MiB.
+- Admin: os_admin@localhost (socket only) with ALL PRIVILEGES WITH GRANT OPTION.
+- Users are name@host (host defaults to '%'); access is ALL PRIVILEGES ON db.*,
+  with '_' escaped so a grant never matches other databases by wildcard.
+- Root: root@'%' with ALL PRIVILEGES WITH GRANT OPTION; disable drops it.
+- Passwords are sent as mysql_native_password hashes, never in plaintext.
+"""
+import contextlib
+import hashlib
+import os
+import pwd
+import re
+
+import pymysql
+
+from api_service.guestagent import errors
+from api_service.guestagent.datastore import base
+
+# A fixed redo log size: the template and the running server agree, so the
+# server never resizes the log at first start.
+INNODB_LOG_FILE_SIZE = '32M'
+
+SYSTEM_DATABASES = frozenset({'mysql', 'information_schema', 'performance_schema', 'sys',
+                              'lost+found'})
+
+# What the template keeps: root@localhost (socket only, no password; removed
+# at bootstrap) and MariaDB's own definer account.
+_TEMPLATE_SQL = """\
+DELETE FROM mysql.global_priv WHERE NOT (Host = 'localhost' AND User IN ('root', 'mariadb.sys'));
+DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';
+"""
+
+# Errors MariaDB reports that are the tenant's doing, by error number.
+_NOT_FOUND = {1008, 1049, 1141, 1147}
+_CONFLICT = {1007, 1396}
+_BAD_REQUEST = {1115, 1253, 1273, 1470}
+_UNREACHABLE = {2002, 2003, 2006, 2013}
+
+
+def native_password_hash(password):
+    """The mysql_native_password hash MariaDB stores, so the plaintext never leaves the agent."""
+    inner = hashlib.sha1(password.encode('utf-8')).digest()
+    return '*' + hashlib.sha1(inner).hexdigest().upper()
+
+
+def quote_identifier(name):
+    return '`%s`' % name.replace('`', '``')
+
+
+def grant_identifier(database):
+    """A database name for GRANT/REVOKE: '_' and '%' are wildcards there, so escape them."""
+    escaped = database.replace('\\', '\\\\').replace('_', '\\_').replace('%', '\\%')
+    return quote_identifier(escaped)
+
+
+def _unescape_grant(database):
+    return re.sub(r'\\(.)', r'\1', database)
+
+
+class MariaDBManager(base.EngineManager):
+    """Drives one mariadbd."""
+
+    manager = 'mariadb'
+    display_name = 'MariaDB'
+    default_port = 3306
+    capabilities = frozenset({'databases', 'users', 'root'})
+    binary_name = 'mariadbd'
+    supports_host = True
+    root_user_name = 'root'
+    reserved_databases = SYSTEM_DATABASES
+    reserved_users = frozenset({'os_admin', 'root', 'mariadb.sys', 'mysql', 'PUBLIC'})
+    database_name_max = 64
+    user_name_max = 80
+
+    # ------------------------------------------------------------ settings
+
+    @classmethod
+    def memory_setting_bytes(cls, memory_mb):
+        """innodb_buffer_pool_size: half the flavor's RAM, at least 32 MiB.
+
+        Half, not the usual 70-80 % of a dedicated server, because the rest of
+        mariadbd (per-connection buffers, Aria, the dictionary) needs room on
+        small flavors too.
+        """
+        return max(32, memory_mb // 2) * base.MIB
+
+    def _config_path(self):
+        return self._run_file('my.cnf')
+
+    def _write_config(self, bootstrap=False):
+        for name in ('tmp', 'files'):
+            self._make_dir(self._run_file(name))
+        lines = [
+            '[mariadbd]',
+            'datadir = %s' % self.engine_data_dir,
+            'socket = %s' % self.socket_path,
+            'pid-file = %s' % self._run_file('mariadbd.pid'),
+            'log-error = %s' % self._run_file('mariadb-error.log'),
+            'tmpdir = %s' % self._run_file('tmp'),
+            'secure-file-priv = %s' % self._run_file('files'),
+            'bind-address = %s' % self.address,
+            'port = %d' % self.port,
+            'skip-name-resolve',
+            'local-infile = 0',
+            'character-set-server = utf8mb4',
+            'collation-server = utf8mb4_general_ci',
+            'innodb_buffer_pool_size = %d' % self.memory_setting_bytes(self.memory_mb),
+            'innodb_log_file_size = %s' % INNODB_LOG_FILE_SIZE,
+            'max_connections = 100',
+        ]
+        if self._uid == 0:
+            # The agent runs as root and was asked to run the engine as itself.
+            lines.append('user = root')
+        self._write_file(self._config_path(), '\n'.join(lines) + '\n')
+
+    def _command(self):
+        return [self.binary, '--defaults-file=%s' % self._config_path()]
+
+    def _install_db(self):
+        for candidate in (os.path.join(self.engine_path, 'mariadb-install-db'),
+                          os.path.join(os.path.dirname(self.engine_path), 'bin',
+                                       'mariadb-install-db'),
+                          '/usr/bin/mariadb-install-db'):
+            if os.access(candidate, os.X_OK):
+                return candidate
+        raise errors.EngineError('mariadb-install-db was not found next to %s.' % self.binary)
+
+    def _init_data(self, target):
+        extra = self._run_file('template-init.sql')
+        self._write_file(extra, _TEMPLATE_SQL)
+        argv = [self._install_db(), '--no-defaults', '--datadir=%s' % target,
+                '--auth-root-authentication-method=normal', '--skip-test-db',
+                '--skip-name-resolve', '--extra-file=%s' % extra,
+                '--innodb-log-file-size=%s' % INNODB_LOG_FILE_SIZE,
+                '--tmpdir=%s' % self.run_dir]
+        if self._uid == 0:
+            argv.append('--user=%s' % pwd.getpwuid(0).pw_name)
+        try:
+            self._run(argv, 'Initialising the MariaDB data directory')
+        finally:
+            os.unlink(extra)
+
+    # ---------------------------------------------------------- connections
+
+    def _translate(self, exc, what):
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        text = exc.args[1] if len(exc.args) > 1 else str(exc)
+        if code in _UNREACHABLE:
+            return errors.EngineError('MariaDB is not reachable; it may be stopped.',
+                                      details=text)
+        if code in _NOT_FOUND:
+            return errors.NotFound('%s: %s' % (what, text))
+        if code in _CONFLICT:
+            return errors.Conflict('%s: %s' % (what, text))
+        if code in _BAD_REQUEST:
+            return errors.BadRequest('%s: %s' % (what, text))
+        return errors.EngineError('%s failed (MariaDB error %s).' % (what, code), details=text)
+
+    @contextlib.contextmanager
+    def _cursor(self, what, user=None, password=None):
+        """A cursor on an autocommit connection over the private socket."""
+        try:
+            conn = pymysql.connect(
+                unix_socket=self.socket_path, user=user or self.admin_user,
+                password=self.admin_password if user is None else (password or ''),
+                autocommit=True, connect_timeout=5, read_timeout=120, write_timeout=120,
+                charset='utf8mb4')
+        except pymysql.MySQLError as exc:
+            raise self._translate(exc, what)
+        try:
+            with conn.cursor() as cursor:
+                yield cursor
+        except pymysql.MySQLError as exc:
+            raise self._translate(exc, what)
+        finally:
+            conn.close()
+
+    def _ping(self):
+        try:
+            conn = pymysql.connect(unix_socket=self.socket_path, user=self.admin_user,
+                                   password=self.admin_password, connect_timeout=2)
+        except pymysql.err.OperationalError as exc:
+            # Access denied still means the server is up and answering.
+            return bool(exc.args) and exc.args[0] in (1044, 1045, 1698)
+        except pymysql.MySQLError:
+            return False
+        conn.close()
+        return True
+
+    # ------------------------------------------------------------- lifecycle
+
+    def _bootstrap(self):
+        digest = native_password_hash(self.admin_password)
+        try:
+            with self._cursor('Checking the admin account') as cursor:
+                cursor.execute('SELECT 1')
+        except errors.GuestError:
+            # A fresh template: only root@localhost, over the socket, no password.
+            with self._cursor('Creating the admin account', user='root') as cursor:
+                cursor.execute('CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY PASSWORD %s',
+                               (self.admin_user, 'localhost', digest))
+                cursor.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s',
+                               (self.admin_user, 'localhost', digest))
+                cursor.execute('GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION',
+                               (self.admin_user, 'localhost'))
+        with self._cursor('Securing the server') as cursor:
+            cursor.execute("SELECT User, Host FROM mysql.user WHERE User IN ('root', '')")
+            for user, host in cursor.fetchall():
+                cursor.execute('DROP USER %s@%s', (user, host))
+
+    def current_memory_setting(self):
+        with self._cursor('Reading the buffer pool size') as cursor:
+            cursor.execute('SELECT @@innodb_buffer_pool_size')
+            return int(cursor.fetchone()[0])
+
+    # ------------------------------------------------------------- databases
+
+    def _list_databases(self):
+        with self._cursor('Listing databases') as cursor:
+            cursor.execute('SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, '
+                           'DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA')
+            return [{'name': name, 'character_set': charset, 'collate': collate}
+                    for name, charset, collate in cursor.fetchall()
+                    if not name.startswith('#')]
+
+    def _charset_clause(self, cursor, spec):
+        """CHARACTER SET / COLLATE, checked against the server's own tables first."""
+        charset, collate = spec['character_set'], spec['collate']
+        if collate:
+            cursor.execute('SELECT CHARACTER_SET_NAME FROM information_schema.COLLATIONS '
+                           'WHERE COLLATION_NAME = %s', (collate,))
+            row = cursor.fetchone()
+            if row is None:
+                raise errors.BadRequest("Unknown collation '%s'." % collate)
+            if charset and charset.lower() != row[0].lower():
+                raise errors.BadRequest("Collation '%s' does not belong to character set '%s'."
+                                        % (collate, charset))
+            charset = charset or row[0]
+        if charset:
+            cursor.execute('SELECT 1 FROM information_schema.CHARACTER_SETS '
+                           'WHERE CHARACTER_SET_NAME = %s', (charset,))
+            if cursor.fetchone() is None:
+                raise errors.BadRequest("Unknown character set '%s'." % charset)
+        clause = ''
+        if charset:
+            clause += ' CHARACTER SET %s' % charset
+        if collate:
+            clause += ' COLLATE %s' % collate
+        return clause
+
+    def _create_database(self, spec):
+        with self._cursor("Creating database '%s'" % spec['name']) as cursor:
+            clause = self._charset_clause(cursor, spec)
+            cursor.execute('CREATE DATABASE %s%s' % (quote_identifier(spec['name']), clause))
+
+    def _delete_database(self, name):
+        with self._cursor("Deleting database '%s'" % name) as cursor:
+            cursor.execute('DROP DATABASE %s' % quote_identifier(name))
+            # MariaDB keeps grants on dropped databases; a new database of the
+            # same name must not inherit them.
+            for user, host, stored in self._grant_rows(cursor, database=name):
+                cursor.execute('REVOKE ALL PRIVILEGES ON %s.* FROM %%s@%%s'
+                               % quote_identifier(stored), (user, host))
+
+    # ----------------------------------------------------------------- users
+
+    @staticmethod
+    def _grant_rows(cursor, user=None, host=None, database=None):
+        """(user, host, stored Db) rows of database-level grants, filtered."""
+        cursor.execute('SELECT User, Host, Db FROM mysql.db')
+        rows = []
+        for row_user, row_host, stored in cursor.fetchall():
+            if user is not None and (row_user, row_host) != (user, host):
+                continue
+            if database is not None and _unescape_grant(stored) != database:
+                continue
+            rows.append((row_user, row_host, stored))
+        return rows
+
+    def _list_users(self, name=None, host=None):
+        with self._cursor('Listing users') as cursor:
+            if name is None:
+                cursor.execute("SELECT User, Host FROM mysql.user WHERE is_role = 'N'")
+            else:
+                cursor.execute("SELECT User, Host FROM mysql.user WHERE is_role = 'N' "
+                               'AND User = %s AND Host = %s', (name, host))
+            users = {(row_user, row_host): [] for row_user, row_host in cursor.fetchall()}
+            for row_user, row_host, stored in self._grant_rows(cursor, user=name, host=host):
+                if (row_user, row_host) in users:
+                    users[(row_user, row_host)].append(_unescape_grant(stored))
+        return [{'name': row_user, 'host': row_host, 'databases': sorted(set(dbs))}
+                for (row_user, row_host), dbs in users.items()]
+
+    def _find_user(self, name, host):
+        found = self._list_users(name, host)
+        return found[0] if found else None
+
+    def _create_user(self, spec):
+        with self._cursor("Creating user '%s'" % spec['name']) as cursor:
+            cursor.execute('CREATE USER %s@%s IDENTIFIED BY PASSWORD %s',
+                           (spec['name'], spec['host'], native_password_hash(spec['password'])))
+        if spec['databases']:
+            self._grant(spec['name'], spec['host'], spec['databases'])
+
+    def _delete_user(self, name, host):
+        with self._cursor("Deleting user '%s'" % name) as cursor:
+            cursor.execute('DROP USER %s@%s', (name, host))
+
+    def _set_password(self, name, host, password):
+        with self._cursor("Changing the password of '%s'" % name) as cursor:
+            cursor.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s',
+                           (name, host, native_password_hash(password)))
+
+    def _rename_user(self, name, host, new_name, new_host):
+        with self._cursor("Renaming user '%s'" % name) as cursor:
+            cursor.execute('RENAME USER %s@%s TO %s@%s', (name, host, new_name, new_host))
+
+    def _grant(self, name, host, databases):
+        with self._cursor("Granting access to '%s'" % name) as cursor:
+            for database in databases:
+                cursor.execute('GRANT ALL PRIVILEGES ON %s.* TO %%s@%%s'
+                               % grant_identifier(database), (name, host))
+
+    def _revoke(self, name, host, database):
+        with self._cursor("Revoking access from '%s'" % name) as cursor:
+            for user, row_host, stored in self._grant_rows(cursor, name, host, database):
+                cursor.execute('REVOKE ALL PRIVILEGES ON %s.* FROM %%s@%%s'
+                               % quote_identifier(stored), (user, row_host))
+
+    # ------------------------------------------------------------------ root
+
+    def _enable_root(self, password):
+        digest = native_password_hash(password)
+        with self._cursor('Enabling root') as cursor:
+            cursor.execute('CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY PASSWORD %s',
+                           ('root', '%', digest))
+            cursor.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s', ('root', '%', digest))
+            cursor.execute('GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION', ('root', '%'))
+
+    def _disable_root(self):
+        with self._cursor('Disabling root') as cursor:
+            cursor.execute('DROP USER IF EXISTS %s@%s', ('root', '%'))
+
+    def _is_root_enabled(self):
+        with self._cursor('Checking root') as cursor:
+            cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE User = 'root'")
+            return cursor.fetchone()[0] > 0

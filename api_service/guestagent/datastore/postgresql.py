@@ -1,0 +1,356 @@
+"""PostgreSQL: what differs from the base manager.
+
+- Data directory: initdb with os_admin as the bootstrap superuser (so the
+  name 'postgres' is free for root), UTF8, C.UTF-8. Its own config files are
+  removed: the server is started with config_file in run_dir.
+- Config (run_dir/postgresql.conf, pg_hba.conf, pg_ident.conf): listens on
+  the instance address and a socket in run_dir. pg_hba: os_admin only over the
+  socket (trust until prepare has set its password, scram-sha-256 after),
+  never over TCP; everyone else scram-sha-256 from 127.0.0.0/8.
+- Memory: shared_buffers = max(16, memory_mb // 4) MiB (the usual quarter of
+  RAM), effective_cache_size = three quarters.
+- Databases are created without PUBLIC's CONNECT, so a user reaches exactly
+  the databases it was granted. Access means what it means in MariaDB: ALL on
+  the database, USAGE and CREATE on its public schema, ALL on the tables and
+  sequences in it, and default privileges between the users sharing the
+  database so tables one creates are usable by the others. (Objects in other
+  schemas a user creates stay the creator's.)
+- Users have no host (it is accepted and ignored; views show '%').
+- Root: the role 'postgres' with SUPERUSER LOGIN; disable sets NOLOGIN and
+  clears the password (its objects stay).
+- Passwords are sent as SCRAM verifiers computed by libpq on the agent's side.
+- PostgreSQL refuses to run as root: an agent running as root must pass run_as.
+"""
+import contextlib
+import os
+import signal
+
+import psycopg
+from psycopg import sql
+
+from api_service.guestagent import errors
+from api_service.guestagent.datastore import base
+
+SYSTEM_DATABASES = frozenset({'postgres', 'template0', 'template1'})
+
+
+class PostgreSQLManager(base.EngineManager):
+    """Drives one postmaster."""
+
+    manager = 'postgresql'
+    display_name = 'PostgreSQL'
+    default_port = 5432
+    capabilities = frozenset({'databases', 'users', 'root'})
+    binary_name = 'postgres'
+    root_user_name = 'postgres'
+    reserved_databases = SYSTEM_DATABASES
+    # PostgreSQL itself reserves public, none and the current_* names.
+    reserved_users = frozenset({'os_admin', 'postgres', 'public', 'none', 'current_user',
+                                'current_role', 'session_user'})
+    database_name_max = 63
+    user_name_max = 63
+    # Fast shutdown: roll back open transactions and disconnect clients.
+    stop_signal = signal.SIGINT
+    # Where tenants may log in from (with a password).
+    client_networks = ('127.0.0.0/8',)
+
+    # ------------------------------------------------------------ settings
+
+    @property
+    def socket_path(self):
+        return os.path.join(self.run_dir, '.s.PGSQL.%d' % self.port)
+
+    @classmethod
+    def memory_setting_bytes(cls, memory_mb):
+        """shared_buffers: a quarter of the flavor's RAM, at least 16 MiB.
+
+        PostgreSQL relies on the OS page cache for the rest, as its docs advise.
+        """
+        return max(16, memory_mb // 4) * base.MIB
+
+    def _is_reserved_user(self, name):
+        return super()._is_reserved_user(name) or name.startswith('pg_')
+
+    def _check_can_run(self):
+        if self._uid == 0:
+            raise errors.EngineError('PostgreSQL cannot run as root; give the manager run_as '
+                                     "(for example 'postgres').")
+
+    def _config_path(self):
+        return self._run_file('postgresql.conf')
+
+    def _write_config(self, bootstrap=False):
+        shared_buffers = self.memory_setting_bytes(self.memory_mb) // base.MIB
+        settings = {
+            'data_directory': "'%s'" % self.engine_data_dir,
+            'hba_file': "'%s'" % self._run_file('pg_hba.conf'),
+            'ident_file': "'%s'" % self._run_file('pg_ident.conf'),
+            'listen_addresses': "'%s'" % self.address,
+            'port': str(self.port),
+            'unix_socket_directories': "'%s'" % self.run_dir,
+            'unix_socket_permissions': '0700',
+            'max_connections': '100',
+            'shared_buffers': '%dMB' % shared_buffers,
+            'effective_cache_size': '%dMB' % max(shared_buffers, self.memory_mb * 3 // 4),
+            'huge_pages': 'off',
+            'password_encryption': 'scram-sha-256',
+            'logging_collector': 'off',
+            'log_destination': "'stderr'",
+            'log_line_prefix': "'%m [%p] '",
+            'lc_messages': "'C'",
+            'dynamic_shared_memory_type': 'posix',
+        }
+        text = ''.join('%s = %s\n' % item for item in settings.items())
+        admin_method = 'trust' if bootstrap else 'scram-sha-256'
+        hba = ['# TYPE  DATABASE  USER  ADDRESS  METHOD',
+               'local all %s %s' % (self.admin_user, admin_method),
+               'local all all reject',
+               'host all %s 0.0.0.0/0 reject' % self.admin_user,
+               'host all %s ::/0 reject' % self.admin_user]
+        hba += ['host all all %s scram-sha-256' % network for network in self.client_networks]
+        self._write_file(self._run_file('pg_hba.conf'), '\n'.join(hba) + '\n')
+        self._write_file(self._run_file('pg_ident.conf'), '')
+        self._write_file(self._config_path(), text)
+
+    def _command(self):
+        return [self.binary, '-c', 'config_file=%s' % self._config_path()]
+
+    def _init_data(self, target):
+        self._run([os.path.join(self.engine_path, 'initdb'), '-D', target, '-U', self.admin_user,
+                   '-E', 'UTF8', '--locale=C.UTF-8', '--auth=trust', '--no-instructions'],
+                  'Initialising the PostgreSQL data directory')
+        for name in ('postgresql.conf', 'pg_hba.conf', 'pg_ident.conf'):
+            os.unlink(os.path.join(target, name))
+
+    # ---------------------------------------------------------- connections
+
+    @staticmethod
+    def _translate(exc, what):
+        """A typed error for a psycopg one, chosen by SQLSTATE."""
+        state = getattr(exc, 'sqlstate', None) or ''
+        message = getattr(getattr(exc, 'diag', None), 'message_primary', None) or ''
+        if not state and isinstance(exc, psycopg.OperationalError):
+            return errors.EngineError('PostgreSQL is not reachable; it may be stopped.',
+                                      details=str(exc))
+        if state in ('42710', '42P04'):        # duplicate_object, duplicate_database
+            return errors.Conflict('%s: %s' % (what, message))
+        if state in ('42704', '3D000'):        # undefined_object, invalid_catalog_name
+            return errors.NotFound('%s: %s' % (what, message))
+        if state[:2] in ('22', '0A', '55') or (state[:2] == '42' and state != '42501'):
+            # data exceptions, unsupported features, objects in use, bad names/locales
+            return errors.BadRequest('%s: %s' % (what, message))
+        return errors.EngineError('%s failed (PostgreSQL error %s).' % (what, state or '?'),
+                                  details=str(exc))
+
+    def _connect_args(self, dbname):
+        return dict(host=self.run_dir, port=self.port, user=self.admin_user,
+                    password=self.admin_password, dbname=dbname, autocommit=True,
+                    connect_timeout=5, sslmode='disable', application_name='guest-agent')
+
+    @contextlib.contextmanager
+    def _connection(self, what, dbname='postgres'):
+        """An autocommit admin connection over the private socket."""
+        try:
+            conn = psycopg.connect(**self._connect_args(dbname))
+        except psycopg.Error as exc:
+            raise self._translate(exc, what)
+        try:
+            # Keep failing statements out of the server log.
+            conn.execute("SET log_min_error_statement = 'panic'")
+            yield conn
+        except psycopg.Error as exc:
+            raise self._translate(exc, what)
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _verifier(conn, name, password):
+        """The SCRAM-SHA-256 verifier libpq computes, so the plaintext never leaves the agent."""
+        return conn.pgconn.encrypt_password(
+            password.encode('utf-8'), name.encode('utf-8'), b'scram-sha-256').decode('ascii')
+
+    def _ping(self):
+        try:
+            conn = psycopg.connect(**dict(self._connect_args('postgres'), connect_timeout=2))
+        except psycopg.OperationalError as exc:
+            # A refused password still means the server is up and answering.
+            return 'password authentication failed' in str(exc)
+        conn.close()
+        return True
+
+    # ------------------------------------------------------------- lifecycle
+
+    def _bootstrap(self):
+        with self._connection('Securing the admin account') as conn:
+            conn.execute(sql.SQL('ALTER ROLE {} WITH PASSWORD {}').format(
+                sql.Identifier(self.admin_user),
+                sql.Literal(self._verifier(conn, self.admin_user, self.admin_password))))
+            conn.execute('REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC')
+        self._write_config(bootstrap=False)
+        with self._connection('Reloading the configuration') as conn:
+            conn.execute('SELECT pg_reload_conf()')
+
+    def current_memory_setting(self):
+        with self._connection('Reading shared_buffers') as conn:
+            return int(conn.execute(
+                "SELECT pg_size_bytes(current_setting('shared_buffers'))").fetchone()[0])
+
+    # ------------------------------------------------------------- databases
+
+    def _list_databases(self):
+        with self._connection('Listing databases') as conn:
+            rows = conn.execute('SELECT datname, pg_encoding_to_char(encoding), datcollate '
+                                'FROM pg_database WHERE NOT datistemplate').fetchall()
+        return [{'name': name, 'character_set': charset, 'collate': collate}
+                for name, charset, collate in rows]
+
+    def _create_database(self, spec):
+        query = sql.SQL('CREATE DATABASE {}').format(sql.Identifier(spec['name']))
+        options = []
+        if spec['character_set']:
+            options.append(sql.SQL('ENCODING {}').format(sql.Literal(spec['character_set'])))
+        if spec['collate']:
+            options.append(sql.SQL('LC_COLLATE {0} LC_CTYPE {0}').format(
+                sql.Literal(spec['collate'])))
+        if options:
+            query = sql.SQL(' ').join([query, sql.SQL('TEMPLATE template0')] + options)
+        with self._connection("Creating database '%s'" % spec['name']) as conn:
+            conn.execute(query)
+            conn.execute(sql.SQL('REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC').format(
+                sql.Identifier(spec['name'])))
+
+    def _delete_database(self, name):
+        with self._connection("Deleting database '%s'" % name) as conn:
+            conn.execute(sql.SQL('DROP DATABASE {} WITH (FORCE)').format(sql.Identifier(name)))
+
+    # ----------------------------------------------------------------- users
+
+    def _list_users(self, name=None):
+        query = ("SELECT r.rolname, ARRAY(SELECT d.datname FROM pg_database d "
+                 "WHERE NOT d.datistemplate AND has_database_privilege(r.oid, d.oid, 'CONNECT') "
+                 "ORDER BY 1) FROM pg_roles r WHERE r.rolname !~ '^pg_'")
+        params = ()
+        if name is not None:
+            query += ' AND r.rolname = %s'
+            params = (name,)
+        with self._connection('Listing users') as conn:
+            rows = conn.execute(query, params).fetchall()
+        return [{'name': role, 'host': '%', 'databases': list(databases)}
+                for role, databases in rows]
+
+    def _find_user(self, name, host):
+        found = self._list_users(name)
+        return found[0] if found else None
+
+    def _create_user(self, spec):
+        with self._connection("Creating user '%s'" % spec['name']) as conn:
+            conn.execute(sql.SQL('CREATE ROLE {} WITH LOGIN PASSWORD {}').format(
+                sql.Identifier(spec['name']),
+                sql.Literal(self._verifier(conn, spec['name'], spec['password']))))
+        if spec['databases']:
+            self._grant(spec['name'], spec['host'], spec['databases'])
+
+    def _connectable_databases(self):
+        with self._connection('Listing databases') as conn:
+            return [row[0] for row in conn.execute(
+                'SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1').fetchall()]
+
+    def _delete_user(self, name, host):
+        # Objects the user owns go to the admin (tenant data is kept, as with
+        # MariaDB); its privileges go with it. Both are per database.
+        role = sql.Identifier(name)
+        for database in self._connectable_databases():
+            with self._connection("Deleting user '%s'" % name, dbname=database) as conn:
+                conn.execute(sql.SQL('REASSIGN OWNED BY {} TO {}').format(
+                    role, sql.Identifier(self.admin_user)))
+                conn.execute(sql.SQL('DROP OWNED BY {}').format(role))
+        with self._connection("Deleting user '%s'" % name) as conn:
+            conn.execute(sql.SQL('DROP ROLE {}').format(role))
+
+    def _set_password(self, name, host, password):
+        with self._connection("Changing the password of '%s'" % name) as conn:
+            conn.execute(sql.SQL('ALTER ROLE {} WITH PASSWORD {}').format(
+                sql.Identifier(name), sql.Literal(self._verifier(conn, name, password))))
+
+    def _rename_user(self, name, host, new_name, new_host):
+        with self._connection("Renaming user '%s'" % name) as conn:
+            conn.execute(sql.SQL('ALTER ROLE {} RENAME TO {}').format(
+                sql.Identifier(name), sql.Identifier(new_name)))
+
+    def _peers(self, conn, name):
+        """Other tenant users with access to the connected database."""
+        rows = conn.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' AND NOT rolsuper "
+            "AND rolname <> %s AND has_database_privilege(oid, current_database(), 'CONNECT') "
+            'ORDER BY 1', (name,)).fetchall()
+        return [row[0] for row in rows if not self._is_reserved_user(row[0])]
+
+    def _grant(self, name, host, databases):
+        # Access to a database means what it means in MariaDB: every table in
+        # it, whoever created it. Existing tables are granted now; tables the
+        # user or its peers create later through default privileges both ways.
+        role = sql.Identifier(name)
+        for database in databases:
+            with self._connection("Granting access to '%s'" % name, dbname=database) as conn:
+                conn.execute(sql.SQL('GRANT ALL PRIVILEGES ON DATABASE {} TO {}').format(
+                    sql.Identifier(database), role))
+                if not self._has_public_schema(conn):
+                    continue
+                conn.execute(sql.SQL('GRANT USAGE, CREATE ON SCHEMA public TO {}').format(role))
+                for kind in ('TABLES', 'SEQUENCES'):
+                    conn.execute(sql.SQL('GRANT ALL ON ALL %s IN SCHEMA public TO {}' % kind)
+                                 .format(role))
+                for peer in self._peers(conn, name):
+                    for owner, grantee in ((peer, name), (name, peer)):
+                        for kind in ('TABLES', 'SEQUENCES'):
+                            conn.execute(sql.SQL(
+                                'ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public '
+                                'GRANT ALL ON %s TO {}' % kind).format(
+                                    sql.Identifier(owner), sql.Identifier(grantee)))
+
+    def _revoke(self, name, host, database):
+        role = sql.Identifier(name)
+        with self._connection("Revoking access from '%s'" % name, dbname=database) as conn:
+            if self._has_public_schema(conn):
+                for peer in self._peers(conn, name):
+                    for owner, grantee in ((peer, name), (name, peer)):
+                        for kind in ('TABLES', 'SEQUENCES'):
+                            conn.execute(sql.SQL(
+                                'ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public '
+                                'REVOKE ALL ON %s FROM {}' % kind).format(
+                                    sql.Identifier(owner), sql.Identifier(grantee)))
+                conn.execute(sql.SQL('REVOKE ALL ON SCHEMA public FROM {}').format(role))
+                for kind in ('TABLES', 'SEQUENCES'):
+                    conn.execute(sql.SQL('REVOKE ALL ON ALL %s IN SCHEMA public FROM {}' % kind)
+                                 .format(role))
+            conn.execute(sql.SQL('REVOKE ALL PRIVILEGES ON DATABASE {} FROM {}').format(
+                sql.Identifier(database), role))
+
+    @staticmethod
+    def _has_public_schema(conn):
+        return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'public'").fetchone()
+
+    # ------------------------------------------------------------------ root
+
+    def _enable_root(self, password):
+        root = sql.Identifier(self.root_user_name)
+        with self._connection('Enabling root') as conn:
+            verifier = sql.Literal(self._verifier(conn, self.root_user_name, password))
+            exists = conn.execute('SELECT 1 FROM pg_roles WHERE rolname = %s',
+                                  (self.root_user_name,)).fetchone()
+            statement = 'ALTER ROLE {} WITH' if exists else 'CREATE ROLE {} WITH'
+            conn.execute(sql.SQL(statement + ' SUPERUSER LOGIN PASSWORD {}').format(
+                root, verifier))
+
+    def _disable_root(self):
+        with self._connection('Disabling root') as conn:
+            if conn.execute('SELECT 1 FROM pg_roles WHERE rolname = %s',
+                            (self.root_user_name,)).fetchone():
+                conn.execute(sql.SQL('ALTER ROLE {} WITH NOLOGIN PASSWORD NULL').format(
+                    sql.Identifier(self.root_user_name)))
+
+    def _is_root_enabled(self):
+        with self._connection('Checking root') as conn:
+            row = conn.execute('SELECT rolcanlogin FROM pg_roles WHERE rolname = %s',
+                               (self.root_user_name,)).fetchone()
+        return bool(row and row[0])

@@ -1,0 +1,27 @@
+"""Reports to the conductor, sealed with the instance key."""
+import oslo_messaging as messaging
+
+from api_service.rpc import secure
+
+
+class Reporter:
+    def __init__(self, transport, topic, instance_id, key):
+        target = messaging.Target(topic=topic, version='1.0')
+        self._client = messaging.get_rpc_client(transport, target)
+        self._instance_id = instance_id
+        self._key = key
+
+    def _cast(self, method, payload):
+        self._client.cast({}, method, instance_id=self._instance_id,
+                          sealed=secure.seal(self._key, payload))
+
+    def heartbeat(self, engine_status, used_bytes):
+        self._cast('heartbeat', {'status': engine_status, 'used_bytes': used_bytes})
+
+    def step(self, operation, step, outcome, message=''):
+        self._cast('guest_step', {'operation': operation, 'step': step, 'outcome': outcome,
+                                  'message': message})
+
+    def operation_done(self, operation, ok, message='', details=''):
+        self._cast('operation_done', {'operation': operation, 'ok': ok, 'message': message,
+                                      'details': details})

@@ -1,0 +1,136 @@
+"""The guest agent's RPC endpoint and heartbeat around one engine manager."""
+import logging
+import os
+import threading
+import time
+import traceback
+
+import oslo_messaging as messaging
+
+from api_service.guestagent import errors
+from api_service.guestagent.datastore import get_manager_class
+
+LOG = logging.getLogger(__name__)
+SYSTEM_USERS = {'mariadb': 'mysql', 'postgresql': 'postgres', 'redis': 'redis'}
+HEALTHY, SHUTDOWN, BUILD = 'HEALTHY', 'SHUTDOWN', 'BUILD'
+
+
+def build_manager(conf):
+    cls = get_manager_class(conf.manager)
+    run_as = SYSTEM_USERS.get(conf.manager) if os.geteuid() == 0 else None
+    return cls(data_dir=conf.data_dir, run_dir=conf.run_dir, address=conf.address,
+               engine_path=conf.engine_path, memory_mb=conf.memory_mb, run_as=run_as,
+               template_dir=conf.template_dir, admin_password=conf.admin_password)
+
+
+class GuestEndpoint:
+    """What the task manager and the API may ask of this guest (RPC API 1.0)."""
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self, manager, reporter, conf):
+        self.manager = manager
+        self.reporter = reporter
+        self.conf = conf
+        self.prepared = threading.Event()
+        self.busy = threading.Lock()   # lifecycle operations exclude the heartbeat's restarts
+        self.found_dead = False
+
+    # -- lifecycle -------------------------------------------------------------------
+    def prepare(self, ctxt, databases, users):
+        threading.Thread(target=self._prepare, args=(databases, users), daemon=True).start()
+
+    def _prepare(self, databases, users):
+        with self.busy:
+            self.reporter.step('create', 'prepare', 'RUNNING', 'initialising the engine')
+            try:
+                self.manager.prepare(databases=databases, users=users)
+            except Exception as error:
+                LOG.error('prepare failed: %s', error)
+                self.reporter.operation_done('create', False, _tenant_message(error),
+                                             traceback.format_exc())
+                return
+            self.prepared.set()
+            # Marks the data as prepared: after a host restart the agent just starts the engine.
+            open(os.path.join(self.conf.run_dir, 'prepared'), 'w').close()
+            self.reporter.operation_done('create', True)
+            self.reporter.heartbeat(HEALTHY, self.manager.data_size_bytes())
+
+    def resume(self):
+        """After a host restart: the data is prepared; start the engine again."""
+        self.prepared.set()
+        with self.busy:
+            if not self.manager.is_running():
+                self.manager.start()
+
+    def restart(self, ctxt):
+        with self.busy:
+            self.manager.restart()
+        return {'status': HEALTHY}
+
+    def resize_memory(self, ctxt, memory_mb):
+        with self.busy:
+            self.manager.set_memory(memory_mb)
+            self.manager.restart()
+        return {'memory_bytes': self.manager.current_memory_setting()}
+
+    def get_filesystem_stats(self, ctxt):
+        return {'used_bytes': self.manager.data_size_bytes()}
+
+    def rpc_ping(self, ctxt):
+        return {'instance_id': self.conf.instance_id, 'prepared': self.prepared.is_set()}
+
+    # -- databases, users, root: straight to the manager ---------------------------------------
+    def guest_call(self, ctxt, method, kwargs):
+        allowed = {'create_databases', 'list_databases', 'delete_database', 'create_users',
+                   'list_users', 'get_user', 'delete_user', 'change_passwords',
+                   'update_attributes', 'grant_access', 'revoke_access', 'list_access',
+                   'enable_root', 'disable_root', 'is_root_enabled'}
+        if method not in allowed:
+            return {'error': errors.BadRequest('Unknown guest call.').to_dict()}
+        try:
+            return {'result': getattr(self.manager, method)(**kwargs)}
+        except errors.GuestError as error:
+            if error.details:
+                LOG.warning('%s failed: %s', method, error.details)
+            answer = error.to_dict()
+            answer.pop('details', None)   # operators read them in the agent's log
+            return {'error': answer}
+
+    # -- heartbeat ---------------------------------------------------------------------
+    def heartbeat_forever(self, stop):
+        while not stop.wait(self.conf.heartbeat_interval):
+            if not self.prepared.is_set():
+                continue
+            try:
+                self._heartbeat()
+            except Exception:
+                LOG.exception('heartbeat failed')
+
+    def _heartbeat(self):
+        if not self.busy.acquire(blocking=False):
+            return          # an operation is changing the engine; report afterwards
+        try:
+            running = self.manager.is_running()
+            if not running and self.found_dead and self.conf.restart_failed_engines:
+                # Dead for a whole period (so SHUTDOWN was reported and seen): restart it.
+                LOG.warning('the engine is not running; restarting it')
+                self.manager.start()
+                running = self.manager.is_running()
+            self.found_dead = not running
+            self.reporter.heartbeat(HEALTHY if running else SHUTDOWN,
+                                    self.manager.data_size_bytes())
+        finally:
+            self.busy.release()
+
+
+def _tenant_message(error):
+    if isinstance(error, errors.GuestError):
+        return str(error)
+    return 'The engine failed to start: %s' % type(error).__name__
+
+
+def wait_engine_stopped(manager, timeout=30):
+    deadline = time.monotonic() + timeout
+    while manager.is_running() and time.monotonic() < deadline:
+        time.sleep(0.1)

@@ -1,0 +1,49 @@
+"""The versioned, sealed RPC client for one instance's guest agent (topic guestagent.<id>)."""
+import oslo_messaging as messaging
+
+from api_service.common import exceptions
+from api_service.rpc import secure
+from api_service.rpc import transport
+
+# The guest's typed errors carry the HTTP code they mean.
+GUEST_ERRORS = {400: exceptions.BadRequest, 404: exceptions.NotFound, 409: exceptions.Conflict,
+                422: exceptions.UnprocessableEntity}
+
+
+class GuestAPI:
+    VERSION = '1.0'
+
+    def __init__(self, instance_id, key, timeout=30):
+        target = messaging.Target(topic='guestagent.' + instance_id, version=self.VERSION)
+        self._client = messaging.get_rpc_client(
+            transport.get_transport(), target, version_cap=self.VERSION, timeout=timeout,
+            serializer=secure.SealingSerializer(key))
+
+    def prepare(self, ctx, databases, users):
+        self._client.cast(ctx, 'prepare', databases=databases, users=users)
+
+    def ping(self, ctx, timeout=2):
+        return self._client.prepare(timeout=timeout).call(ctx, 'rpc_ping')
+
+    def restart(self, ctx, timeout=60):
+        return self._client.prepare(timeout=timeout).call(ctx, 'restart')
+
+    def resize_memory(self, ctx, memory_mb, timeout=60):
+        return self._client.prepare(timeout=timeout).call(ctx, 'resize_memory',
+                                                          memory_mb=memory_mb)
+
+    def filesystem_stats(self, ctx):
+        return self._client.call(ctx, 'get_filesystem_stats')
+
+    def call(self, ctx, method, **kwargs):
+        """A users/databases/root call; the guest's typed errors become API errors."""
+        try:
+            answer = self._client.prepare(timeout=30).call(ctx, 'guest_call', method=method,
+                                                           kwargs=kwargs)
+        except messaging.MessagingTimeout:
+            raise exceptions.Conflict('The instance did not answer in time; try again.')
+        if 'error' in answer:
+            error_class = GUEST_ERRORS.get(answer['error'].get('code'),
+                                           exceptions.ServiceUnavailable)
+            raise error_class(answer['error']['message'])
+        return answer['result']

@@ -1,0 +1,200 @@
+"""The task manager's operations on instances, each a series of recorded steps.
+
+A step that fails ends the operation: the instance goes to ERROR with a fault that
+says which step failed and why. Deadlines are enforced by the janitor, so an
+operation whose guest never answers still ends.
+"""
+import logging
+import os
+import traceback
+
+import oslo_messaging as messaging
+
+from sqlalchemy import delete as sql_delete, select
+
+from api_service.db import models
+from api_service.db import models_instances as m
+from api_service.db.session import session_scope
+from api_service.domain import events
+from api_service.domain import faults
+from api_service.domain import instances as instances_domain
+from api_service.domain import quotas
+from api_service.domain import status
+from api_service.drivers.compute import local, local_instances, placement
+from api_service.rpc import guest_client
+
+LOG = logging.getLogger(__name__)
+
+
+class StepFailed(Exception):
+    """A step failed with a message for the tenant."""
+
+
+def _fail(instance_id, operation, message, details=''):
+    LOG.warning('instance %s: %s failed: %s', instance_id, operation, message)
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        if instance is None or instance.deleted or instance.status == status.DELETING:
+            return
+        instance.status = status.ERROR
+        instance.task = None
+        instance.task_deadline = None
+        faults.record(instance_id, message, details, session=session)
+        events.fail_running(session, instance_id, message)
+
+
+def _guest(instance_id):
+    return guest_client.GuestAPI(instance_id, instances_domain.instance_key(instance_id))
+
+
+# -- create ---------------------------------------------------------------------------
+
+def create(ctx, instance_id, databases, users, place_lock):
+    try:
+        with events.step(instance_id, 'create', 'placement'):
+            with place_lock:
+                _place(instance_id)
+        with events.step(instance_id, 'create', 'volume'):
+            volume = _make_volume(instance_id)
+        with events.step(instance_id, 'create', 'guest'):
+            _start_guest(instance_id)
+            guest = _guest(instance_id)
+            _await_guest(instance_id, guest, ctx)
+        events.start(instance_id, 'create', 'prepare', 'sent to the guest')
+        guest.prepare(ctx, databases, users)
+        LOG.info('instance %s: prepare sent (volume %s)', instance_id, volume)
+    except (placement.PlacementError, local_instances.DriverError, StepFailed) as error:
+        _fail(instance_id, 'create', str(error))
+    except Exception as error:
+        _fail(instance_id, 'create', 'Building the instance failed: %s' % type(error).__name__,
+              traceback.format_exc())
+
+
+def _place(instance_id):
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        if instance is None or instance.status != status.BUILD:
+            raise StepFailed('The instance is no longer being built.')
+        used = local_instances.host_usage(session)
+        hosts = [placement.HostUsage(h.name, h.zone, h.ram_mb, h.vcpus, *used.get(h.name, (0, 0)))
+                 for h in local.parse_hosts(local.CONF.local_driver.hosts)]
+        group = session.get(m.ServerGroup, instance.server_group_id) \
+            if instance.server_group_id else None
+        request = placement.Request(instance.ram_mb, instance.vcpus, instance.availability_zone,
+                                    group.policy if group else None,
+                                    local_instances.group_hosts(session, instance))
+        host = placement.choose_host(hosts, request, local.CONF.local_driver.cpu_allocation_ratio)
+        instance.host = host.name
+        instance.availability_zone = host.zone
+        local_instances.allocate_address(session, instance)
+
+
+def _await_guest(instance_id, guest, ctx):
+    """Until the agent answers a ping its queue may not exist, and a cast would be lost."""
+    while True:
+        with session_scope() as session:
+            instance = session.get(m.Instance, instance_id)
+            if instance is None or instance.status != status.BUILD:
+                raise StepFailed('The instance is no longer being built.')
+        if local_instances.guest_pid(instance_id) is None and _agent_exited(instance_id):
+            raise StepFailed('The guest agent exited while starting.')
+        try:
+            return guest.ping(ctx, timeout=0.5)
+        except messaging.MessagingTimeout:
+            continue
+
+
+def _agent_exited(instance_id):
+    """The agent's pid file exists but the process is gone."""
+    return os.path.exists(os.path.join(local_instances.run_dir(instance_id), 'agent.pid'))
+
+
+def _make_volume(instance_id):
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        path = local_instances.volume_dir(session, instance)
+    os.makedirs(path, mode=0o755, exist_ok=True)
+    return path
+
+
+def _start_guest(instance_id):
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        version = session.get(models.DatastoreVersion, instance.datastore_version_id)
+        local_instances.write_guest_config(session, instance, version,
+                                           instances_domain.instance_key(instance_id))
+    local_instances.spawn_guest(instance_id)
+
+
+# -- delete ---------------------------------------------------------------------------
+
+def delete(ctx, instance_id):
+    """Stop every process, remove every directory, free the address and quota, drop the rows."""
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        if instance is None:
+            return
+        volume = local_instances.volume_dir(session, instance)
+    local_instances.stop_guest(instance_id, volume)
+    local_instances.remove_files(instance_id, volume)
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        if instance is None:
+            return
+        quotas.release(session, instance.project_id, {'instances': 1, 'ram': instance.ram_mb,
+                                                      'volumes': instance.volume_size})
+        group_id = instance.server_group_id
+        for model in (m.InstanceEvent, m.InstanceFault, m.InstanceKey):
+            session.execute(sql_delete(model).where(model.instance_id == instance_id))
+        session.delete(instance)
+        session.flush()
+        if group_id and not session.scalars(select(m.Instance.id).where(
+                m.Instance.server_group_id == group_id)).first():
+            session.execute(sql_delete(m.ServerGroup).where(m.ServerGroup.id == group_id))
+    LOG.info('instance %s deleted', instance_id)
+
+
+# -- restart and resizes ---------------------------------------------------------------------
+
+def _finish(instance_id, **changes):
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        if instance is None or instance.status == status.DELETING:
+            return
+        instance.status = status.ACTIVE
+        instance.operating_status = 'HEALTHY'
+        instance.task = None
+        instance.task_deadline = None
+        for key, value in changes.items():
+            setattr(instance, key, value)
+
+
+def restart(ctx, instance_id):
+    try:
+        with events.step(instance_id, 'restart', 'restart engine'):
+            _guest(instance_id).restart(ctx)
+        _finish(instance_id)
+    except Exception as error:
+        _fail(instance_id, 'restart', 'Restarting the database failed: %s' % error,
+              traceback.format_exc())
+
+
+def resize_volume(ctx, instance_id, new_size):
+    try:
+        with events.step(instance_id, 'resize_volume', 'grow volume'):
+            pass  # a directory volume grows by raising its limit: the size is the record
+        _finish(instance_id, volume_size=new_size)
+    except Exception as error:
+        _fail(instance_id, 'resize_volume', 'Resizing the volume failed: %s' % error,
+              traceback.format_exc())
+
+
+def resize_flavor(ctx, instance_id, flavor_id):
+    flavor = local.LocalDriver().get_flavor(flavor_id)
+    try:
+        with events.step(instance_id, 'resize_flavor', 'apply memory and restart'):
+            _guest(instance_id).resize_memory(ctx, flavor.ram)
+        _finish(instance_id, flavor_id=flavor.id, ram_mb=flavor.ram, vcpus=flavor.vcpus)
+    except Exception as error:
+        _fail(instance_id, 'resize_flavor', 'Resizing the flavor failed: %s' % error,
+              traceback.format_exc())

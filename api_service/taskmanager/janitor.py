@@ -1,0 +1,54 @@
+"""Deadlines and recovery: no operation outlives its deadline, no ACTIVE instance stays dark.
+
+Runs in the task manager every couple of seconds.
+"""
+import logging
+
+from sqlalchemy import select
+
+from api_service.db import models
+from api_service.db import models_instances as m
+from api_service.db.session import session_scope
+from api_service.domain import events
+from api_service.domain import faults
+from api_service.domain import status
+
+LOG = logging.getLogger(__name__)
+
+WHAT_TIMED_OUT = {
+    'create': 'The build did not finish within its deadline: the guest never reported '
+              'the database ready.',
+    'restart': 'The restart did not finish within its deadline.',
+    'resize_volume': 'The volume resize did not finish within its deadline.',
+    'resize_flavor': 'The flavor resize did not finish within its deadline.',
+}
+
+
+def expire_deadlines():
+    """Operations past their deadline end in ERROR with a fault naming the step they were in.
+
+    Returns the ids of deletes that ran out of time, for the caller to retry.
+    """
+    retry_deletes = []
+    now = models.utcnow()
+    with session_scope() as session:
+        overdue = session.scalars(select(m.Instance).where(
+            m.Instance.task_deadline.is_not(None), m.Instance.task_deadline < now))
+        for instance in overdue:
+            if instance.status == status.DELETING:
+                retry_deletes.append(instance.id)
+                instance.task_deadline = None
+                continue
+            running = session.scalars(select(m.InstanceEvent.step).where(
+                m.InstanceEvent.instance_id == instance.id,
+                m.InstanceEvent.outcome == events.RUNNING)).first()
+            message = WHAT_TIMED_OUT.get(instance.task, 'The operation timed out.')
+            if running:
+                message += ' (step: %s)' % running
+            LOG.warning('instance %s: %s', instance.id, message)
+            instance.status = status.ERROR
+            instance.task = None
+            instance.task_deadline = None
+            faults.record(instance.id, message, session=session)
+            events.fail_running(session, instance.id, message)
+    return retry_deletes

@@ -1,0 +1,61 @@
+"""Helpers for instance tests: a troveclient per user, waiting on stored status, leftovers."""
+import os
+import time
+
+import psutil
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+from troveclient.v1 import client as trove_client
+
+
+def trove(stack, user='demo'):
+    auth = v3.Password(auth_url=stack.urls['keystone'] + '/v3', username=user,
+                       password=stack.secrets['%s_password' % user], project_name=user,
+                       user_domain_id='default', project_domain_id='default')
+    return trove_client.Client(session=ks_session.Session(auth=auth))
+
+
+def wait_status(client, instance_id, wanted, timeout=90):
+    """Poll show until the stored status is one of `wanted`; fail on an unexpected ERROR."""
+    wanted = {wanted} if isinstance(wanted, str) else set(wanted)
+    deadline = time.monotonic() + timeout
+    instance = None
+    while time.monotonic() < deadline:
+        instance = client.instances.get(instance_id)
+        if instance.status in wanted:
+            return instance
+        if instance.status == 'ERROR' and 'ERROR' not in wanted:
+            raise AssertionError('instance went to ERROR: %s' % getattr(instance, 'fault', None))
+        time.sleep(0.2)
+    raise AssertionError('instance %s stayed %s, wanted %s' % (
+        instance_id, instance.status if instance else '?', wanted))
+
+
+def wait_gone(client, instance_id, timeout=60):
+    from troveclient import exceptions
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            client.instances.get(instance_id)
+        except exceptions.NotFound:
+            return
+        time.sleep(0.2)
+    raise AssertionError('instance %s was not deleted' % instance_id)
+
+
+def processes_mentioning(text):
+    found = []
+    for proc in psutil.process_iter(['pid', 'cmdline', 'cwd']):
+        info = proc.info
+        if text in ' '.join(info.get('cmdline') or []) + ' ' + (info.get('cwd') or ''):
+            found.append(proc.pid)
+    return found
+
+
+def leftovers(stack, instance_id):
+    """Processes and directories of an instance that should be gone."""
+    dirs = [p for p in (os.path.join(stack.root, 'instances', instance_id),
+                        os.path.join(stack.root, 'volumes', 'standard', instance_id),
+                        os.path.join(stack.root, 'volumes', 'fast', instance_id))
+            if os.path.exists(p)]
+    return processes_mentioning(instance_id), dirs

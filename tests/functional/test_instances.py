@@ -1,0 +1,201 @@
+"""Instances end to end on real engines, checked by connecting to them."""
+import os
+import signal
+import socket
+import sqlite3
+import time
+
+import psycopg
+import pymysql
+import pytest
+import redis as redis_py
+from troveclient import exceptions
+
+from tests.functional.instance_helpers import (leftovers, processes_mentioning, trove,
+                                               wait_gone, wait_status)
+
+
+@pytest.fixture(scope='module')
+def demo(stack):
+    return trove(stack, 'demo')
+
+
+def create(client, name, datastore, version, **kwargs):
+    return client.instances.create(name, flavor_id='1', volume={'size': 1},
+                                   datastore=datastore, datastore_version=version, **kwargs)
+
+
+def mysql(host, user, password, database=None):
+    return pymysql.connect(host=host, port=3306, user=user, password=password,
+                           database=database, connect_timeout=5)
+
+
+def test_mariadb_end_to_end(stack, demo):
+    instance = create(demo, 'maria', 'mariadb', '10.11', databases=[{'name': 'shop'}],
+                      users=[{'name': 'app', 'password': 'app-pw-1',
+                              'databases': [{'name': 'shop'}]}])
+    instance = wait_status(demo, instance.id, 'ACTIVE')
+    ip = instance.ip[0]
+    with mysql(ip, 'app', 'app-pw-1', 'shop') as conn, conn.cursor() as cur:
+        cur.execute('CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))')
+        cur.execute("INSERT INTO t VALUES (1, 'one')")
+        conn.commit()
+        cur.execute('SELECT v FROM t')
+        assert cur.fetchall() == (('one',),)
+    # users and databases through the API, seen in the engine
+    demo.databases.create(instance.id, [{'name': 'crm'}])
+    demo.users.create(instance.id, [{'name': 'ops', 'password': 'ops-pw-1',
+                                     'databases': [{'name': 'crm'}]}])
+    assert {d.name for d in demo.databases.list(instance.id)} == {'shop', 'crm'}
+    assert {u.name for u in demo.users.list(instance.id)} == {'app', 'ops'}
+    with mysql(ip, 'ops', 'ops-pw-1', 'crm') as conn, conn.cursor() as cur:
+        cur.execute('SELECT DATABASE()')
+        assert cur.fetchone() == ('crm',)
+    # root
+    name, password = demo.root.create(instance.id)
+    assert demo.root.is_root_enabled(instance.id).rootEnabled is True
+    with mysql(ip, name, password) as conn, conn.cursor() as cur:
+        cur.execute('SELECT COUNT(*) FROM shop.t')
+        assert cur.fetchone() == (1,)
+    demo.root.delete(instance.id)
+    with pytest.raises(pymysql.err.OperationalError):
+        mysql(ip, name, password)
+    # resize flavor changes the buffer pool
+    with mysql(ip, 'app', 'app-pw-1') as conn, conn.cursor() as cur:
+        cur.execute('SELECT @@innodb_buffer_pool_size')
+        before = cur.fetchone()[0]
+    demo.instances.resize_instance(instance.id, '3')
+    instance = wait_status(demo, instance.id, 'ACTIVE')
+    assert instance.flavor['id'] == '3'
+    with mysql(ip, 'app', 'app-pw-1') as conn, conn.cursor() as cur:
+        cur.execute('SELECT @@innodb_buffer_pool_size')
+        assert cur.fetchone()[0] > before
+    # resize volume
+    demo.instances.resize_volume(instance.id, 2)
+    assert wait_status(demo, instance.id, 'ACTIVE').volume['size'] == 2
+    delete_and_check_nothing_left(stack, demo, instance.id, ip)
+
+
+def test_postgresql_end_to_end(stack, demo):
+    instance = create(demo, 'pg', 'postgresql', '15', databases=[{'name': 'shop'}],
+                      users=[{'name': 'app', 'password': 'app-pw-1',
+                              'databases': [{'name': 'shop'}]}])
+    instance = wait_status(demo, instance.id, 'ACTIVE')
+    ip = instance.ip[0]
+    dsn = 'host=%s port=5432 dbname=shop user=app password=app-pw-1 connect_timeout=5' % ip
+    with psycopg.connect(dsn) as conn:
+        conn.execute('CREATE TABLE t (id int PRIMARY KEY, v text)')
+        conn.execute("INSERT INTO t VALUES (1, 'one')")
+        conn.commit()
+        assert conn.execute('SELECT v FROM t').fetchall() == [('one',)]
+    name, password = demo.root.create(instance.id)
+    with psycopg.connect('host=%s port=5432 dbname=shop user=%s password=%s' % (
+            ip, name, password)) as conn:
+        assert conn.execute('SELECT count(*) FROM t').fetchone() == (1,)
+    with psycopg.connect(dsn) as conn:
+        before = conn.execute('SHOW shared_buffers').fetchone()[0]
+    demo.instances.resize_instance(instance.id, '3')
+    wait_status(demo, instance.id, 'ACTIVE')
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute('SHOW shared_buffers').fetchone()[0] != before
+    delete_and_check_nothing_left(stack, demo, instance.id, ip)
+
+
+def test_redis_end_to_end_with_root_and_engine_recovery(stack, demo):
+    instance = create(demo, 'cache', 'redis', '7.0')
+    instance = wait_status(demo, instance.id, 'ACTIVE')
+    ip = instance.ip[0]
+    name, password = demo.root.create(instance.id)
+    client = redis_py.Redis(host=ip, port=6379, password=password, socket_timeout=5)
+    client.set('k', 'v')
+    assert client.get('k') == b'v'
+    with pytest.raises(redis_py.exceptions.AuthenticationError):
+        redis_py.Redis(host=ip, port=6379, password='wrong', socket_timeout=5).ping()
+    # kill the engine: SHUTDOWN is reported, then the agent brings it back with the data
+    engine_pid = client.info('server')['process_id']
+    os.kill(engine_pid, signal.SIGKILL)
+    wait_status(demo, instance.id, 'SHUTDOWN', timeout=15)
+    wait_status(demo, instance.id, 'ACTIVE', timeout=30)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            assert redis_py.Redis(host=ip, port=6379, password=password).get('k') == b'v'
+            break
+        except redis_py.exceptions.ConnectionError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    delete_and_check_nothing_left(stack, demo, instance.id, ip)
+
+
+def delete_and_check_nothing_left(stack, client, instance_id, ip=None):
+    client.instances.delete(instance_id)
+    wait_gone(client, instance_id)
+    procs, dirs = leftovers(stack, instance_id)
+    assert procs == [] and dirs == []
+    with sqlite3.connect(os.path.join(stack.root, 'dbaas.sqlite')) as db:
+        for table in ('instances', 'instance_keys', 'instance_faults', 'instance_events'):
+            column = 'id' if table == 'instances' else 'instance_id'
+            count = db.execute('SELECT count(*) FROM %s WHERE %s = ?' % (table, column),
+                               (instance_id,)).fetchone()[0]
+            assert count == 0, table
+    if ip:
+        for port in (3306, 5432, 6379):
+            with socket.socket() as sock:
+                assert sock.connect_ex((ip, port)) != 0
+
+
+def test_delete_during_build_leaves_nothing(stack, demo):
+    instance = create(demo, 'short-lived', 'mariadb', '10.11')
+    demo.instances.delete(instance.id)
+    wait_gone(demo, instance.id)
+    assert leftovers(stack, instance.id) == ([], [])
+
+
+def test_killed_guest_during_prepare_ends_in_error_by_the_deadline(stack, demo):
+    instance = create(demo, 'doomed', 'postgresql', '15')
+    pid_file = os.path.join(stack.root, 'instances', instance.id, 'agent.pid')
+    deadline = time.monotonic() + 30
+    while not os.path.exists(pid_file):
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    with open(pid_file) as handle:
+        os.kill(int(handle.read()), signal.SIGKILL)
+    failed = wait_status(demo, instance.id, 'ERROR', timeout=60)
+    assert 'deadline' in failed.fault['message']
+    steps = demo.instances.api.client.get('/instances/%s/events' % instance.id)[1]['events']
+    assert any(s['outcome'] == 'FAILED' for s in steps)
+    delete_and_check_nothing_left(stack, demo, instance.id)
+
+
+def test_instance_that_does_not_fit_its_zone_fails_with_a_fault(stack, demo):
+    subprocess_manage(stack, 'flavor', 'create', '90', 'db.huge', '--ram', '12000', '--vcpus', '1')
+    instance = demo.instances.create('too-big', flavor_id='90', volume={'size': 1},
+                                     datastore='redis', datastore_version='7.0',
+                                     availability_zone='zone-b')
+    failed = wait_status(demo, instance.id, 'ERROR', timeout=30)
+    assert "availability zone 'zone-b'" in failed.fault['message']
+    assert '12000 MB' in failed.fault['message']
+    assert 'details' not in failed.fault
+    steps = demo.instances.api.client.get('/instances/%s/events' % instance.id)[1]['events']
+    assert [(s['name'], s['outcome']) for s in steps] == [('placement', 'FAILED')]
+    delete_and_check_nothing_left(stack, demo, instance.id)
+
+
+def subprocess_manage(stack, *args):
+    import subprocess
+    from tests.conftest import BIN
+    subprocess.run([os.path.join(BIN, 'dbaas-manage'), '--config-file',
+                    os.path.join(stack.root, 'etc', 'dbaas.conf'), *args], check=True,
+                   capture_output=True)
+
+
+def test_demo_user_gets_404_for_admin_instances(stack, demo):
+    admin = trove(stack, 'admin')
+    instance = create(admin, 'admins', 'redis', '7.0')
+    try:
+        with pytest.raises(exceptions.NotFound):
+            demo.instances.get(instance.id)
+        assert instance.id not in {i.id for i in demo.instances.list()}
+    finally:
+        admin.instances.delete(instance.id)
+        wait_gone(admin, instance.id)
