@@ -13,6 +13,7 @@ BIN = os.path.dirname(sys.executable)
 @contextlib.contextmanager
 def running_stack(offset='500'):
     root = tempfile.mkdtemp(prefix='dbaas-bench-')
+    os.chmod(root, 0o755)  # engines run as their own users when we are root
     env = dict(os.environ, STACK_DIR=root, STACK_PORT_OFFSET=offset)
     stack = os.path.join(BIN, 'dbaas-stack')
     up = subprocess.run([stack, 'up'], env=env, cwd=REPO, capture_output=True, text=True)

@@ -5,8 +5,10 @@ developer's `make run` keeps working beside `make test`.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import requests
@@ -78,9 +80,16 @@ def alive(pid):
         return False
 
 
+def traversable_tempdir(prefix):
+    """A temp dir engines running as their system users can reach (pytest's are 0700)."""
+    root = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(root, 0o755)
+    return root
+
+
 @pytest.fixture(scope='session')
-def stack(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('stack'))
+def stack(request):
+    root = traversable_tempdir('dbaas-test-stack-')
     env = stack_env(root, TEST_PORT_OFFSET)
     up = subprocess.run([os.path.join(BIN, 'dbaas-stack'), 'up'], env=env, cwd=REPO,
                         capture_output=True, text=True, timeout=300)
@@ -92,3 +101,7 @@ def stack(tmp_path_factory):
                           capture_output=True, text=True, timeout=120)
     assert down.returncode == 0, down.stderr
     assert [p for p in pids if alive(p)] == []
+    if request.session.testsfailed:
+        print('\nThe test stack\'s state and logs are kept in %s' % root)
+    else:
+        shutil.rmtree(root, ignore_errors=True)

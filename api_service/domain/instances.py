@@ -145,6 +145,8 @@ def create(ctx, body):
         instance = m.Instance(
             name=body['name'], project_id=ctx.project_id, user_id=ctx.user_id,
             status=status.BUILD, task='create', operating_status='BUILD',
+            task_deadline=models.utcnow() + datetime.timedelta(
+                seconds=CONF.instance.build_deadline),
             datastore_version_id=version.id, flavor_id=flavor.id, ram_mb=flavor.ram,
             vcpus=flavor.vcpus, volume_size=size, volume_type_id=volume_type.id,
             availability_zone=zone, server_group_id=group_id, locality=locality,

@@ -34,6 +34,7 @@ class Stack:
         began = self.began = time.monotonic()
         layout = self.layout
         _check_ports_free(layout)
+        _check_reachable_by_engines(layout)
         services.write_config(layout, self.secrets)
         services.write_guest_config(layout, self.secrets)
         self._spawn(rabbitmq.start(layout, self.secrets))
@@ -138,6 +139,21 @@ class Stack:
         began = time.monotonic()
         child.stop()
         print('stopped %s in %.2f s' % (child.name, time.monotonic() - began), flush=True)
+
+
+def _check_reachable_by_engines(layout):
+    """As root, engines run as their system users: they must be able to reach the state dir."""
+    if os.geteuid() != 0:
+        return
+    os.chmod(layout.root, 0o755)
+    path = layout.root
+    while path != os.path.dirname(path):
+        path = os.path.dirname(path)
+        if not os.stat(path).st_mode & 0o001:
+            raise process.StartupError(
+                'state', 'engines run as their system users (mysql, postgres, redis) and cannot '
+                'reach %s because %s is not searchable by others: run `chmod o+x %s` or set '
+                'STACK_DIR to a directory under a searchable path' % (layout.root, path, path))
 
 
 def _check_ports_free(layout):

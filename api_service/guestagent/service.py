@@ -81,18 +81,18 @@ class GuestEndpoint:
         return {'instance_id': self.conf.instance_id, 'prepared': self.prepared.is_set()}
 
     # -- databases, users, root: straight to the manager ---------------------------------------
-    def guest_call(self, ctxt, method, kwargs):
+    def guest_call(self, ctxt, operation, kwargs):
         allowed = {'create_databases', 'list_databases', 'delete_database', 'create_users',
                    'list_users', 'get_user', 'delete_user', 'change_passwords',
                    'update_attributes', 'grant_access', 'revoke_access', 'list_access',
                    'enable_root', 'disable_root', 'is_root_enabled'}
-        if method not in allowed:
+        if operation not in allowed:
             return {'error': errors.BadRequest('Unknown guest call.').to_dict()}
         try:
-            return {'result': getattr(self.manager, method)(**kwargs)}
+            return {'result': getattr(self.manager, operation)(**kwargs)}
         except errors.GuestError as error:
             if error.details:
-                LOG.warning('%s failed: %s', method, error.details)
+                LOG.warning('%s failed: %s', operation, error.details)
             answer = error.to_dict()
             answer.pop('details', None)   # operators read them in the agent's log
             return {'error': answer}

@@ -38,7 +38,7 @@ class GuestAPI:
     def call(self, ctx, method, **kwargs):
         """A users/databases/root call; the guest's typed errors become API errors."""
         try:
-            answer = self._client.prepare(timeout=30).call(ctx, 'guest_call', method=method,
+            answer = self._client.prepare(timeout=30).call(ctx, 'guest_call', operation=method,
                                                            kwargs=kwargs)
         except messaging.MessagingTimeout:
             raise exceptions.Conflict('The instance did not answer in time; try again.')

@@ -30,6 +30,10 @@ class StepFailed(Exception):
     """A step failed with a message for the tenant."""
 
 
+class Abandoned(Exception):
+    """The instance left the operation meanwhile (deleted, or failed by its deadline)."""
+
+
 def _fail(instance_id, operation, message, details=''):
     LOG.warning('instance %s: %s failed: %s', instance_id, operation, message)
     with session_scope() as session:
@@ -63,6 +67,8 @@ def create(ctx, instance_id, databases, users, place_lock):
         events.start(instance_id, 'create', 'prepare', 'sent to the guest')
         guest.prepare(ctx, databases, users)
         LOG.info('instance %s: prepare sent (volume %s)', instance_id, volume)
+    except Abandoned:
+        LOG.info('instance %s: build abandoned', instance_id)
     except (placement.PlacementError, local_instances.DriverError, StepFailed) as error:
         _fail(instance_id, 'create', str(error))
     except Exception as error:
@@ -74,7 +80,7 @@ def _place(instance_id):
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id)
         if instance is None or instance.status != status.BUILD:
-            raise StepFailed('The instance is no longer being built.')
+            raise Abandoned()
         used = local_instances.host_usage(session)
         hosts = [placement.HostUsage(h.name, h.zone, h.ram_mb, h.vcpus, *used.get(h.name, (0, 0)))
                  for h in local.parse_hosts(local.CONF.local_driver.hosts)]
@@ -95,7 +101,7 @@ def _await_guest(instance_id, guest, ctx):
         with session_scope() as session:
             instance = session.get(m.Instance, instance_id)
             if instance is None or instance.status != status.BUILD:
-                raise StepFailed('The instance is no longer being built.')
+                raise Abandoned()
         if local_instances.guest_pid(instance_id) is None and _agent_exited(instance_id):
             raise StepFailed('The guest agent exited while starting.')
         try:

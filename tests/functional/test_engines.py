@@ -24,6 +24,8 @@ import psycopg
 import pymysql
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from api_service.guestagent import errors
 from api_service.guestagent.datastore import base, get_manager_class
@@ -169,7 +171,7 @@ def read_rows(conn):
 
 def tenant_redis(manager, password=None):
     return redis.Redis(host=manager.address, port=6379, password=password, socket_timeout=5,
-                       decode_responses=True)
+                       decode_responses=True, retry=Retry(NoBackoff(), 0))
 
 
 def prepare_with_tenant(manager):

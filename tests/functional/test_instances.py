@@ -151,19 +151,38 @@ def test_delete_during_build_leaves_nothing(stack, demo):
     assert leftovers(stack, instance.id) == ([], [])
 
 
-def test_killed_guest_during_prepare_ends_in_error_by_the_deadline(stack, demo):
-    instance = create(demo, 'doomed', 'postgresql', '15')
-    pid_file = os.path.join(stack.root, 'instances', instance.id, 'agent.pid')
+def _agent_pid(stack, instance_id):
+    pid_file = os.path.join(stack.root, 'instances', instance_id, 'agent.pid')
     deadline = time.monotonic() + 30
     while not os.path.exists(pid_file):
         assert time.monotonic() < deadline
         time.sleep(0.005)
     with open(pid_file) as handle:
-        os.kill(int(handle.read()), signal.SIGKILL)
+        return int(handle.read())
+
+
+def _events(client, instance_id):
+    return client.instances.api.client.get('/instances/%s/events' % instance_id)[1]['events']
+
+
+def test_killed_guest_agent_fails_the_build_with_a_fault(stack, demo):
+    instance = create(demo, 'doomed', 'postgresql', '15')
+    os.kill(_agent_pid(stack, instance.id), signal.SIGKILL)
+    failed = wait_status(demo, instance.id, 'ERROR', timeout=40)
+    assert 'guest agent exited' in failed.fault['message']
+    assert [(e['name'], e['outcome']) for e in _events(demo, instance.id)][-1] == \
+        ('guest', 'FAILED')
+    delete_and_check_nothing_left(stack, demo, instance.id)
+
+
+def test_guest_that_never_answers_fails_at_the_build_deadline(stack, demo):
+    began = time.monotonic()
+    instance = create(demo, 'frozen', 'mariadb', '10.11')
+    os.kill(_agent_pid(stack, instance.id), signal.SIGSTOP)
     failed = wait_status(demo, instance.id, 'ERROR', timeout=60)
-    assert 'deadline' in failed.fault['message']
-    steps = demo.instances.api.client.get('/instances/%s/events' % instance.id)[1]['events']
-    assert any(s['outcome'] == 'FAILED' for s in steps)
+    assert time.monotonic() - began < 40          # the test stack's build deadline is 30 s
+    assert 'deadline' in failed.fault['message'] and '(step: guest)' in failed.fault['message']
+    assert _events(demo, instance.id)[-1]['outcome'] == 'FAILED'
     delete_and_check_nothing_left(stack, demo, instance.id)
 
 
@@ -176,8 +195,8 @@ def test_instance_that_does_not_fit_its_zone_fails_with_a_fault(stack, demo):
     assert "availability zone 'zone-b'" in failed.fault['message']
     assert '12000 MB' in failed.fault['message']
     assert 'details' not in failed.fault
-    steps = demo.instances.api.client.get('/instances/%s/events' % instance.id)[1]['events']
-    assert [(s['name'], s['outcome']) for s in steps] == [('placement', 'FAILED')]
+    assert [(s['name'], s['outcome']) for s in _events(demo, instance.id)] == [
+        ('placement', 'FAILED')]
     delete_and_check_nothing_left(stack, demo, instance.id)
 
 

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from tests.conftest import BIN, REPO, alive, pids_of, stack_env
+from tests.conftest import BIN, REPO, alive, pids_of, stack_env, traversable_tempdir
 
 OFFSET = '2000'
 
@@ -44,8 +44,8 @@ def listening(port):
     return bool(out.stdout.strip())
 
 
-def test_ctrl_c_stops_everything_and_a_restart_keeps_data(tmp_path):
-    root = str(tmp_path / 'stack')
+def test_ctrl_c_stops_everything_and_a_restart_keeps_data():
+    root = traversable_tempdir('dbaas-test-lifecycle-')
     env = stack_env(root, OFFSET)
     run = [os.path.join(BIN, 'dbaas-stack'), 'run']
 
@@ -78,8 +78,8 @@ def test_ctrl_c_stops_everything_and_a_restart_keeps_data(tmp_path):
         assert second.wait(60) == 0
 
 
-def test_up_status_down_are_idempotent(tmp_path):
-    root = str(tmp_path / 'stack')
+def test_up_status_down_are_idempotent():
+    root = traversable_tempdir('dbaas-test-updown-')
     env = stack_env(root, OFFSET)
     stack = os.path.join(BIN, 'dbaas-stack')
 
@@ -103,8 +103,8 @@ def test_up_status_down_are_idempotent(tmp_path):
     assert cmd('down').returncode == 0
 
 
-def test_up_fails_clearly_when_a_port_is_taken(tmp_path):
-    root = str(tmp_path / 'stack')
+def test_up_fails_clearly_when_a_port_is_taken():
+    root = traversable_tempdir('dbaas-test-ports-')
     env = stack_env(root, OFFSET)
     import socket
     blocker = socket.socket()

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import psutil
@@ -120,6 +121,8 @@ def spawn_guest(instance_id):
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True, cwd=rdir)
     log.close()
+    # Reap it when it exits, so a dead agent is seen as dead rather than as a zombie.
+    threading.Thread(target=proc.wait, daemon=True).start()
     return proc.pid
 
 
@@ -127,8 +130,8 @@ def guest_pid(instance_id):
     try:
         with open(os.path.join(run_dir(instance_id), 'agent.pid')) as handle:
             pid = int(handle.read().strip())
-        return pid if psutil.pid_exists(pid) else None
-    except (OSError, ValueError):
+        return pid if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else None
+    except (OSError, ValueError, psutil.NoSuchProcess):
         return None
 
 
@@ -149,6 +152,7 @@ def stop_guest(instance_id, volume_path, timeout=20):
     if pid:
         try:
             os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGCONT)   # a stopped agent must wake up to stop
         except ProcessLookupError:
             pass
         deadline = time.monotonic() + timeout

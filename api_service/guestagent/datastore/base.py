@@ -420,8 +420,11 @@ class EngineManager(abc.ABC):
         with self._lock:
             pid = self.pid()
             if pid is not None:
-                wait_for(self._ping, timeout, '%s to answer' % self.display_name)
-                return
+                # Running, or still exiting after a crash or kill: wait for either.
+                wait_for(lambda: not process_alive(pid) or self._ping(), timeout,
+                         '%s to answer' % self.display_name)
+                if process_alive(pid):
+                    return
             self._check_can_run()
             self._kill_leftovers()
             if not os.path.isdir(self.engine_data_dir):

@@ -20,6 +20,8 @@ import contextlib
 import hashlib
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from api_service.guestagent import errors
 from api_service.guestagent.datastore import base
@@ -87,9 +89,12 @@ class RedisManager(base.EngineManager):
     # ---------------------------------------------------------- connections
 
     def _client(self, timeout=5):
+        # No client-side retries: they turn a refused or absent server into
+        # seconds of back-off, and the callers poll or report instead.
         return redis.Redis(unix_socket_path=self.socket_path, username=self.admin_user,
                            password=self.admin_password, socket_timeout=timeout,
-                           socket_connect_timeout=timeout, decode_responses=True)
+                           socket_connect_timeout=timeout, decode_responses=True,
+                           retry=Retry(NoBackoff(), 0))
 
     @contextlib.contextmanager
     def _admin(self, what):
