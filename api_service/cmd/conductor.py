@@ -1,4 +1,8 @@
 """dbaas-conductor: records what guests report."""
+from api_service.common import threads
+
+threads.use_threads()  # before anything imports oslo.messaging
+
 import sys
 
 from api_service.common import config

@@ -1,4 +1,8 @@
 """dbaas-guestagent: one per instance; drives its engine and reports to the conductor."""
+from api_service.common import threads
+
+threads.use_threads()  # before anything imports oslo.messaging
+
 import logging
 import os
 import signal

@@ -1,4 +1,8 @@
 """dbaas-taskmanager: runs long operations and the scheduler."""
+from api_service.common import threads
+
+threads.use_threads()  # before anything imports oslo.messaging
+
 import sys
 import threading
 

@@ -409,6 +409,14 @@ def test_set_memory_applies_on_restart(engine, make_manager):
     assert manager.current_memory_setting() == manager.memory_setting_bytes(512) > before
     expected = {'mariadb': 256, 'postgresql': 128, 'redis': 256}[engine.manager]
     assert manager.current_memory_setting() == expected * 1024 * 1024
+    # A restarted agent keeps the setting, whatever it is constructed with.
+    again = get_manager_class(engine.manager)(
+        data_dir=manager.data_dir, run_dir=manager.run_dir, address=manager.address,
+        engine_path=manager.engine_path, memory_mb=64, run_as=manager.run_as,
+        admin_password=manager.admin_password)
+    again.restart()
+    assert again.memory_mb == 512
+    assert again.current_memory_setting() == expected * 1024 * 1024
     # Tiny flavors get the floor, not a useless sliver.
     assert manager.memory_setting_bytes(8) == {'mariadb': 32, 'postgresql': 16,
                                                'redis': 16}[engine.manager] * 1024 * 1024

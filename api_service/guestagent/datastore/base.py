@@ -155,6 +155,10 @@ class EngineManager(abc.ABC):
     Subclasses declare `manager`, `default_port`, `capabilities`, naming rules
     and reserved names, and implement the hooks marked abstract (lifecycle) plus
     the `_…` hooks of the capabilities they declare.
+
+    `memory_mb` is the flavor's RAM when the instance is prepared; from then on
+    the value is kept in run_dir and changed only by set_memory(), so a manager
+    built later (a restarted agent) runs the engine exactly as configured.
     """
 
     manager = None
@@ -208,6 +212,8 @@ class EngineManager(abc.ABC):
         # 'existing' (data already there: a retried prepare) or 'empty' (Redis).
         self.last_prepare = {}
         self._uid, self._gid = self._owner_ids(run_as)
+        # After prepare, the memory size lives in run_dir (set_memory changes it).
+        self.memory_mb = self._load_state().get('memory_mb', self.memory_mb)
         if len(self.socket_path) > MAX_SOCKET_PATH:
             raise errors.EngineError('The run directory path is too long for a unix socket: %s'
                                      % self.run_dir)
@@ -430,8 +436,9 @@ class EngineManager(abc.ABC):
             if not os.path.isdir(self.engine_data_dir):
                 raise errors.EngineError('%s has no data directory; prepare the instance first.'
                                          % self.display_name)
-            if not os.path.exists(self._config_path()):
-                self._write_config(bootstrap=not self._load_state().get('prepared'))
+            # Regenerated from the settings and the persisted state at every start,
+            # so a config never outlives a change of format or of the agent.
+            self._write_config(bootstrap=not self._load_state().get('prepared'))
             started = time.monotonic()
             pid = self._spawn()
 
@@ -606,8 +613,6 @@ class EngineManager(abc.ABC):
                 state = self._save_state(memory_mb=self.memory_mb, prepared=False)
             self.memory_mb = state['memory_mb']
             source = self._populate_data_dir()
-            if not state.get('prepared'):
-                self._write_config(bootstrap=True)
             self.start()
             if not state.get('prepared'):
                 self._bootstrap()
@@ -648,6 +653,7 @@ class EngineManager(abc.ABC):
         """Size the engine's memory for a flavor with `memory_mb` of RAM; applies on restart."""
         with self._lock:
             self.memory_mb = self._check_memory(memory_mb)
+            self._make_dir(self.run_dir)
             self._save_state(memory_mb=self.memory_mb)
             self._write_config(bootstrap=not self._load_state().get('prepared'))
 
