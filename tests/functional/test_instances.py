@@ -51,6 +51,31 @@ def test_mariadb_end_to_end(stack, demo):
     with mysql(ip, 'ops', 'ops-pw-1', 'crm') as conn, conn.cursor() as cur:
         cur.execute('SELECT DATABASE()')
         assert cur.fetchone() == ('crm',)
+    # access: grant, see it in the engine, revoke, see it refused
+    demo.users.grant(instance.id, 'ops', ['shop'], hostname='%')
+    assert {d.name for d in demo.users.list_access(instance.id, 'ops', hostname='%')} == \
+        {'crm', 'shop'}
+    with mysql(ip, 'ops', 'ops-pw-1', 'shop') as conn, conn.cursor() as cur:
+        cur.execute('SELECT v FROM t')
+        assert cur.fetchall() == (('one',),)
+    demo.users.revoke(instance.id, 'ops', 'shop', hostname='%')
+    with pytest.raises(pymysql.err.OperationalError):
+        mysql(ip, 'ops', 'ops-pw-1', 'shop')
+    # password change
+    demo.users.update_attributes(instance.id, 'ops', {'password': 'ops-pw-2'}, hostname='%')
+    mysql(ip, 'ops', 'ops-pw-2', 'crm').close()
+    with pytest.raises(pymysql.err.OperationalError):
+        mysql(ip, 'ops', 'ops-pw-1', 'crm')
+    # bad names are a 4xx naming the problem
+    with pytest.raises(exceptions.BadRequest):
+        demo.databases.create(instance.id, [{'name': 'mysql'}])
+    # restart keeps the data
+    demo.instances.restart(instance.id)
+    instance = wait_status(demo, instance.id, 'ACTIVE')
+    assert instance.volume['used'] > 0
+    with mysql(ip, 'app', 'app-pw-1', 'shop') as conn, conn.cursor() as cur:
+        cur.execute('SELECT COUNT(*) FROM t')
+        assert cur.fetchone() == (1,)
     # root
     name, password = demo.root.create(instance.id)
     assert demo.root.is_root_enabled(instance.id).rootEnabled is True
@@ -88,6 +113,16 @@ def test_postgresql_end_to_end(stack, demo):
         conn.execute("INSERT INTO t VALUES (1, 'one')")
         conn.commit()
         assert conn.execute('SELECT v FROM t').fetchall() == [('one',)]
+    assert [u.name for u in demo.users.list(instance.id)] == ['app']
+    assert [d.name for d in demo.databases.list(instance.id)] == ['shop']
+    demo.users.create(instance.id, [{'name': 'reader', 'password': 'reader-pw-1'}])
+    demo.users.grant(instance.id, 'reader', ['shop'])
+    with psycopg.connect('host=%s port=5432 dbname=shop user=reader password=reader-pw-1'
+                         % ip) as conn:
+        assert conn.execute('SELECT 1').fetchone() == (1,)
+    demo.users.delete(instance.id, 'reader')
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect('host=%s port=5432 dbname=shop user=reader password=reader-pw-1' % ip)
     name, password = demo.root.create(instance.id)
     with psycopg.connect('host=%s port=5432 dbname=shop user=%s password=%s' % (
             ip, name, password)) as conn:

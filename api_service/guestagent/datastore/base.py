@@ -236,7 +236,7 @@ class EngineManager(abc.ABC):
 
     @property
     def log_path(self):
-        """Where the engine's stdout and stderr go."""
+        """The engine's one log: its stdout and stderr, where each engine is told to log."""
         return os.path.join(self.run_dir, '%s.log' % self.manager)
 
     def _run_file(self, name):

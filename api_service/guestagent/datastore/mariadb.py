@@ -102,7 +102,6 @@ class MariaDBManager(base.EngineManager):
             'datadir = %s' % self.engine_data_dir,
             'socket = %s' % self.socket_path,
             'pid-file = %s' % self._run_file('mariadbd.pid'),
-            'log-error = %s' % self._run_file('mariadb-error.log'),
             'tmpdir = %s' % self._run_file('tmp'),
             'secure-file-priv = %s' % self._run_file('files'),
             'bind-address = %s' % self.address,

@@ -65,7 +65,7 @@ class RedisManager(base.EngineManager):
             'daemonize no',
             'supervised no',
             'pidfile %s' % self._run_file('redis-server.pid'),
-            'logfile %s' % self._run_file('redis-server.log'),
+            'logfile ""',
             'always-show-logo no',
             'dir %s' % self.engine_data_dir,
             'dbfilename dump.rdb',
