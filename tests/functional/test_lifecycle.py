@@ -5,9 +5,11 @@ import signal
 import subprocess
 import time
 
+import redis as redis_py
 import requests
 
 from tests.conftest import BIN, REPO, alive, pids_of, stack_env, traversable_tempdir
+from tests.functional.instance_helpers import processes_mentioning
 
 OFFSET = '2000'
 
@@ -39,6 +41,18 @@ def demo_token(state, root):
     return resp.headers['X-Subject-Token']
 
 
+def wait_instance(api, headers, instance_id, status, operating=None, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        instance = requests.get(api + '/instances/%s' % instance_id, headers=headers,
+                                timeout=10).json()['instance']
+        if instance['status'] == status and operating in (None, instance['operating_status']):
+            return instance
+        assert instance['status'] != 'ERROR', instance.get('fault')
+        time.sleep(0.2)
+    raise AssertionError('instance never became %s' % status)
+
+
 def listening(port):
     out = subprocess.run(['ss', '-ltnH', 'sport = :%d' % port], capture_output=True, text=True)
     return bool(out.stdout.strip())
@@ -54,6 +68,16 @@ def test_ctrl_c_stops_everything_and_a_restart_keeps_data():
     state = wait_ready(root, first)
     project = state['facts']['demo_project_id']
     token = demo_token(state, root)
+    # An instance with data: its processes stop with the stack and come back with it.
+    api = '%s/v1.0/%s' % (state['urls']['api'], project)
+    headers = {'X-Auth-Token': token}
+    instance_id = requests.post(api + '/instances', headers=headers, timeout=30, json={
+        'instance': {'name': 'survivor', 'flavorRef': '1', 'volume': {'size': 1},
+                     'datastore': {'type': 'redis', 'version': '7.0'}}}).json()['instance']['id']
+    instance = wait_instance(api, headers, instance_id, 'ACTIVE')
+    password = requests.post(api + '/instances/%s/root' % instance_id, headers=headers,
+                             timeout=30).json()['user']['password']
+    redis_py.Redis(host=instance['ip'][0], password=password).set('kept', 'yes')
     # Keystone data written in the first run: a token and the demo project id.
     pids = pids_of(root)
     first.send_signal(signal.SIGINT)
@@ -63,6 +87,7 @@ def test_ctrl_c_stops_everything_and_a_restart_keeps_data():
     assert [p for p in pids if alive(p)] == []
     for port in (7000, 10779, 10000, 37672, 36369):  # keystone, api, horizon, amqp, epmd
         assert not listening(port), port
+    assert processes_mentioning(root) == []
 
     second = subprocess.Popen(run, env=env, cwd=REPO, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
@@ -73,6 +98,18 @@ def test_ctrl_c_stops_everything_and_a_restart_keeps_data():
         resp = requests.get('%s/v1.0/%s/flavors' % (state['urls']['api'], project),
                             headers={'X-Auth-Token': token}, timeout=10)
         assert resp.status_code == 200
+        # The task manager started the instance's agent again, which started its engine.
+        instance = wait_instance(api, headers, instance_id, 'ACTIVE', operating='HEALTHY')
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                value = redis_py.Redis(host=instance['ip'][0], password=password).get('kept')
+                break
+            except redis_py.exceptions.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert value == b'yes'
+        requests.delete(api + '/instances/%s' % instance_id, headers=headers, timeout=30)
     finally:
         second.send_signal(signal.SIGINT)
         assert second.wait(60) == 0
