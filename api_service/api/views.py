@@ -14,6 +14,9 @@ def datastore_version(req, version, include_datastore=True):
             'links': links(req, 'datastores/versions', version.id)}
     if include_datastore:
         data['datastore'] = version.datastore_id
+    # Extension: what the version's guest manager declares (databases, users, root, ...),
+    # so clients offer a feature without guessing from datastore names.
+    data['capabilities'] = sorted(filter(None, (version.capabilities or '').split(',')))
     if req.ctx.is_admin:
         data.update({'active': version.active, 'packages': version.packages or '',
                      'image': version.image_id, 'manager': version.manager,
@@ -61,13 +64,17 @@ def _addresses(address):
 def instance_summary(req, row):
     """The list view, from a page row (instance columns plus datastore names)."""
     ips, addresses = _addresses(row.address)
+    volume = {'size': row.volume_size}
+    if row.volume_used_bytes is not None:
+        # Extension: usage in the list too, so a dashboard needs no show per row.
+        volume['used'] = round(row.volume_used_bytes / 1024 ** 3, 3)
     return {
         'id': row.id, 'name': row.name, 'status': row.status,
         'operating_status': row.operating_status, 'links': links(req, 'instances', row.id),
         'flavor': {'id': row.flavor_id, 'links': links(req, 'flavors', row.flavor_id)},
         'datastore': {'type': row.datastore_name, 'version': row.version_name,
                       'version_number': row.version_number},
-        'region': row.region, 'volume': {'size': row.volume_size}, 'ip': ips,
+        'region': row.region, 'volume': volume, 'ip': ips,
         'addresses': addresses, 'locality': row.locality,
         'access': {'is_public': row.is_public, 'allowed_cidrs': json.loads(row.allowed_cidrs)},
         'created': _isotime(row.created), 'updated': _isotime(row.updated),
@@ -80,8 +87,6 @@ def instance_detail(req, view):
     row = _InstanceRow(instance, view)
     data = instance_summary(req, row)
     data['volume']['type'] = instance.volume_type_id
-    if instance.volume_used_bytes is not None:
-        data['volume']['used'] = round(instance.volume_used_bytes / 1024 ** 3, 3)
     data['availability_zone'] = instance.availability_zone
     data['service_status_updated'] = _isotime(instance.service_status_updated)
     if view.fault is not None:
