@@ -151,8 +151,9 @@ def refused(manager, user, password, database):
         return True
     except psycopg.OperationalError as exc:
         text = str(exc)
-        assert ('password authentication failed' in text or 'permission denied' in text
-                or 'CONNECT privilege' in text), text
+        assert any(reason in text for reason in (
+            'password authentication failed', 'permission denied', 'CONNECT privilege',
+            'pg_hba.conf rejects')), text
         return True
     return False
 
@@ -467,8 +468,20 @@ def test_second_prepare_copies_the_template(engine, make_manager, workdir):
     write_row(conn, 1, 'from-template')
     assert read_rows(conn) == [(1, 'from-template')]
     conn.close()
-    # Each instance got its own admin account: the first one's credential does not work on it.
-    assert first.admin_password != second.admin_password
+    # The template holds no credentials: each instance has its own admin password...
+    impostor = get_manager_class(engine.manager)(
+        data_dir=second.data_dir, run_dir=second.run_dir, address=second.address,
+        engine_path=second.engine_path, memory_mb=128, run_as=second.run_as,
+        admin_password=first.admin_password)
+    with pytest.raises(errors.EngineError):
+        impostor.current_memory_setting()
+    # ...and no password-less root or admin login over TCP.
+    if engine.manager == 'mariadb':
+        assert refused(second, 'root', '', 'mysql')
+        assert refused(second, 'os_admin', '', 'mysql')
+    else:
+        assert refused(second, 'os_admin', second.admin_password, 'postgres')
+        assert refused(second, 'postgres', 'guess', 'postgres')
 
     without = make_manager(engine, template_dir=None)
     without.prepare()
