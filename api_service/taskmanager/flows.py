@@ -185,22 +185,36 @@ def restart(ctx, instance_id):
               traceback.format_exc())
 
 
+def _release_on_failure(instance_id, deltas):
+    """The API reserved quota for a resize that did not happen: give it back."""
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        if instance is not None:
+            quotas.release(session, instance.project_id, deltas)
+
+
 def resize_volume(ctx, instance_id, new_size):
+    with session_scope() as session:
+        old_size = session.get(m.Instance, instance_id).volume_size
     try:
         with events.step(instance_id, 'resize_volume', 'grow volume'):
             pass  # a directory volume grows by raising its limit: the size is the record
         _finish(instance_id, volume_size=new_size)
     except Exception as error:
+        _release_on_failure(instance_id, {'volumes': new_size - old_size})
         _fail(instance_id, 'resize_volume', 'Resizing the volume failed: %s' % error,
               traceback.format_exc())
 
 
 def resize_flavor(ctx, instance_id, flavor_id):
     flavor = local.LocalDriver().get_flavor(flavor_id)
+    with session_scope() as session:
+        old_ram = session.get(m.Instance, instance_id).ram_mb
     try:
         with events.step(instance_id, 'resize_flavor', 'apply memory and restart'):
             _guest(instance_id).resize_memory(ctx, flavor.ram)
         _finish(instance_id, flavor_id=flavor.id, ram_mb=flavor.ram, vcpus=flavor.vcpus)
     except Exception as error:
+        _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
         _fail(instance_id, 'resize_flavor', 'Resizing the flavor failed: %s' % error,
               traceback.format_exc())
