@@ -76,22 +76,11 @@ class ConductorEndpoint:
                 instance.service_status_updated = models.utcnow()
                 instance.task = None
                 instance.task_deadline = None
-                _finish_running(session, instance_id, events.SUCCESS, '')
+                events.close_running(session, instance_id, events.SUCCESS)
             else:
                 instance.status = status.ERROR
                 instance.task = None
                 instance.task_deadline = None
                 faults.record(instance_id, report['message'], report.get('details', ''),
                               session=session)
-                _finish_running(session, instance_id, events.FAILED, report['message'])
-
-
-def _finish_running(session, instance_id, outcome, message):
-    from sqlalchemy import select
-    for event in session.scalars(select(m.InstanceEvent).where(
-            m.InstanceEvent.instance_id == instance_id,
-            m.InstanceEvent.outcome == events.RUNNING)):
-        event.outcome = outcome
-        event.finished = models.utcnow()
-        if message:
-            event.message = message[:255]
+                events.fail_running(session, instance_id, report['message'])

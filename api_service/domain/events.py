@@ -29,13 +29,18 @@ def finish(event_id, outcome=SUCCESS, message=None):
                 event.message = message[:255]
 
 
-def fail_running(session, instance_id, message):
-    """Close every step still running (the operation ended without them)."""
+def close_running(session, instance_id, outcome, message=''):
+    """Close every step still running: the operation ended (well or not) around them."""
     for event in session.scalars(select(m.InstanceEvent).where(
             m.InstanceEvent.instance_id == instance_id, m.InstanceEvent.outcome == RUNNING)):
-        event.outcome = FAILED
+        event.outcome = outcome
         event.finished = models.utcnow()
-        event.message = message[:255]
+        if message:
+            event.message = message[:255]
+
+
+def fail_running(session, instance_id, message):
+    close_running(session, instance_id, FAILED, message)
 
 
 @contextlib.contextmanager

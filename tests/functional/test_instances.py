@@ -11,7 +11,7 @@ import pytest
 import redis as redis_py
 from troveclient import exceptions
 
-from tests.functional.instance_helpers import (leftovers, processes_mentioning, trove,
+from tests.functional.instance_helpers import (leftovers, trove,
                                                wait_gone, wait_status)
 
 
