@@ -105,3 +105,19 @@ root_enable = {'anyOf': [_object({'password': {'type': 'string', 'minLength': 1,
                                                 'maxLength': 255}}),
                          {'type': 'null'}],
                'description': 'The body is empty or {"password": "..."}.'}
+
+backup_create = _object({'backup': _object({
+    'name': name,
+    'instance': uuid_like,
+    'description': {'type': ['string', 'null'], 'maxLength': 512},
+    'parent_id': {'type': ['string', 'null'], 'maxLength': 36},
+    'incremental': {'type': ['integer', 'boolean'], 'enum': [0, 1, True, False]},
+    'storage_driver': {'type': ['string', 'null'], 'enum': ['local', 'swift', None]},
+    'swift_container': {'type': ['string', 'null'], 'maxLength': 255},
+    'restore_from': {'type': 'object'},
+}, ['name'])}, ['backup'])
+
+backup_strategy_create = _object({'backup_strategy': _object({
+    'instance_id': {'type': ['string', 'null'], 'maxLength': 36},
+    'swift_container': {'type': ['string', 'null'], 'maxLength': 255},
+})}, ['backup_strategy'])

@@ -118,3 +118,20 @@ def event(e):
     return {'id': e.id, 'operation': e.operation, 'name': e.step, 'outcome': e.outcome,
             'message': e.message, 'started': _isotime(e.started),
             'finished': _isotime(e.finished), 'duration': duration}
+
+
+def backup(req, row, datastore_name=None, version_name=None):
+    """Trove's backup shape; `row` is a page row or an ORM backup with names given."""
+    datastore_name = datastore_name or row.datastore_name
+    version_name = version_name or row.version_name
+    size_gb = round(row.size_bytes / 1024 ** 3, 4) if row.size_bytes is not None else None
+    data = {'id': row.id, 'name': row.name, 'description': row.description,
+            'status': row.status, 'instance_id': row.instance_id, 'parent_id': row.parent_id,
+            'size': size_gb, 'checksum': row.checksum, 'locationRef': row.location,
+            'created': _isotime(row.created), 'updated': _isotime(row.updated),
+            'project_id': row.project_id,
+            'datastore': {'type': datastore_name, 'version': version_name,
+                          'version_id': row.datastore_version_id}}
+    if row.status == 'FAILED' and row.fail_reason:
+        data['fail_reason'] = row.fail_reason
+    return data

@@ -85,6 +85,13 @@ rpc_opts = [
     cfg.IntOpt('rpc_ping_timeout', default=5, help='Seconds a ping may take.'),
 ]
 
+backup_opts = [
+    cfg.StrOpt('storage_root', default='backups',
+               help='Root directory of the local backup object store.'),
+    cfg.IntOpt('deadline', default=3600, min=10,
+               help='Seconds a backup may take before it is failed.'),
+]
+
 
 def register_opts(conf=CONF):
     conf.register_opts(api_opts, group='api')
@@ -94,6 +101,7 @@ def register_opts(conf=CONF):
     conf.register_opts(compute_opts)
     conf.register_opts(local_driver_opts, group='local_driver')
     conf.register_opts(instance_opts, group='instance')
+    conf.register_opts(backup_opts, group='backup')
     conf.register_opts(rpc_opts, group='rpc')
 
 
@@ -101,7 +109,7 @@ def list_opts():
     """For oslo-config-generator."""
     return [('DEFAULT', common_opts + compute_opts), ('api', api_opts), ('database', database_opts),
             ('quota', quota_opts), ('local_driver', local_driver_opts),
-            ('instance', instance_opts), ('rpc', rpc_opts)]
+            ('instance', instance_opts), ('backup', backup_opts), ('rpc', rpc_opts)]
 
 
 register_opts()
@@ -112,3 +120,4 @@ def load(argv=None, config_files=None):
     CONF(argv if argv is not None else [], project='dbaas',
          default_config_files=config_files)
     return CONF
+

@@ -99,6 +99,20 @@ INSTANCE_RULES = [
 ]
 
 
+BACKUP_RULES = [
+    _rule('backup:create', OWNER, 'Back up an instance.', '/backups', 'POST'),
+    _rule('backup:index', OWNER, 'List backups.', '/backups'),
+    _rule('backup:show', OWNER, 'Show a backup.', '/backups/{backup}'),
+    _rule('backup:delete', OWNER, 'Delete a backup.', '/backups/{backup}', 'DELETE'),
+    _rule('instance:backups', OWNER, "List an instance's backups.", I + '/backups'),
+    _rule('backup_strategy:index', OWNER, 'List backup strategies.', '/backup_strategies'),
+    _rule('backup_strategy:create', OWNER, 'Create a backup strategy.', '/backup_strategies',
+          'POST'),
+    _rule('backup_strategy:delete', OWNER, 'Delete backup strategies.', '/backup_strategies',
+          'DELETE'),
+]
+
+
 def list_rules():
     """Entry point for oslo.policy's generators."""
-    return BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES
+    return BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES + BACKUP_RULES

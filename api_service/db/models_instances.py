@@ -1,7 +1,7 @@
 """Instances and what hangs off them: server groups, faults, events, per-instance keys."""
 import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api_service.db.models import Base, new_id, utcnow
@@ -42,7 +42,7 @@ class Instance(Base):
     vcpus: Mapped[int] = mapped_column(Integer)
     volume_size: Mapped[int] = mapped_column(Integer)
     volume_type_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    volume_used_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    volume_used_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     availability_zone: Mapped[str | None] = mapped_column(String(255), nullable=True)
     host: Mapped[str | None] = mapped_column(String(255), nullable=True)
     address: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)

@@ -24,8 +24,8 @@ from api_service.rpc import secure
 
 LOCALITIES = ('affinity', 'anti-affinity')
 UNSUPPORTED = {'configuration': 'configuration groups', 'replica_of': 'replication',
-               'replica_count': 'replication', 'restorePoint': 'restoring from backups',
-               'modules': 'modules', 'region_name': 'other regions'}
+               'replica_count': 'replication', 'modules': 'modules',
+               'region_name': 'other regions'}
 
 
 def _require_uuid(value, what='Instance'):
@@ -132,6 +132,7 @@ def create(ctx, body):
     is_public, cidrs = _check_access(body.get('access'))
     _check_capabilities(version, body)
     locality = body.get('locality')
+    restore = _restore_chain(ctx, body.get('restorePoint'), version, size)
 
     with session_scope() as session:
         quotas.reserve(session, ctx.project_id,
@@ -155,8 +156,25 @@ def create(ctx, body):
         session.flush()
         session.add(m.InstanceKey(instance_id=instance.id, encrypted_key=secure.encrypt_key_at_rest(
             _master_key(), secure.new_key())))
-    build = {'databases': body.get('databases') or [], 'users': body.get('users') or []}
+    build = {'databases': body.get('databases') or [], 'users': body.get('users') or [],
+             'restore': restore}
     return get(ctx, instance.id), build
+
+
+def _restore_chain(ctx, restore_point, version, size_gb):
+    """The backup chain to restore, checked against the new instance's datastore and volume."""
+    if not restore_point:
+        return None
+    from api_service.domain import backups   # backups build on instances, not the reverse
+    backup, chain = backups.restore_chain(ctx, restore_point['backupRef'])
+    if backup.datastore_version_id != version.id:
+        raise exceptions.BadRequest('Backup %s was taken from another datastore version; '
+                                    'create the instance with that version.' % backup.id)
+    needed = (backup.size_bytes or 0) / 1024 ** 3
+    if needed > size_gb:
+        raise exceptions.BadRequest('The volume (%d GB) is smaller than the backup (%.2f GB).'
+                                    % (size_gb, needed))
+    return chain
 
 
 def _master_key():

@@ -26,6 +26,9 @@ instances_dir = {instances_dir}
 templates_dir = {templates_dir}
 guest_config_file = {guest_config}
 
+[backup]
+storage_root = {backups}
+
 [instance]
 master_key = {master_key}
 heartbeat_interval = {heartbeat}
@@ -58,6 +61,7 @@ def write_config(layout, secrets):
         keystone=layout.keystone_url, service_password=secrets['service_password'],
         instances_dir=layout.ensure('instances'), templates_dir=layout.ensure('templates'),
         guest_config=layout.path('etc', 'guest.conf'), master_key=secrets['master_key'],
+        backups=layout.ensure('backups'),
         # Tests shorten these to see heartbeats and deadlines act quickly.
         heartbeat=int(os.environ.get('STACK_HEARTBEAT_INTERVAL', '5')),
         build_deadline=int(os.environ.get('STACK_BUILD_DEADLINE', '120')))

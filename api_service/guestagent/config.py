@@ -20,6 +20,7 @@ guest_opts = [
     cfg.BoolOpt('restart_failed_engines', default=True,
                 help='Restart the engine when a heartbeat finds it dead.'),
     cfg.StrOpt('conductor_topic', default='dbaas-conductor', help='Where reports go.'),
+    cfg.StrOpt('backup_storage_root', help='Root of the local backup object store.'),
 ]
 
 CONF.register_opts(guest_opts, group='guest')

@@ -18,9 +18,9 @@ class TaskManagerAPI:
     def _cast(self, ctx, method, **kwargs):
         self._client.cast(_plain(ctx), method, **kwargs)
 
-    def create_instance(self, ctx, instance_id, databases, users):
+    def create_instance(self, ctx, instance_id, databases, users, restore=None):
         self._cast(ctx, 'create_instance', instance_id=instance_id, databases=databases,
-                   users=users)
+                   users=users, restore=restore)
 
     def delete_instance(self, ctx, instance_id):
         self._cast(ctx, 'delete_instance', instance_id=instance_id)
@@ -33,6 +33,12 @@ class TaskManagerAPI:
 
     def resize_flavor(self, ctx, instance_id, flavor_id):
         self._cast(ctx, 'resize_flavor', instance_id=instance_id, flavor_id=flavor_id)
+
+    def create_backup(self, ctx, instance_id, backup_id):
+        self._cast(ctx, 'create_backup', instance_id=instance_id, backup_id=backup_id)
+
+    def delete_backup_objects(self, ctx, locations):
+        self._cast(ctx, 'delete_backup_objects', locations=locations)
 
 
 def _plain(ctx):

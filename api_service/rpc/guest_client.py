@@ -19,8 +19,12 @@ class GuestAPI:
             transport.get_transport(), target, version_cap=self.VERSION, timeout=timeout,
             serializer=secure.SealingSerializer(key))
 
-    def prepare(self, ctx, databases, users):
-        self._client.cast(ctx, 'prepare', databases=databases, users=users)
+    def prepare(self, ctx, databases, users, restore=None):
+        self._client.cast(ctx, 'prepare', databases=databases, users=users, restore=restore)
+
+    def create_backup(self, ctx, backup_id, location, parent):
+        self._client.cast(ctx, 'create_backup', backup_id=backup_id, location=location,
+                          parent=parent)
 
     def ping(self, ctx, timeout=2):
         return self._client.prepare(timeout=timeout).call(ctx, 'rpc_ping')

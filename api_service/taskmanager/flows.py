@@ -4,6 +4,7 @@ A step that fails ends the operation: the instance goes to ERROR with a fault th
 says which step failed and why. Deadlines are enforced by the janitor, so an
 operation whose guest never answers still ends.
 """
+import json
 import logging
 import os
 import traceback
@@ -15,6 +16,7 @@ from sqlalchemy import delete as sql_delete, select
 from api_service.db import models
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
+from api_service.domain import backups as backups_domain
 from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import instances as instances_domain
@@ -53,7 +55,7 @@ def _guest(instance_id):
 
 # -- create ---------------------------------------------------------------------------
 
-def create(ctx, instance_id, databases, users, place_lock):
+def create(ctx, instance_id, databases, users, place_lock, restore=None):
     try:
         with events.step(instance_id, 'create', 'placement'):
             with place_lock:
@@ -64,8 +66,11 @@ def create(ctx, instance_id, databases, users, place_lock):
             _start_guest(instance_id)
             guest = _guest(instance_id)
             _await_guest(instance_id, guest, ctx)
-        events.start(instance_id, 'create', 'prepare', 'sent to the guest')
-        guest.prepare(ctx, databases, users)
+        if restore:
+            events.start(instance_id, 'create', 'restore', 'restoring backup %s' % restore[-1]['id'])
+        else:
+            events.start(instance_id, 'create', 'prepare', 'sent to the guest')
+        guest.prepare(ctx, databases, users, restore)
         LOG.info('instance %s: prepare sent (volume %s)', instance_id, volume)
     except Abandoned:
         LOG.info('instance %s: build abandoned', instance_id)
@@ -218,3 +223,34 @@ def resize_flavor(ctx, instance_id, flavor_id):
         _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
         _fail(instance_id, 'resize_flavor', 'Resizing the flavor failed: %s' % error,
               traceback.format_exc())
+
+
+# -- backups ----------------------------------------------------------------------------
+
+def create_backup(ctx, instance_id, backup_id):
+    """Ask the guest to stream a backup to storage; the conductor records how it ends."""
+    from api_service.db import models_backups as b
+    try:
+        with session_scope() as session:
+            backup = session.get(b.Backup, backup_id)
+            backup.status = 'BUILDING'
+            parent = session.get(b.Backup, backup.parent_id) if backup.parent_id else None
+            parent_info = ({'id': parent.id, 'location': parent.location,
+                            'metadata': json.loads(parent.engine_metadata or '{}')}
+                           if parent else None)
+            location = backup.location
+        events.start(instance_id, 'backup', 'stream to storage', 'backup %s' % backup_id)
+        _guest(instance_id).create_backup(ctx, backup_id, location, parent_info)
+    except Exception as error:
+        backups_domain.fail(instance_id, backup_id, 'Starting the backup failed: %s' % error)
+
+
+def delete_backup_objects(ctx, locations):
+    from api_service.drivers.storage import local as local_storage
+    from api_service.common.config import CONF
+    store = local_storage.LocalObjectStore(os.path.abspath(CONF.backup.storage_root))
+    for location in locations:
+        try:
+            store.delete(location)
+        except FileNotFoundError:
+            pass

@@ -7,8 +7,10 @@ import logging
 from sqlalchemy import select
 
 from api_service.db import models
+from api_service.db import models_backups as b
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
+from api_service.domain import backups
 from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import status
@@ -21,6 +23,7 @@ WHAT_TIMED_OUT = {
     'restart': 'The restart did not finish within its deadline.',
     'resize_volume': 'The volume resize did not finish within its deadline.',
     'resize_flavor': 'The flavor resize did not finish within its deadline.',
+    'backup': 'The backup did not finish within its deadline.',
 }
 
 
@@ -29,7 +32,7 @@ def expire_deadlines():
 
     Returns the ids of deletes that ran out of time, for the caller to retry.
     """
-    retry_deletes = []
+    retry_deletes, timed_out_backups = [], []
     now = models.utcnow()
     with session_scope() as session:
         overdue = session.scalars(select(m.Instance).where(
@@ -45,10 +48,24 @@ def expire_deadlines():
             message = WHAT_TIMED_OUT.get(instance.task, 'The operation timed out.')
             if running:
                 message += ' (step: %s)' % running
+            if instance.task == 'backup':
+                # The engine may be fine: the instance returns to ACTIVE, the backup fails.
+                timed_out_backups.append((instance.id, message))
+                continue
             LOG.warning('instance %s: %s', instance.id, message)
             instance.status = status.ERROR
             instance.task = None
             instance.task_deadline = None
             faults.record(instance.id, message, session=session)
             events.fail_running(session, instance.id, message)
+    for instance_id, message in timed_out_backups:
+        _fail_backups_of(instance_id, message)
     return retry_deletes
+
+
+def _fail_backups_of(instance_id, message):
+    with session_scope() as session:
+        ids = list(session.scalars(select(b.Backup.id).where(
+            b.Backup.instance_id == instance_id, b.Backup.status.in_(['NEW', 'BUILDING']))))
+    for backup_id in ids:
+        backups.fail(instance_id, backup_id, message)

@@ -35,8 +35,8 @@ class TaskManagerEndpoint:
         # the database transaction covers several task managers.
         self.place_lock = threading.Lock()
 
-    def create_instance(self, ctxt, instance_id, databases, users):
-        _run(flows.create, ctxt, instance_id, databases, users, self.place_lock)
+    def create_instance(self, ctxt, instance_id, databases, users, restore=None):
+        _run(flows.create, ctxt, instance_id, databases, users, self.place_lock, restore)
 
     def delete_instance(self, ctxt, instance_id):
         _run(flows.delete, ctxt, instance_id)
@@ -49,6 +49,12 @@ class TaskManagerEndpoint:
 
     def resize_flavor(self, ctxt, instance_id, flavor_id):
         _run(flows.resize_flavor, ctxt, instance_id, flavor_id)
+
+    def create_backup(self, ctxt, instance_id, backup_id):
+        _run(flows.create_backup, ctxt, instance_id, backup_id)
+
+    def delete_backup_objects(self, ctxt, locations):
+        _run(flows.delete_backup_objects, ctxt, locations)
 
 
 def janitor_forever(stop):

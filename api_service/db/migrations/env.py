@@ -2,7 +2,7 @@
 from alembic import context
 
 from api_service.db import models
-from api_service.db import models_instances  # noqa: F401  (registers its tables)
+from api_service.db import models_backups, models_instances  # noqa: F401  (their tables)
 
 target_metadata = models.Base.metadata
 

@@ -95,7 +95,8 @@ def write_guest_config(session, instance, version, key):
              'instance_key = %s' % key,
              'heartbeat_interval = %d' % CONF.instance.heartbeat_interval,
              'restart_failed_engines = %s' % CONF.instance.restart_failed_engines,
-             'conductor_topic = %s' % CONF.rpc.conductor_topic]
+             'conductor_topic = %s' % CONF.rpc.conductor_topic,
+             'backup_storage_root = %s' % os.path.abspath(CONF.backup.storage_root)]
     path = os.path.join(rdir, 'guest.conf')
     if os.path.exists(path):
         # Keep the admin password the engine was prepared with.

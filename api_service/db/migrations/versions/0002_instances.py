@@ -39,7 +39,7 @@ def upgrade():
         sa.Column('vcpus', sa.Integer, nullable=False),
         sa.Column('volume_size', sa.Integer, nullable=False),
         sa.Column('volume_type_id', sa.String(36)),
-        sa.Column('volume_used_bytes', sa.Integer),
+        sa.Column('volume_used_bytes', sa.BigInteger),
         sa.Column('availability_zone', sa.String(255)),
         sa.Column('host', sa.String(255)),
         sa.Column('address', sa.String(64), unique=True),

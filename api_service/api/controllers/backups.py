@@ -1,0 +1,107 @@
+"""Backups (Trove's /backups, /instances/{id}/backups) and backup strategies."""
+from api_service.api import schemas
+from api_service.api import views
+from api_service.api.controllers import paging
+from api_service.api.wsgi import Resource, paginated_links, route
+from api_service.common import exceptions
+from api_service.common import policy
+from api_service.domain import backups
+from api_service.domain import instances
+from api_service.rpc import clients
+
+LIST_QUERY = dict(paging.QUERY, instance_id={'type': 'string', 'maxLength': 36},
+                  datastore={'type': 'string', 'maxLength': 255},
+                  all_projects={'type': 'string', 'maxLength': 5},
+                  project_id={'type': 'string', 'maxLength': 64})
+
+
+def _target(project_id):
+    return {'tenant': project_id, 'project_id': project_id}
+
+
+class Backups(Resource):
+
+    def __init__(self):
+        self._taskmanager = None
+
+    @property
+    def taskmanager(self):
+        if self._taskmanager is None:
+            self._taskmanager = clients.TaskManagerAPI()
+        return self._taskmanager
+
+    @route('POST', '/backups', schema=schemas.backup_create, summary='Back up an instance',
+           response_key='backup', status=202)
+    def create(self, req):
+        policy.enforce(req.ctx, 'backup:create')
+        body = req.body_json['backup']
+        if body.get('restore_from'):
+            raise exceptions.BadRequest('Importing backups (restore_from) is not available yet.')
+        if not body.get('instance'):
+            raise exceptions.BadRequest('backup.instance is required.')
+        if body.get('storage_driver') == 'swift':
+            raise exceptions.BadRequest('This deployment stores backups locally; Swift is not '
+                                        'configured.')
+        backup, parent = backups.create(req.ctx, body)
+        self.taskmanager.create_backup(req.ctx, instance_id=backup.instance_id,
+                                       backup_id=backup.id)
+        ds, version = backups.datastore_of(backup)
+        return {'backup': views.backup(req, backup, ds, version)}
+
+    @route('GET', '/backups', summary='List backups', response_key='backups', query=LIST_QUERY)
+    def index(self, req):
+        policy.enforce(req.ctx, 'backup:index')
+        return self._page(req, req.GET.get('instance_id') or None)
+
+    @route('GET', '/instances/{instance_id}/backups', summary="List an instance's backups",
+           response_key='backups', query=paging.QUERY)
+    def for_instance(self, req, instance_id):
+        view = instances.get(req.ctx, instance_id)
+        policy.enforce(req.ctx, 'instance:backups', _target(view.instance.project_id))
+        return self._page(req, instance_id)
+
+    def _page(self, req, instance_id):
+        limit, marker = paging.params(req)
+        rows, next_marker = backups.list_page(req.ctx, limit, marker, instance_id)
+        return {'backups': [views.backup(req, r) for r in rows],
+                'links': paginated_links(req, 'backups', next_marker)}
+
+    @route('GET', '/backups/{backup_id}', summary='Show a backup', response_key='backup')
+    def show(self, req, backup_id):
+        backup = backups.get(req.ctx, backup_id)
+        policy.enforce(req.ctx, 'backup:show', _target(backup.project_id))
+        ds, version = backups.datastore_of(backup)
+        return {'backup': views.backup(req, backup, ds, version)}
+
+    @route('DELETE', '/backups/{backup_id}', summary='Delete a backup (409 while it has '
+           'children, unless ?delete_chain=true)', status=202,
+           query={'delete_chain': {'type': 'string', 'enum': ['true', 'false']}})
+    def delete(self, req, backup_id):
+        backup = backups.get(req.ctx, backup_id)
+        policy.enforce(req.ctx, 'backup:delete', _target(backup.project_id))
+        locations = backups.mark_deleted(req.ctx, backup_id,
+                                         req.GET.get('delete_chain') == 'true')
+        self.taskmanager.delete_backup_objects(req.ctx, locations=locations)
+        return None
+
+
+class BackupStrategies(Resource):
+    """Trove's /backup_strategies. Only the local store exists, so a strategy records intent."""
+
+    @route('GET', '/backup_strategies', summary='List backup strategies',
+           response_key='backup_strategies')
+    def index(self, req):
+        policy.enforce(req.ctx, 'backup_strategy:index')
+        return {'backup_strategies': []}
+
+    @route('POST', '/backup_strategies', schema=schemas.backup_strategy_create,
+           summary='Create a backup strategy', response_key='backup_strategy')
+    def create(self, req):
+        policy.enforce(req.ctx, 'backup_strategy:create')
+        raise exceptions.BadRequest('Backups go to the local object store in this deployment; '
+                                    'there is no Swift container to choose.')
+
+    @route('DELETE', '/backup_strategies', summary='Delete backup strategies', status=202)
+    def delete(self, req):
+        policy.enforce(req.ctx, 'backup_strategy:delete')
+        return None

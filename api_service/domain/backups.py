@@ -1,0 +1,206 @@
+"""Backups as users see them: create (validated, quota reserved), list, show, delete.
+
+The work is cast to the task manager; the guest streams the backup to storage and
+the conductor records how it ended.
+"""
+import datetime
+import json
+import uuid
+
+from sqlalchemy import bindparam, select
+
+from api_service.common import exceptions
+from api_service.common.config import CONF
+from api_service.db import models
+from api_service.db import models_backups as b
+from api_service.db import models_instances as m
+from api_service.db.session import read_scope, session_scope
+from api_service.domain import events
+from api_service.domain import faults
+from api_service.domain import instances
+from api_service.domain import quotas
+from api_service.domain import status
+
+NEW, BUILDING, COMPLETED, FAILED, DELETE_FAILED = (
+    'NEW', 'BUILDING', 'COMPLETED', 'FAILED', 'DELETE_FAILED')
+
+
+def _require_uuid(value, what):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        raise exceptions.NotFound("%s '%s' cannot be found: ids are UUIDs." % (what, value[:64]))
+
+
+def get(ctx, backup_id, session=None):
+    _require_uuid(backup_id, 'Backup')
+    if session is None:
+        with session_scope() as session:
+            return get(ctx, backup_id, session)
+    backup = session.get(b.Backup, backup_id)
+    if (backup is None or backup.deleted or
+            (backup.project_id != ctx.project_id and not ctx.is_admin)):
+        raise exceptions.NotFound("Backup '%s' cannot be found." % backup_id)
+    return backup
+
+
+def create(ctx, body):
+    """Record a NEW backup and move its instance to BACKUP; returns (backup, parent)."""
+    view = instances.get(ctx, body['instance'])
+    if 'backups' not in set(filter(None, (view.version.capabilities or '').split(','))):
+        raise exceptions.BadRequest('%s instances cannot be backed up.' % view.datastore.name)
+    with session_scope() as session:
+        instance = session.get(m.Instance, view.instance.id)
+        status.check(instance, 'backup')
+        parent = _parent(ctx, session, instance, body)
+        quotas.reserve(session, ctx.project_id, {'backups': 1})
+        backup = b.Backup(name=body['name'], description=body.get('description'),
+                          project_id=ctx.project_id, instance_id=instance.id,
+                          parent_id=parent.id if parent else None,
+                          datastore_version_id=instance.datastore_version_id, status=NEW)
+        session.add(backup)
+        session.flush()
+        backup.location = 'backups/%s/data.gz' % backup.id
+        instance.status = status.BACKUP
+        instance.task = 'backup'
+        instance.task_deadline = models.utcnow() + datetime.timedelta(seconds=CONF.backup.deadline)
+        return backup, parent
+
+
+def _parent(ctx, session, instance, body):
+    """The parent of an incremental: named, or the instance's latest completed backup."""
+    parent_id = body.get('parent_id')
+    if parent_id:
+        parent = get(ctx, parent_id, session)
+        if parent.instance_id != instance.id:
+            raise exceptions.BadRequest('The parent backup %s belongs to another instance.'
+                                        % parent_id)
+        if parent.status != COMPLETED:
+            raise exceptions.BadRequest('The parent backup %s is %s, not COMPLETED.'
+                                        % (parent_id, parent.status))
+        return parent
+    if body.get('incremental'):
+        parent = session.scalars(select(b.Backup).where(
+            b.Backup.instance_id == instance.id, b.Backup.status == COMPLETED,
+            b.Backup.deleted.is_(False)).order_by(b.Backup.created.desc())).first()
+        if parent is None:
+            raise exceptions.BadRequest('An incremental backup needs a completed backup of the '
+                                        'instance to build on; make a full backup first.')
+        return parent
+    return None
+
+
+def chain(session, backup):
+    """The backups a restore needs, full first: the backup and its ancestors."""
+    links = [backup]
+    while links[-1].parent_id:
+        parent = session.get(b.Backup, links[-1].parent_id)
+        if parent is None or parent.deleted or parent.status != COMPLETED:
+            raise exceptions.BadRequest('Backup %s cannot be restored: its parent %s is gone.'
+                                        % (backup.id, links[-1].parent_id))
+        links.append(parent)
+    return list(reversed(links))
+
+
+def restore_chain(ctx, backup_id):
+    """What a restore sends the guest: each link's object, checksum and engine metadata."""
+    with session_scope() as session:
+        backup = get(ctx, backup_id, session)
+        if backup.status != COMPLETED:
+            raise exceptions.BadRequest('Backup %s is %s; only COMPLETED backups restore.'
+                                        % (backup_id, backup.status))
+        return backup, [{'id': link.id, 'location': link.location, 'checksum': link.checksum,
+                         'metadata': json.loads(link.engine_metadata or '{}')}
+                        for link in chain(session, backup)]
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+_B = b.Backup.__table__
+_V = models.DatastoreVersion.__table__
+_D = models.Datastore.__table__
+
+
+def _page_stmt(with_marker, with_instance):
+    stmt = (select(_B, _V.c.name.label('version_name'), _D.c.name.label('datastore_name'))
+            .join(_V, _V.c.id == _B.c.datastore_version_id)
+            .join(_D, _D.c.id == _V.c.datastore_id)
+            .where(_B.c.project_id == bindparam('project'), _B.c.deleted.is_(False))
+            .order_by(_B.c.id).limit(bindparam('limit')))
+    if with_marker:
+        stmt = stmt.where(_B.c.id > bindparam('marker'))
+    if with_instance:
+        stmt = stmt.where(_B.c.instance_id == bindparam('instance'))
+    return stmt
+
+
+_PAGES = {(marker, inst): _page_stmt(marker, inst) for marker in (False, True)
+          for inst in (False, True)}
+
+
+def list_page(ctx, limit, marker=None, instance_id=None):
+    """A page of the project's backups with their datastore names: one query."""
+    params = {'project': ctx.project_id, 'limit': limit + 1}
+    if marker:
+        params['marker'] = marker
+    if instance_id:
+        params['instance'] = instance_id
+    with read_scope() as conn:
+        rows = conn.execute(_PAGES[(bool(marker), bool(instance_id))], params).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
+
+
+def datastore_of(backup):
+    with session_scope() as session:
+        version = session.get(models.DatastoreVersion, backup.datastore_version_id)
+        ds = session.get(models.Datastore, version.datastore_id)
+        return ds.name, version.name
+
+
+# -- delete --------------------------------------------------------------------------------
+
+def children(session, backup_id):
+    return list(session.scalars(select(b.Backup).where(b.Backup.parent_id == backup_id,
+                                                       b.Backup.deleted.is_(False))))
+
+
+def mark_deleted(ctx, backup_id, with_chain=False):
+    """Hide the backup (and, if asked, its descendants); returns their object locations."""
+    with session_scope() as session:
+        backup = get(ctx, backup_id, session)
+        if backup.status in (NEW, BUILDING):
+            raise exceptions.Conflict('Backup %s is still being made; delete it once it has '
+                                      'finished.' % backup_id)
+        doomed = [backup]
+        kids = children(session, backup.id)
+        if kids and not with_chain:
+            raise exceptions.Conflict(
+                'Backup %s is the parent of incremental backup(s) %s: delete those first, or '
+                'delete the whole chain with ?delete_chain=true.'
+                % (backup_id, ', '.join(k.id for k in kids)))
+        while kids:
+            doomed.extend(kids)
+            kids = [g for k in kids for g in children(session, k.id)]
+        for item in doomed:
+            item.deleted = True
+        quotas.release(session, backup.project_id, {'backups': len(doomed)})
+        return [item.location for item in doomed if item.location]
+
+
+def fail(instance_id, backup_id, message):
+    """The backup is FAILED (its quota returned), the instance back to ACTIVE with a fault."""
+    with session_scope() as session:
+        backup = session.get(b.Backup, backup_id)
+        if backup is not None and backup.status in ('NEW', 'BUILDING'):
+            backup.status = 'FAILED'
+            backup.fail_reason = message[:255]
+            quotas.release(session, backup.project_id, {'backups': 1})
+        instance = session.get(m.Instance, instance_id)
+        if instance is not None and instance.status == status.BACKUP:
+            instance.status = status.ACTIVE
+            instance.task = None
+            instance.task_deadline = None
+            faults.record(instance_id, message, session=session)
+            events.fail_running(session, instance_id, message)

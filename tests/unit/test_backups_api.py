@@ -1,0 +1,129 @@
+"""Backups through the API, in-process: validation, chains, deletes, quotas, isolation."""
+import pytest
+
+from api_service.api.controllers import backups as backups_controller
+from api_service.db import models_backups as b
+from api_service.db import models_instances as m
+from api_service.db.session import session_scope
+from tests.unit.conftest import OTHER_PROJECT, PROJECT
+from tests.unit.test_instances_api import Recorder, api, create  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def bapi(api, monkeypatch):  # noqa: F811
+    from api_service.domain import catalogue_admin
+    catalogue_admin.upsert_datastore_version('mariadb', '10.11', '10.11.19', 'mariadb',
+                                             '/usr/sbin',
+                                             capabilities='backups,databases,root,users')
+    recorder = Recorder()
+    monkeypatch.setattr(backups_controller.Backups, 'taskmanager', recorder)
+    api.backup_casts = recorder.casts
+    return api
+
+
+def active_instance(api, project=PROJECT):
+    instance_id = create(api, project=project).json_body_or_none['instance']['id']
+    with session_scope() as session:
+        session.get(m.Instance, instance_id).status = 'ACTIVE'
+    return instance_id
+
+
+def backup(api, instance_id, **extra):
+    return api.request('POST', '/backups', body={'backup': dict(name='b', instance=instance_id,
+                                                                **extra)})
+
+
+def complete(backup_id):
+    with session_scope() as session:
+        row = session.get(b.Backup, backup_id)
+        row.status, row.size_bytes, row.checksum = 'COMPLETED', 1024, 'sha256:x'
+        session.get(m.Instance, row.instance_id).status = 'ACTIVE'
+
+
+def message(resp):
+    return list(resp.json_body_or_none.values())[0]['message']
+
+
+def test_create_marks_instance_backup_and_casts(bapi):
+    instance_id = active_instance(bapi)
+    resp = backup(bapi, instance_id, description='nightly')
+    assert resp.status_code == 202, resp.body
+    made = resp.json_body_or_none['backup']
+    assert made['status'] == 'NEW' and made['instance_id'] == instance_id
+    assert made['datastore'] == {'type': 'mariadb', 'version': '10.11',
+                                 'version_id': made['datastore']['version_id']}
+    assert bapi.backup_casts[-1][0] == 'create_backup'
+    shown = bapi.get('/instances/%s' % instance_id).json_body_or_none['instance']
+    assert shown['status'] == 'BACKUP'
+    resp = backup(bapi, instance_id)
+    assert resp.status_code == 409 and 'BACKUP' in message(resp)
+
+
+def test_incremental_needs_a_completed_parent_of_the_same_instance(bapi):
+    instance_id = active_instance(bapi)
+    resp = backup(bapi, instance_id, incremental=1)
+    assert resp.status_code == 400 and 'full backup first' in message(resp)
+    full = backup(bapi, instance_id).json_body_or_none['backup']['id']
+    complete(full)
+    child = backup(bapi, instance_id, incremental=1).json_body_or_none['backup']
+    assert child['parent_id'] == full
+    other = active_instance(bapi)
+    resp = backup(bapi, other, parent_id=full)
+    assert resp.status_code == 400 and 'another instance' in message(resp)
+
+
+def test_delete_refuses_a_parent_unless_the_chain_goes_too(bapi):
+    instance_id = active_instance(bapi)
+    full = backup(bapi, instance_id).json_body_or_none['backup']['id']
+    complete(full)
+    child = backup(bapi, instance_id, parent_id=full).json_body_or_none['backup']['id']
+    complete(child)
+    resp = bapi.request('DELETE', '/backups/%s' % full)
+    assert resp.status_code == 409 and child in message(resp)
+    resp = bapi.request('DELETE', '/backups/%s?delete_chain=true' % full)
+    assert resp.status_code == 202
+    assert bapi.get('/backups/%s' % child).status_code == 404
+    (method, _, kwargs) = bapi.backup_casts[-1]
+    assert method == 'delete_backup_objects' and len(kwargs['locations']) == 2
+
+
+def test_backup_quota_and_listing_and_isolation(bapi):
+    bapi.request('PUT', '/mgmt/quotas/%s' % PROJECT, body={'quotas': {'backups': 1}},
+                 roles='admin')
+    instance_id = active_instance(bapi)
+    first = backup(bapi, instance_id).json_body_or_none['backup']['id']
+    complete(first)
+    resp = backup(bapi, instance_id)
+    assert resp.status_code == 413 and 'backups' in message(resp)
+    listed = bapi.get('/backups').json_body_or_none['backups']
+    assert [x['id'] for x in listed] == [first]
+    per_instance = bapi.get('/instances/%s/backups' % instance_id).json_body_or_none
+    assert [x['id'] for x in per_instance['backups']] == [first]
+    assert bapi.get('/backups', project=OTHER_PROJECT).json_body_or_none['backups'] == []
+    assert bapi.get('/backups/%s' % first, project=OTHER_PROJECT).status_code == 404
+
+
+def test_bad_backup_requests(bapi):
+    assert backup(bapi, 'not-a-uuid').status_code == 404
+    assert bapi.request('POST', '/backups', body={'backup': {'name': 'x'}}).status_code == 400
+    resp = bapi.request('POST', '/backups', body={'backup': {'name': 'x', 'bogus': 1}})
+    assert resp.status_code == 400 and 'bogus' in message(resp)
+    redis_id = create(bapi, datastore={'type': 'redis'}).json_body_or_none['instance']['id']
+    with session_scope() as session:
+        session.get(m.Instance, redis_id).status = 'ACTIVE'
+    resp = backup(bapi, redis_id)
+    assert resp.status_code == 400 and 'cannot be backed up' in message(resp)
+
+
+def test_restore_point_checks_the_backup(bapi):
+    instance_id = active_instance(bapi)
+    full = backup(bapi, instance_id).json_body_or_none['backup']['id']
+    resp = create(bapi, restorePoint={'backupRef': full})
+    assert resp.status_code == 400 and 'COMPLETED' in message(resp)
+    complete(full)
+    resp = create(bapi, restorePoint={'backupRef': full})
+    assert resp.status_code == 200
+    (method, _, kwargs) = bapi.recorder.casts[-1]
+    assert method == 'create_instance' and kwargs['restore'][0]['id'] == full
+    resp = create(bapi, restorePoint={'backupRef': full}, datastore={'type': 'redis'})
+    assert resp.status_code == 400 and 'another datastore version' in message(resp)
