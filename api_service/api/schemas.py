@@ -121,3 +121,21 @@ backup_strategy_create = _object({'backup_strategy': _object({
     'instance_id': {'type': ['string', 'null'], 'maxLength': 36},
     'swift_container': {'type': ['string', 'null'], 'maxLength': 255},
 })}, ['backup_strategy'])
+
+cron_pattern = {'type': 'string', 'minLength': 9, 'maxLength': 128}
+schedule_create = _object({'schedule': _object({
+    'name': name,
+    'description': {'type': ['string', 'null'], 'maxLength': 512},
+    'pattern': cron_pattern,
+    'incremental': {'type': 'boolean'},
+    'retention': {'type': 'integer', 'minimum': 0, 'maximum': 10000},
+    'enabled': {'type': 'boolean'},
+}, ['name', 'pattern'])}, ['schedule'])
+schedule_update = _object({'schedule': _object({
+    'name': name,
+    'description': {'type': ['string', 'null'], 'maxLength': 512},
+    'pattern': cron_pattern,
+    'incremental': {'type': 'boolean'},
+    'retention': {'type': 'integer', 'minimum': 0, 'maximum': 10000},
+    'enabled': {'type': 'boolean'},
+}, minProperties=1)}, ['schedule'])

@@ -135,3 +135,23 @@ def backup(req, row, datastore_name=None, version_name=None):
     if row.status == 'FAILED' and row.fail_reason:
         data['fail_reason'] = row.fail_reason
     return data
+
+
+def schedule(s, last_good=None, now=None):
+    data = {'id': s.id, 'instance_id': s.instance_id, 'name': s.name,
+            'description': s.description, 'pattern': s.pattern, 'incremental': s.incremental,
+            'retention': s.retention, 'enabled': s.enabled,
+            'next_execution_time': _isotime(s.next_execution_time),
+            'created': _isotime(s.created), 'updated': _isotime(s.updated)}
+    if last_good is not None and now is not None:
+        data['last_backup'] = {'id': last_good.id, 'created': _isotime(last_good.created),
+                               'age_seconds': int((now - last_good.created).total_seconds())}
+    return data
+
+
+def execution(e):
+    return {'id': e.id, 'schedule_id': e.schedule_id,
+            'scheduled_time': _isotime(e.scheduled_time), 'started': _isotime(e.started),
+            'finished': _isotime(e.finished), 'state': e.state,
+            'output': e.backup_id if e.state == 'SUCCESS' else e.output,
+            'backup_id': e.backup_id}

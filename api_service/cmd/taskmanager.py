@@ -19,6 +19,7 @@ def main(argv=None):
     stop = threading.Event()
     tm_service.resume_guests()
     threading.Thread(target=tm_service.janitor_forever, args=(stop,), daemon=True).start()
+    threading.Thread(target=tm_service.scheduler_forever, args=(stop,), daemon=True).start()
     service.serve('taskmanager', conf.rpc.taskmanager_topic, [TaskManagerEndpoint()])
     stop.set()
 

@@ -113,6 +113,23 @@ BACKUP_RULES = [
 ]
 
 
+SCHEDULES = I + '/schedules'
+SCHEDULE_RULES = [
+    _rule('schedule:create', OWNER, 'Create a backup schedule (extension).', SCHEDULES, 'POST'),
+    _rule('schedule:index', OWNER, 'List backup schedules (extension).', SCHEDULES),
+    _rule('schedule:show', OWNER, 'Show a backup schedule (extension).',
+          SCHEDULES + '/{schedule}'),
+    _rule('schedule:update', OWNER, 'Change a backup schedule (extension).',
+          SCHEDULES + '/{schedule}', 'PATCH'),
+    _rule('schedule:delete', OWNER, 'Delete a backup schedule (extension).',
+          SCHEDULES + '/{schedule}', 'DELETE'),
+    _rule('schedule:executions', OWNER, "List a schedule's executions (extension).",
+          SCHEDULES + '/{schedule}/executions'),
+    _rule('schedule:delete_execution', OWNER, 'Delete an execution record (extension).',
+          SCHEDULES + '/{schedule}/executions/{execution}', 'DELETE'),
+]
+
+
 def list_rules():
     """Entry point for oslo.policy's generators."""
-    return BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES + BACKUP_RULES
+    return BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES + BACKUP_RULES + SCHEDULE_RULES

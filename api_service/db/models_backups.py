@@ -25,6 +25,7 @@ class Backup(Base):
     location: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     engine_metadata: Mapped[str] = mapped_column(Text, default='{}')
     fail_reason: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    schedule_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,9 +11,11 @@ from api_service.domain import status
 from api_service.drivers.compute import local_instances
 from api_service.taskmanager import flows
 from api_service.taskmanager import janitor
+from api_service.taskmanager import scheduler
 
 LOG = logging.getLogger(__name__)
 JANITOR_INTERVAL = 1.0
+SCHEDULER_INTERVAL = 1.0
 
 
 def _run(func, *args):
@@ -64,6 +66,22 @@ def janitor_forever(stop):
                 _run(flows.delete, {}, instance_id)
         except Exception:
             LOG.exception('janitor failed')
+
+
+def _start_scheduled_backup(instance_id, backup_id):
+    _run(flows.create_backup, {}, instance_id, backup_id)
+
+
+def _delete_backup_objects(locations):
+    _run(flows.delete_backup_objects, {}, locations)
+
+
+def scheduler_forever(stop):
+    while not stop.wait(SCHEDULER_INTERVAL):
+        try:
+            scheduler.tick(_start_scheduled_backup, _delete_backup_objects)
+        except Exception:
+            LOG.exception('scheduler tick failed')
 
 
 def resume_guests():

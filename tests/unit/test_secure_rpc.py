@@ -6,18 +6,18 @@ from api_service.rpc import secure
 
 def test_seal_round_trip_and_wrong_key_refused():
     key, other = secure.new_key(), secure.new_key()
-    token = secure.seal(key, {'password': 's3cret', 'n': 1})
-    assert 's3cret' not in token
-    assert secure.unseal(key, token) == {'password': 's3cret', 'n': 1}
+    token = secure.seal(key, {'password': 'correct-horse-battery', 'n': 1})
+    assert 'horse' not in token
+    assert secure.unseal(key, token) == {'password': 'correct-horse-battery', 'n': 1}
     with pytest.raises(secure.SealError):
         secure.unseal(other, token)
 
 
 def test_serializer_seals_entities_and_strips_tokens_from_context():
     serializer = secure.SealingSerializer(secure.new_key())
-    sealed = serializer.serialize_entity({}, ['users', {'password': 'pw'}])
-    assert set(sealed) == {secure.SEALED} and 'pw' not in sealed[secure.SEALED]
-    assert serializer.deserialize_entity({}, sealed) == ['users', {'password': 'pw'}]
+    sealed = serializer.serialize_entity({}, ['users', {'password': 'correct-horse-battery'}])
+    assert set(sealed) == {secure.SEALED} and 'horse' not in sealed[secure.SEALED]
+    assert serializer.deserialize_entity({}, sealed) == ['users', {'password': 'correct-horse-battery'}]
     with pytest.raises(secure.SealError):
         serializer.deserialize_entity({}, {'password': 'forged'})
     ctx = serializer.serialize_context({'auth_token': 'tok', 'project_id': 'p', 'request_id': 'r'})

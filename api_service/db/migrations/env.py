@@ -2,7 +2,7 @@
 from alembic import context
 
 from api_service.db import models
-from api_service.db import models_backups, models_instances  # noqa: F401  (their tables)
+from api_service.db import models_backups, models_instances, models_schedules  # noqa: F401
 
 target_metadata = models.Base.metadata
 

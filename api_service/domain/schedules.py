@@ -1,0 +1,117 @@
+"""Backup schedules (our extension): cron patterns that make backups, with retention."""
+import datetime
+import uuid
+
+from croniter import croniter
+from sqlalchemy import select
+
+from api_service.common import exceptions
+from api_service.db import models
+from api_service.db import models_schedules as s
+from api_service.db.session import session_scope
+from api_service.domain import instances
+
+FIELDS = ('name', 'description', 'pattern', 'incremental', 'retention', 'enabled')
+
+
+def check_pattern(pattern):
+    """5 fields (minute hour day month weekday), or 6 with seconds last (croniter's way)."""
+    if not isinstance(pattern, str) or len(pattern.split()) not in (5, 6) or \
+            not croniter.is_valid(pattern):
+        raise exceptions.BadRequest("'%s' is not a cron pattern: use 5 fields (minute hour day "
+                                    "month weekday), e.g. '0 3 * * *' for 03:00 daily, or 6 with "
+                                    'seconds last.' % str(pattern)[:64])
+    return pattern
+
+
+def next_time(pattern, after):
+    return croniter(pattern, after).get_next(datetime.datetime)
+
+
+def _get(ctx, instance_id, schedule_id, session):
+    instances.get(ctx, instance_id, session)
+    try:
+        uuid.UUID(schedule_id)
+    except ValueError:
+        raise exceptions.NotFound("Schedule '%s' cannot be found: ids are UUIDs."
+                                  % schedule_id[:64])
+    schedule = session.get(s.Schedule, schedule_id)
+    if schedule is None or schedule.instance_id != instance_id:
+        raise exceptions.NotFound("Schedule '%s' cannot be found." % schedule_id)
+    return schedule
+
+
+def create(ctx, instance_id, body):
+    check_pattern(body['pattern'])
+    with session_scope() as session:
+        view = instances.get(ctx, instance_id, session)
+        if 'backups' not in set(filter(None, (view.version.capabilities or '').split(','))):
+            raise exceptions.BadRequest('%s instances cannot be backed up.' % view.datastore.name)
+        schedule = s.Schedule(project_id=view.instance.project_id, instance_id=instance_id,
+                              name=body['name'], description=body.get('description'),
+                              pattern=body['pattern'],
+                              incremental=bool(body.get('incremental', False)),
+                              retention=body.get('retention', 0),
+                              enabled=body.get('enabled', True),
+                              next_execution_time=next_time(body['pattern'], models.utcnow()))
+        session.add(schedule)
+        session.flush()
+        return schedule
+
+
+def list_for(ctx, instance_id):
+    with session_scope() as session:
+        instances.get(ctx, instance_id, session)
+        return list(session.scalars(select(s.Schedule).where(s.Schedule.instance_id ==
+                                                             instance_id)
+                                    .order_by(s.Schedule.created)))
+
+
+def get(ctx, instance_id, schedule_id):
+    with session_scope() as session:
+        return _get(ctx, instance_id, schedule_id, session)
+
+
+def update(ctx, instance_id, schedule_id, changes):
+    with session_scope() as session:
+        schedule = _get(ctx, instance_id, schedule_id, session)
+        if 'pattern' in changes:
+            check_pattern(changes['pattern'])
+        for field in FIELDS:
+            if field in changes:
+                setattr(schedule, field, changes[field])
+        if 'pattern' in changes or changes.get('enabled'):
+            schedule.next_execution_time = next_time(schedule.pattern, models.utcnow())
+        return schedule
+
+
+def delete(ctx, instance_id, schedule_id):
+    with session_scope() as session:
+        schedule = _get(ctx, instance_id, schedule_id, session)
+        session.query(s.Execution).filter_by(schedule_id=schedule.id).delete()
+        session.delete(schedule)
+
+
+def executions(ctx, instance_id, schedule_id):
+    with session_scope() as session:
+        _get(ctx, instance_id, schedule_id, session)
+        return list(session.scalars(select(s.Execution).where(
+            s.Execution.schedule_id == schedule_id).order_by(s.Execution.scheduled_time)))
+
+
+def delete_execution(ctx, instance_id, schedule_id, execution_id):
+    with session_scope() as session:
+        _get(ctx, instance_id, schedule_id, session)
+        execution = session.get(s.Execution, execution_id)
+        if execution is None or execution.schedule_id != schedule_id:
+            raise exceptions.NotFound("Execution '%s' cannot be found." % execution_id[:64])
+        if execution.state == 'RUNNING':
+            raise exceptions.Conflict('Execution %s is still running.' % execution_id)
+        session.delete(execution)
+
+
+def last_good_backup(session, schedule_id):
+    from api_service.db import models_backups as b
+    return session.scalars(select(b.Backup).where(
+        b.Backup.schedule_id == schedule_id, b.Backup.status == 'COMPLETED',
+        b.Backup.deleted.is_(False)).order_by(b.Backup.created.desc())).first()

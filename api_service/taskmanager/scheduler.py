@@ -1,0 +1,162 @@
+"""The backup scheduler: runs each due schedule exactly once, even with several task managers.
+
+Each tick: a schedule whose next_execution_time has passed is claimed by inserting its
+execution row (unique per schedule and time: a second task manager's insert fails), and
+its next time is moved on. Runs that fell while no task manager was running are recorded
+as MISSED; only the latest is run (one catch-up). A run that finds its instance busy or
+not ACTIVE is SKIPPED with the reason. When a scheduled backup completes, retention
+deletes the oldest completed backups of the schedule beyond N, never a parent of one kept.
+"""
+import datetime
+import logging
+
+from croniter import croniter
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from api_service.common import context
+from api_service.common import exceptions
+from api_service.db import models
+from api_service.db import models_backups as b
+from api_service.db import models_schedules as s
+from api_service.db.session import session_scope
+from api_service.domain import backups
+
+LOG = logging.getLogger(__name__)
+MAX_MISSED_RECORDED = 100
+
+
+def tick(start_backup, delete_objects, now=None):
+    """One pass: claim and start due runs, then settle finished ones. Returns runs started."""
+    now = now or models.utcnow()
+    started = 0
+    with session_scope() as session:
+        due = list(session.scalars(select(s.Schedule).where(
+            s.Schedule.enabled.is_(True), s.Schedule.next_execution_time <= now)))
+    for schedule in due:
+        if _claim_and_run(schedule, now, start_backup):
+            started += 1
+    locations = settle()
+    if locations:
+        delete_objects(locations)
+    return started
+
+
+def _due_times(schedule, now):
+    """Every scheduled time from next_execution_time up to now, oldest first."""
+    times, current = [], schedule.next_execution_time
+    it = croniter(schedule.pattern, current - datetime.timedelta(microseconds=1))
+    while current <= now and len(times) <= MAX_MISSED_RECORDED:
+        current = it.get_next(datetime.datetime)
+        if current <= now:
+            times.append(current)
+    return times or [schedule.next_execution_time]
+
+
+def _claim_and_run(schedule, now, start_backup):
+    times = _due_times(schedule, now)
+    run_time, missed = times[-1], times[:-1]
+    following = croniter(schedule.pattern, now).get_next(datetime.datetime)
+    try:
+        with session_scope() as session:
+            moved = session.execute(update(s.Schedule).where(
+                s.Schedule.id == schedule.id,
+                s.Schedule.next_execution_time == schedule.next_execution_time)
+                .values(next_execution_time=following)).rowcount
+            if moved != 1:
+                return False      # another task manager got here first
+            for when in missed:
+                session.add(s.Execution(schedule_id=schedule.id, scheduled_time=when,
+                                        state='MISSED', output='No task manager was running.'))
+            execution = s.Execution(schedule_id=schedule.id, scheduled_time=run_time,
+                                    started=now, state='RUNNING')
+            session.add(execution)
+            session.flush()
+            execution_id = execution.id
+    except IntegrityError:
+        return False
+    _run(schedule, execution_id, start_backup)
+    return True
+
+
+def _run(schedule, execution_id, start_backup):
+    ctx = context.RequestContext(project_id=schedule.project_id, user_id='scheduler',
+                                 is_admin=False)
+    try:
+        backup, _ = backups.create(ctx, {'name': '%s %s' % (schedule.name,
+                                                            models.utcnow().isoformat()),
+                                         'instance': schedule.instance_id,
+                                         'description': 'Made by schedule %s' % schedule.id,
+                                         'incremental': schedule.incremental})
+    except exceptions.DBaaSError as error:
+        _finish(execution_id, 'SKIPPED', error.message)
+        return
+    except Exception as error:
+        LOG.exception('schedule %s could not start its backup', schedule.id)
+        _finish(execution_id, 'FAILED', 'The backup could not start: %s' % type(error).__name__)
+        return
+    with session_scope() as session:
+        session.get(b.Backup, backup.id).schedule_id = schedule.id
+        session.get(s.Execution, execution_id).backup_id = backup.id
+    start_backup(schedule.instance_id, backup.id)
+
+
+def _finish(execution_id, state, output):
+    with session_scope() as session:
+        execution = session.get(s.Execution, execution_id)
+        execution.state = state
+        execution.output = output[:255]
+        execution.finished = models.utcnow()
+
+
+def settle():
+    """RUNNING executions whose backup finished become SUCCESS or FAILED; then retention.
+
+    Returns the storage locations of backups retention deleted.
+    """
+    with session_scope() as session:
+        rows = session.execute(select(s.Execution, b.Backup).join(
+            b.Backup, b.Backup.id == s.Execution.backup_id).where(
+            s.Execution.state == 'RUNNING',
+            b.Backup.status.in_(['COMPLETED', 'FAILED']))).all()
+        finished_schedules = set()
+        for execution, backup in rows:
+            execution.state = 'SUCCESS' if backup.status == 'COMPLETED' else 'FAILED'
+            execution.output = backup.id if backup.status == 'COMPLETED' else \
+                (backup.fail_reason or 'The backup failed.')
+            execution.finished = models.utcnow()
+            if backup.status == 'COMPLETED':
+                finished_schedules.add(execution.schedule_id)
+    locations = []
+    for schedule_id in finished_schedules:
+        locations += apply_retention(schedule_id)
+    return locations
+
+
+def apply_retention(schedule_id):
+    """Keep the newest `retention` completed backups; never delete a parent of a kept one."""
+    with session_scope() as session:
+        schedule = session.get(s.Schedule, schedule_id)
+        if schedule is None or schedule.retention <= 0:
+            return []
+        completed = list(session.scalars(select(b.Backup).where(
+            b.Backup.schedule_id == schedule_id, b.Backup.status == 'COMPLETED',
+            b.Backup.deleted.is_(False)).order_by(b.Backup.created.desc(), b.Backup.id.desc())))
+        kept = completed[:schedule.retention]
+        needed = set()
+        for backup in kept:
+            parent_id = backup.parent_id
+            while parent_id:
+                needed.add(parent_id)
+                parent = session.get(b.Backup, parent_id)
+                parent_id = parent.parent_id if parent else None
+        doomed = [x for x in completed[schedule.retention:] if x.id not in needed]
+        project_id = schedule.project_id
+    ctx = context.RequestContext(project_id=project_id, is_admin=True)
+    locations = []
+    for backup in doomed:
+        try:
+            locations += backups.mark_deleted(ctx, backup.id, with_chain=False)
+        except exceptions.DBaaSError as error:
+            LOG.info('retention keeps backup %s: %s', backup.id, error.message)
+    return locations

@@ -1,0 +1,130 @@
+"""The backup scheduler: exactly once, MISSED and one catch-up, SKIPPED, retention."""
+import datetime
+import threading
+import uuid
+
+import pytest
+
+from api_service.db import models_backups as b
+from api_service.db import models_instances as m
+from api_service.db import models_schedules as s
+from api_service.db.session import session_scope
+from api_service.taskmanager import scheduler
+from tests.unit.test_backups_api import active_instance, bapi  # noqa: F401  (fixtures)
+from tests.unit.test_instances_api import api  # noqa: F401
+
+T0 = datetime.datetime(2030, 1, 1, 0, 0, 0)
+
+
+def completing(calls):
+    """A start_backup that finishes the backup at once, as a healthy guest would."""
+    def start(instance_id, backup_id):
+        calls.append(backup_id)
+        with session_scope() as session:
+            row = session.get(b.Backup, backup_id)
+            row.status, row.size_bytes, row.checksum = 'COMPLETED', 10, 'sha256:x'
+            session.get(m.Instance, instance_id).status = 'ACTIVE'
+    return start
+
+
+def make_schedule(api, instance_id, pattern='* * * * *', **extra):
+    resp = api.request('POST', '/instances/%s/schedules' % instance_id,
+                       body={'schedule': dict(name='nightly', pattern=pattern, **extra)})
+    assert resp.status_code == 200, resp.body
+    schedule_id = resp.json_body_or_none['schedule']['id']
+    with session_scope() as session:
+        session.get(s.Schedule, schedule_id).next_execution_time = T0
+    return schedule_id
+
+
+def executions(schedule_id):
+    with session_scope() as session:
+        return [(e.scheduled_time, e.state, e.output) for e in session.query(s.Execution)
+                .filter_by(schedule_id=schedule_id).order_by(s.Execution.scheduled_time)]
+
+
+def test_bad_patterns_and_unknown_instances_are_clear(bapi):  # noqa: F811
+    instance_id = active_instance(bapi)
+    resp = bapi.request('POST', '/instances/%s/schedules' % instance_id,
+                        body={'schedule': {'name': 'x', 'pattern': 'every day at 3'}})
+    assert resp.status_code == 400 and 'is not a cron pattern' in resp.body.decode()
+    resp = bapi.request('POST', '/instances/%s/schedules' % uuid.uuid4(),
+                        body={'schedule': {'name': 'x', 'pattern': '0 3 * * *'}})
+    assert resp.status_code == 404
+
+
+def test_each_due_run_happens_once_with_two_task_managers(bapi):  # noqa: F811
+    instance_id = active_instance(bapi)
+    schedule_id = make_schedule(bapi, instance_id)
+    calls = []
+    barrier = threading.Barrier(2)
+
+    def task_manager():
+        barrier.wait()
+        scheduler.tick(completing(calls), lambda locations: None, now=T0)
+    threads = [threading.Thread(target=task_manager) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert executions(schedule_id) == [(T0, 'SUCCESS', calls[0])]
+    scheduler.tick(completing(calls), lambda locations: None, now=T0)
+    assert len(calls) == 1
+
+
+def test_downtime_records_missed_runs_and_one_catch_up(bapi):  # noqa: F811
+    instance_id = active_instance(bapi)
+    schedule_id = make_schedule(bapi, instance_id)
+    calls = []
+    later = T0 + datetime.timedelta(minutes=4, seconds=30)
+    scheduler.tick(completing(calls), lambda locations: None, now=later)
+    states = executions(schedule_id)
+    assert [state for _, state, _ in states] == ['MISSED'] * 4 + ['SUCCESS']
+    assert [when for when, _, _ in states] == [T0 + datetime.timedelta(minutes=i)
+                                               for i in range(5)]
+    assert len(calls) == 1
+    with session_scope() as session:
+        nxt = session.get(s.Schedule, schedule_id).next_execution_time
+    assert nxt == T0 + datetime.timedelta(minutes=5)
+
+
+def test_busy_instance_is_skipped_with_the_reason(bapi):  # noqa: F811
+    instance_id = active_instance(bapi)
+    schedule_id = make_schedule(bapi, instance_id)
+    with session_scope() as session:
+        session.get(m.Instance, instance_id).status = 'RESIZE'
+    scheduler.tick(completing([]), lambda locations: None, now=T0)
+    ((_, state, output),) = executions(schedule_id)
+    assert state == 'SKIPPED' and 'RESIZE' in output
+
+
+@pytest.mark.parametrize('incremental', [False, True])
+def test_retention_keeps_exactly_n_and_never_a_needed_parent(bapi, incremental):  # noqa: F811
+    instance_id = active_instance(bapi)
+    schedule_id = make_schedule(bapi, instance_id, retention=2)
+    if incremental:
+        full = bapi.request('POST', '/backups', body={'backup': {
+            'name': 'base', 'instance': instance_id}}).json_body_or_none['backup']['id']
+        completing([])(instance_id, full)
+        with session_scope() as session:
+            session.get(s.Schedule, schedule_id).incremental = True
+    calls, deleted = [], []
+    for minute in range(5):
+        scheduler.tick(completing(calls), deleted.extend,
+                       now=T0 + datetime.timedelta(minutes=minute))
+    with session_scope() as session:
+        live = [x for x in session.query(b.Backup).filter_by(schedule_id=schedule_id,
+                                                             deleted=False)]
+        assert set(calls[-2:]) <= {x.id for x in live}
+        for backup in live:     # whatever is kept still has every ancestor
+            parent_id = backup.parent_id
+            while parent_id:
+                parent = session.get(b.Backup, parent_id)
+                assert not parent.deleted
+                parent_id = parent.parent_id
+    if incremental:
+        # each incremental builds on the one before: all are ancestors of the newest
+        assert len(live) == 5 and deleted == []
+    else:
+        assert len(live) == 2 and len(deleted) == 3
