@@ -35,3 +35,21 @@ LOGGING = {
     'handlers': {'console': {'class': 'logging.StreamHandler'}},
     'root': {'handlers': ['console'], 'level': 'WARNING'},
 }
+
+# Policy: the API's rule names under the "database" scope. Defaults are generated from the
+# API's rules (conf/default_policies/database.yaml); conf/database_policy.yaml holds
+# overrides, which should match the API's policy file. See trove_dashboard/policy.py.
+from openstack_dashboard import defaults as _defaults  # noqa: E402
+
+_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'conf')
+POLICY_FILES = dict(_defaults.POLICY_FILES, database=_env(
+    'DBAAS_HORIZON_POLICY_FILE') or os.path.join(_CONF, 'database_policy.yaml'))
+DEFAULT_POLICY_FILES = dict(_defaults.DEFAULT_POLICY_FILES,
+                            database=os.path.join(_CONF, 'default_policies', 'database.yaml'))
+POLICY_CHECK_FUNCTION = 'trove_dashboard.policy.check'
+
+# Benchmarks count the dashboard's calls to the API in Horizon's log: keystoneauth logs
+# one "REQ:" line per HTTP request at DEBUG.
+if _env('DBAAS_HORIZON_LOG_API_CALLS') == '1':
+    LOGGING['loggers'] = {'keystoneauth.session': {'handlers': ['console'], 'level': 'DEBUG',
+                                                   'propagate': False}}

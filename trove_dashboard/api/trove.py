@@ -1,27 +1,187 @@
 """Talks to the DBaaS API with python-troveclient, as the logged-in user.
 
-One client per request, built from the user's token and the catalog's
-`database` endpoint; nothing is cached across requests.
+One client per request (memoized on the request object), built from the user's token
+and the catalog's `database` endpoint with a static-token plugin: no Keystone round
+trip, nothing kept across requests. Every function here is exactly one API call, so a
+view's cost in calls is the number of these it makes.
 """
+import types
+
 from django.conf import settings
+from horizon.utils import functions as horizon_utils
+from horizon.utils.memoized import memoized
 from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
+from keystoneauth1 import token_endpoint
 from openstack_dashboard.api import base
 from troveclient.v1 import client as trove_client
 
+# Datastores are few; one page this size holds them all.
+DATASTORE_PAGE = 100
 
+
+@memoized
 def troveclient(request):
     endpoint = base.url_for(request, 'database')
-    auth = v3.Token(auth_url=settings.OPENSTACK_KEYSTONE_URL, token=request.user.token.id,
-                    project_id=request.user.project_id)
-    session = ks_session.Session(auth=auth, verify=not getattr(
-        settings, 'OPENSTACK_SSL_NO_VERIFY', False))
+    verify = getattr(settings, 'OPENSTACK_SSL_CACERT', None) or not getattr(
+        settings, 'OPENSTACK_SSL_NO_VERIFY', False)
+    session = ks_session.Session(auth=token_endpoint.Token(endpoint, request.user.token.id),
+                                 verify=verify)
     return trove_client.Client(session=session, endpoint_override=endpoint)
 
 
+def _get(request, path):
+    """An extension the client does not know: the decoded JSON body."""
+    _resp, body = troveclient(request).client.get(path)
+    return body
+
+
+def _records(items):
+    return [types.SimpleNamespace(**item) for item in items]
+
+
+# -- catalogue ----------------------------------------------------------------------------
+
 def datastore_list(request):
-    return troveclient(request).datastores.list()
+    """Datastores with their versions (and each version's capabilities)."""
+    return list(troveclient(request).datastores.list(limit=DATASTORE_PAGE))
 
 
 def flavor_list(request):
     return troveclient(request).flavors.list()
+
+
+def flavor_get(request, flavor_id):
+    return troveclient(request).flavors.get(flavor_id)
+
+
+def version_flavors(request, datastore, version):
+    """The flavors the datastore version allows."""
+    return troveclient(request).flavors.list_datastore_version_associated_flavors(
+        datastore, version)
+
+
+def version_volume_types(request, datastore, version):
+    """The volume types the datastore version allows."""
+    return troveclient(request).volume_types.list_datastore_version_associated_volume_types(
+        datastore, version)
+
+
+def availability_zone_list(request):
+    """Extension: [{name, available, hosts}]."""
+    return _records(_get(request, '/availability-zones')['availability_zones'])
+
+
+# -- instances ----------------------------------------------------------------------------
+
+def instance_list(request, marker=None):
+    """One page of the project's instances and whether more follow: one call."""
+    page = troveclient(request).instances.list(
+        limit=horizon_utils.get_page_size(request), marker=marker)
+    return list(page), page.next
+
+
+def instance_get(request, instance_id):
+    return troveclient(request).instances.get(instance_id)
+
+
+def instance_create(request, name, flavor_id, volume, datastore, datastore_version, **options):
+    """Create an instance; options are troveclient's (databases, users, locality, ...)."""
+    return troveclient(request).instances.create(
+        name, flavor_id=flavor_id, volume=volume, datastore=datastore,
+        datastore_version=datastore_version, **options)
+
+
+def instance_delete(request, instance_id):
+    troveclient(request).instances.delete(instance_id)
+
+
+def instance_restart(request, instance_id):
+    troveclient(request).instances.restart(instance_id)
+
+
+def instance_resize_volume(request, instance_id, size):
+    troveclient(request).instances.resize_volume(instance_id, size)
+
+
+def instance_resize_flavor(request, instance_id, flavor_id):
+    troveclient(request).instances.resize_instance(instance_id, flavor_id)
+
+
+def instance_rename(request, instance_id, name):
+    troveclient(request).instances.update(instance_id, name=name)
+
+
+def instance_events(request, instance_id):
+    """Extension: every step of every operation on the instance, oldest first."""
+    return _records(_get(request, '/instances/%s/events' % instance_id)['events'])
+
+
+# -- what the instance's guest holds -----------------------------------------------------------
+
+def database_list(request, instance_id, marker=None):
+    """One page of the instance's databases and the marker of the next, if any."""
+    page = troveclient(request).databases.list(
+        instance_id, limit=horizon_utils.get_page_size(request), marker=marker)
+    return list(page), page.next
+
+
+def database_create(request, instance_id, name, character_set=None, collate=None):
+    database = {'name': name}
+    if character_set:
+        database['character_set'] = character_set
+    if collate:
+        database['collate'] = collate
+    troveclient(request).databases.create(instance_id, [database])
+
+
+def database_delete(request, instance_id, name):
+    troveclient(request).databases.delete(instance_id, name)
+
+
+def user_list(request, instance_id, marker=None):
+    """One page of the instance's users and the marker of the next, if any."""
+    page = troveclient(request).users.list(
+        instance_id, limit=horizon_utils.get_page_size(request), marker=marker)
+    return list(page), page.next
+
+
+def user_create(request, instance_id, name, password, host=None, databases=()):
+    user = {'name': name, 'password': password,
+            'databases': [{'name': d} for d in databases]}
+    if host:
+        user['host'] = host
+    troveclient(request).users.create(instance_id, [user])
+
+
+def user_delete(request, instance_id, name, host=None):
+    troveclient(request).users.delete(instance_id, name, hostname=host)
+
+
+def root_enable(request, instance_id):
+    """Enable root: (user name, generated password), shown to the user once."""
+    return troveclient(request).root.create(instance_id)
+
+
+def root_disable(request, instance_id):
+    troveclient(request).root.delete(instance_id)
+
+
+# -- features later issues add to the API ---------------------------------------------------
+# The launch form calls these only for a datastore version whose capabilities name the
+# feature (catalogue.FEATURES), so a deployment without them never sees a 404.
+
+LAUNCH_CHOICES_LIMIT = 100
+
+
+def configuration_list(request):
+    return list(troveclient(request).configurations.list(limit=LAUNCH_CHOICES_LIMIT))
+
+
+def backup_list(request, datastore):
+    return list(troveclient(request).backups.list(limit=LAUNCH_CHOICES_LIMIT,
+                                                  datastore=datastore))
+
+
+def module_list(request, datastore):
+    return list(troveclient(request).modules.list(limit=LAUNCH_CHOICES_LIMIT,
+                                                  datastore=datastore))

@@ -1,5 +1,5 @@
 from django.utils.translation import gettext_lazy as _
 
 PANEL_GROUP = 'database'
-PANEL_GROUP_NAME = _('Database')
+PANEL_GROUP_NAME = _('Databases')
 PANEL_GROUP_DASHBOARD = 'project'

@@ -1,3 +1,5 @@
+from trove_dashboard import exceptions
+
 PANEL = 'databases'
 PANEL_DASHBOARD = 'project'
 PANEL_GROUP = 'database'
@@ -5,3 +7,9 @@ PANEL_GROUP = 'database'
 DEFAULT_PANEL = 'databases'
 ADD_PANEL = 'trove_dashboard.content.databases.panel.Databases'
 ADD_INSTALLED_APPS = ['trove_dashboard']
+ADD_EXCEPTIONS = {
+    'not_found': exceptions.NOT_FOUND,
+    'recoverable': exceptions.RECOVERABLE,
+    'unauthorized': exceptions.UNAUTHORIZED,
+}
+ADD_JS_FILES = ['trove_dashboard/js/launch.js']

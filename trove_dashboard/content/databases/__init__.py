@@ -1,1 +1,1 @@
-"""Databases panel (instances). Until instances land it shows what can be launched."""
+"""The Instances panel: list, launch, detail (overview, events, users, databases)."""

@@ -1,7 +1,27 @@
 from django.urls import re_path
 
+from trove_dashboard.content.databases import form_views
 from trove_dashboard.content.databases import views
+
+# Instance ids are UUIDs (the API refuses others). Being this strict also keeps
+# "/project/databases/" from reading as an instance when this is the default panel,
+# whose patterns Horizon mounts at the dashboard's root too.
+INSTANCE = r'^(?P<instance_id>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})/'
 
 urlpatterns = [
     re_path(r'^$', views.IndexView.as_view(), name='index'),
+    re_path(r'^launch$', views.LaunchInstanceView.as_view(), name='launch'),
+    re_path(r'^launch/choices$', views.LaunchChoicesView.as_view(), name='launch_choices'),
+    re_path(INSTANCE + r'$', views.DetailView.as_view(), name='detail'),
+    re_path(INSTANCE + r'rename$', form_views.RenameView.as_view(), name='rename'),
+    re_path(INSTANCE + r'resize_volume$', form_views.ResizeVolumeView.as_view(),
+            name='resize_volume'),
+    re_path(INSTANCE + r'resize_flavor$', form_views.ResizeFlavorView.as_view(),
+            name='resize_flavor'),
+    re_path(INSTANCE + r'enable_root$', form_views.EnableRootView.as_view(),
+            name='enable_root'),
+    re_path(INSTANCE + r'create_database$', form_views.CreateDatabaseView.as_view(),
+            name='create_database'),
+    re_path(INSTANCE + r'create_user$', form_views.CreateUserView.as_view(),
+            name='create_user'),
 ]

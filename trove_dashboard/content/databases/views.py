@@ -1,19 +1,107 @@
+"""The Instances panel's pages: the list, an instance's detail, the launch workflow."""
+from django import http
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views import generic
 from horizon import exceptions
-from horizon import tables
+from horizon import tables as horizon_tables
+from horizon import tabs as horizon_tabs
+from horizon.utils import memoized
+from horizon import workflows as horizon_workflows
 
 from trove_dashboard.api import trove
-from trove_dashboard.content.databases import tables as db_tables
+from trove_dashboard.content.databases import catalogue as cat
+from trove_dashboard.content.databases import instance_data
+from trove_dashboard.content.databases import tables
+from trove_dashboard.content.databases import tabs
+from trove_dashboard.content.databases.workflows import choices as launch_choices
+from trove_dashboard.content.databases.workflows import launch
+
+INDEX_URL = 'horizon:project:databases:index'
 
 
-class IndexView(tables.DataTableView):
-    table_class = db_tables.DatastoresTable
+class IndexView(horizon_tables.DataTableView):
+    """One page of instances: three calls (instances, flavors, datastores) whatever its size."""
+    table_class = tables.InstancesTable
     template_name = 'project/databases/index.html'
-    page_title = _("Databases")
+    page_title = _('Instances')
+
+    def has_more_data(self, table):
+        return self._more
 
     def get_data(self):
+        self._more = False
+        marker = self.request.GET.get(tables.InstancesTable._meta.pagination_param)
         try:
-            return trove.datastore_list(self.request)
+            instances, next_marker = trove.instance_list(self.request, marker=marker)
+            self._more = bool(next_marker)
         except Exception:
-            exceptions.handle(self.request, _('Unable to retrieve datastores.'))
+            exceptions.handle(self.request, _('Unable to retrieve instances.'))
             return []
+        if not instances:
+            return []
+        try:
+            flavors = trove.flavor_list(self.request)
+        except Exception:
+            flavors = []
+            exceptions.handle(self.request, _('Unable to retrieve flavors.'))
+        try:
+            catalogue = cat.Catalogue.load(self.request)
+        except Exception:
+            catalogue = cat.Catalogue([])
+            exceptions.handle(self.request, _('Unable to retrieve datastores.'))
+        return instance_data.join(instances, flavors, catalogue)
+
+
+class DetailView(horizon_tabs.TabbedTableView):
+    tab_group_class = tabs.InstanceDetailTabs
+    template_name = 'horizon/common/_detail.html'
+    page_title = '{{ instance.name }}'
+
+    @memoized.memoized_method
+    def get_data(self):
+        try:
+            return instance_data.load(self.request, self.kwargs['instance_id'])
+        except Exception:
+            exceptions.handle(self.request, _('Unable to retrieve the instance.'),
+                              redirect=reverse(INDEX_URL))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        instance = self.get_data()
+        table = tables.InstancesTable(self.request)
+        context['instance'] = instance
+        context['url'] = reverse(INDEX_URL)
+        context['actions'] = table.render_row_actions(instance)
+        return context
+
+    def get_tabs(self, request, *args, **kwargs):
+        return self.tab_group_class(request, instance=self.get_data(), **kwargs)
+
+
+class LaunchInstanceView(horizon_workflows.WorkflowView):
+    workflow_class = launch.LaunchInstance
+
+    def get_initial(self):
+        initial = super().get_initial()
+        try:
+            initial['launch'] = launch_choices.LaunchContext(self.request)
+        except Exception:
+            exceptions.handle(self.request, _('Unable to load what can be launched.'),
+                              redirect=reverse(INDEX_URL))
+        return initial
+
+
+class LaunchChoicesView(generic.View):
+    """JSON: what the launch form offers for one datastore version (see launch.js)."""
+
+    def get(self, request):
+        try:
+            version = cat.Catalogue.load(request).get(request.GET.get('datastore_version'))
+            if version is None:
+                return http.JsonResponse({'error': str(_('Unknown datastore version.'))},
+                                         status=404)
+            found = launch_choices.VersionChoices.load(request, version)
+        except Exception as exc:
+            return http.JsonResponse({'error': str(exc)}, status=502)
+        return http.JsonResponse(found.as_json())

@@ -1,0 +1,139 @@
+"""What can be done to an instance, each shown only when its status and policy allow it."""
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from horizon import tables
+
+from trove_dashboard.api import trove
+from trove_dashboard.content.databases import states
+
+SCOPE = 'database'
+
+
+def _can(instance, operation):
+    """Table-level actions (no row) are offered; row actions follow the row's status."""
+    return instance is None or states.allows(instance, operation)
+
+
+class InstanceModalLink(tables.LinkAction):
+    """A row action that opens a modal form for its instance."""
+    classes = ('ajax-modal',)
+    url_name = None
+
+    def get_link_url(self, datum):
+        return reverse(self.url_name, args=[datum.id])
+
+
+class LaunchInstance(tables.LinkAction):
+    name = 'launch'
+    verbose_name = _('Launch Instance')
+    url = 'horizon:project:databases:launch'
+    classes = ('ajax-modal', 'btn-launch')
+    icon = 'cloud-upload'
+    policy_rules = ((SCOPE, 'instance:create'),)
+
+
+class DeleteInstance(tables.DeleteAction):
+    policy_rules = ((SCOPE, 'instance:delete'),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy('Delete Instance', 'Delete Instances', count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy('Scheduled deletion of Instance',
+                             'Scheduled deletion of Instances', count)
+
+    def allowed(self, request, instance=None):
+        return _can(instance, 'delete')
+
+    def delete(self, request, obj_id):
+        trove.instance_delete(request, obj_id)
+
+
+class RestartInstance(tables.BatchAction):
+    name = 'restart'
+    classes = ('btn-danger',)
+    help_text = _('The database engine restarts; open connections are closed.')
+    policy_rules = ((SCOPE, 'instance:restart'),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy('Restart Instance', 'Restart Instances', count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy('Restarted Instance', 'Restarted Instances', count)
+
+    def allowed(self, request, instance=None):
+        return _can(instance, 'restart')
+
+    def action(self, request, obj_id):
+        trove.instance_restart(request, obj_id)
+
+
+class ResizeVolume(InstanceModalLink):
+    name = 'resize_volume'
+    verbose_name = _('Resize Volume')
+    url_name = 'horizon:project:databases:resize_volume'
+    policy_rules = ((SCOPE, 'instance:resize_volume'),)
+
+    def allowed(self, request, instance=None):
+        return _can(instance, 'resize_volume')
+
+
+class ResizeFlavor(InstanceModalLink):
+    name = 'resize_flavor'
+    verbose_name = _('Resize Instance')
+    url_name = 'horizon:project:databases:resize_flavor'
+    policy_rules = ((SCOPE, 'instance:resize_flavor'),)
+
+    def allowed(self, request, instance=None):
+        return _can(instance, 'resize_flavor')
+
+
+def _root_allowed(instance):
+    return (instance is not None and states.allows(instance, 'guest') and
+            'root' in getattr(instance, 'capabilities', ()))
+
+
+class EnableRoot(InstanceModalLink):
+    name = 'enable_root'
+    verbose_name = _('Enable Root')
+    url_name = 'horizon:project:databases:enable_root'
+    policy_rules = ((SCOPE, 'instance:extension:root:create'),)
+
+    def allowed(self, request, instance=None):
+        return _root_allowed(instance)
+
+
+class DisableRoot(tables.BatchAction):
+    name = 'disable_root'
+    classes = ('btn-danger',)
+    help_text = _('The root user can no longer log in.')
+    policy_rules = ((SCOPE, 'instance:extension:root:delete'),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy('Disable Root', 'Disable Root', count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy('Disabled Root', 'Disabled Root', count)
+
+    def allowed(self, request, instance=None):
+        return _root_allowed(instance)
+
+    def action(self, request, obj_id):
+        trove.root_disable(request, obj_id)
+
+
+class RenameInstance(InstanceModalLink):
+    name = 'rename'
+    verbose_name = _('Rename Instance')
+    url_name = 'horizon:project:databases:rename'
+    policy_rules = ((SCOPE, 'instance:update'),)
+
+    def allowed(self, request, instance=None):
+        return _can(instance, 'rename')

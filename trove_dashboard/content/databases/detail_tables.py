@@ -1,0 +1,160 @@
+"""Tables on an instance's detail page: its events, users and databases."""
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from django.utils.translation import pgettext_lazy
+from horizon import tables
+
+from trove_dashboard.api import trove
+
+SCOPE = 'database'
+
+OUTCOME_CHOICES = (('RUNNING', None), ('SUCCESS', True), ('FAILED', False))
+OUTCOME_DISPLAY = (
+    ('RUNNING', pgettext_lazy('Outcome of an operation step', 'Running')),
+    ('SUCCESS', pgettext_lazy('Outcome of an operation step', 'Succeeded')),
+    ('FAILED', pgettext_lazy('Outcome of an operation step', 'Failed')),
+)
+
+
+def duration_label(event):
+    duration = getattr(event, 'duration', None)
+    if duration is None:
+        return _('running') if event.outcome == 'RUNNING' else '-'
+    if duration < 1:
+        return _('%d ms') % round(duration * 1000)
+    return _('%.1f s') % duration
+
+
+def time_label(value):
+    return (value or '-').replace('T', ' ')
+
+
+class EventRow(tables.Row):
+    """The failed step stands out."""
+
+    def load_cells(self, datum=None):
+        super().load_cells(datum)
+        if getattr(self.datum, 'outcome', None) == 'FAILED':
+            self.classes.append('danger')
+            self.classes.append('event-failed')
+
+
+class EventsTable(tables.DataTable):
+    operation = tables.Column('operation', verbose_name=_('Operation'))
+    step = tables.Column('name', verbose_name=_('Step'))
+    outcome = tables.Column('outcome', verbose_name=_('Outcome'), status=True,
+                            status_choices=OUTCOME_CHOICES, display_choices=OUTCOME_DISPLAY)
+    started = tables.Column(lambda e: time_label(e.started), verbose_name=_('Started (UTC)'))
+    duration = tables.Column(duration_label, verbose_name=_('Duration'))
+    message = tables.WrappingColumn('message', verbose_name=_('Message'))
+
+    class Meta:
+        name = 'events'
+        verbose_name = _('Events')
+        status_columns = ['outcome']
+        row_class = EventRow
+
+
+def _instance_id(table):
+    return table.kwargs['instance_id']
+
+
+class CreateDatabase(tables.LinkAction):
+    name = 'create_database'
+    verbose_name = _('Create Database')
+    classes = ('ajax-modal',)
+    icon = 'plus'
+    policy_rules = ((SCOPE, 'instance:extension:database:create'),)
+
+    def get_link_url(self, datum=None):
+        return reverse('horizon:project:databases:create_database',
+                       args=[_instance_id(self.table)])
+
+
+class DeleteDatabase(tables.DeleteAction):
+    policy_rules = ((SCOPE, 'instance:extension:database:delete'),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy('Delete Database', 'Delete Databases', count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy('Deleted Database', 'Deleted Databases', count)
+
+    def delete(self, request, obj_id):
+        trove.database_delete(request, _instance_id(self.table), obj_id)
+
+
+class DatabasesTable(tables.DataTable):
+    name = tables.Column('name', verbose_name=_('Database Name'))
+
+    class Meta:
+        name = 'databases'
+        verbose_name = _('Databases')
+        pagination_param = 'databases_marker'
+        table_actions = (CreateDatabase, DeleteDatabase)
+        row_actions = (DeleteDatabase,)
+
+    def get_object_id(self, datum):
+        return datum.name
+
+
+def user_ref(user):
+    """'name@host' as the API names a user (the host never holds '@')."""
+    host = getattr(user, 'host', None)
+    return '%s@%s' % (user.name, host) if host else user.name
+
+
+def split_user_ref(ref):
+    name, sep, host = ref.rpartition('@')
+    return (name, host) if sep else (ref, None)
+
+
+class CreateUser(tables.LinkAction):
+    name = 'create_user'
+    verbose_name = _('Create User')
+    classes = ('ajax-modal',)
+    icon = 'plus'
+    policy_rules = ((SCOPE, 'instance:extension:user:create'),)
+
+    def get_link_url(self, datum=None):
+        return reverse('horizon:project:databases:create_user',
+                       args=[_instance_id(self.table)])
+
+
+class DeleteUser(tables.DeleteAction):
+    policy_rules = ((SCOPE, 'instance:extension:user:delete'),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy('Delete User', 'Delete Users', count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy('Deleted User', 'Deleted Users', count)
+
+    def delete(self, request, obj_id):
+        name, host = split_user_ref(obj_id)
+        trove.user_delete(request, _instance_id(self.table), name, host)
+
+
+def user_databases(user):
+    return ', '.join(d['name'] for d in getattr(user, 'databases', None) or []) or '-'
+
+
+class UsersTable(tables.DataTable):
+    name = tables.Column('name', verbose_name=_('User Name'))
+    host = tables.Column('host', verbose_name=_('Allowed Host'))
+    databases = tables.Column(user_databases, verbose_name=_('Databases'))
+
+    class Meta:
+        name = 'users'
+        verbose_name = _('Users')
+        pagination_param = 'users_marker'
+        table_actions = (CreateUser, DeleteUser)
+        row_actions = (DeleteUser,)
+
+    def get_object_id(self, datum):
+        return user_ref(datum)

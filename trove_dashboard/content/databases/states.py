@@ -1,0 +1,48 @@
+"""The instance states the API reports, and which operations each allows.
+
+This mirrors the API's state machine (api_service/domain/status.py) so the
+dashboard offers an action only when the API would accept it; the API stays the
+judge and its refusal is shown as it words it.
+"""
+from django.utils.translation import pgettext_lazy
+
+BUILD, ACTIVE, ERROR, REBOOT = 'BUILD', 'ACTIVE', 'ERROR', 'REBOOT'
+RESIZE, SHUTDOWN, BACKUP, DELETING = 'RESIZE', 'SHUTDOWN', 'BACKUP', 'DELETING'
+
+# Rows in these states refresh themselves until they leave them.
+TRANSITIONAL = frozenset({BUILD, REBOOT, RESIZE, BACKUP, DELETING})
+
+_ANY_BUT_DELETING = frozenset({BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN, BACKUP})
+ALLOWED = {
+    'restart': frozenset({ACTIVE, SHUTDOWN}),
+    'resize_volume': frozenset({ACTIVE}),
+    'resize_flavor': frozenset({ACTIVE}),
+    'guest': frozenset({ACTIVE}),           # users, databases, root
+    'rename': _ANY_BUT_DELETING,
+    'delete': _ANY_BUT_DELETING,
+}
+
+# Horizon's status semantics: True settled and well, False settled and failed,
+# None still moving (the row keeps polling).
+STATUS_CHOICES = tuple([(s, None) for s in sorted(TRANSITIONAL)] +
+                       [(ACTIVE, True), (SHUTDOWN, False), (ERROR, False)])
+
+STATUS_DISPLAY = (
+    (BUILD, pgettext_lazy('Status of a database instance', 'Building')),
+    (ACTIVE, pgettext_lazy('Status of a database instance', 'Active')),
+    (ERROR, pgettext_lazy('Status of a database instance', 'Error')),
+    (REBOOT, pgettext_lazy('Status of a database instance', 'Restarting')),
+    (RESIZE, pgettext_lazy('Status of a database instance', 'Resizing')),
+    (SHUTDOWN, pgettext_lazy('Status of a database instance', 'Shut down')),
+    (BACKUP, pgettext_lazy('Status of a database instance', 'Backing up')),
+    (DELETING, pgettext_lazy('Status of a database instance', 'Deleting')),
+)
+
+
+def allows(instance, operation):
+    """Whether the instance's current status allows the operation."""
+    return getattr(instance, 'status', None) in ALLOWED[operation]
+
+
+def is_transitional(instance):
+    return getattr(instance, 'status', None) in TRANSITIONAL

@@ -1,0 +1,120 @@
+"""An instance's detail page: Overview, Events, Users, Databases.
+
+The view fetches the instance once and hands it to every tab; Users and
+Databases load only when opened (they ask the instance's guest), and only for
+versions that declare those capabilities.
+"""
+from django.utils.translation import gettext_lazy as _
+from horizon import exceptions
+from horizon import tabs
+
+from trove_dashboard.api import trove
+from trove_dashboard.content.databases import detail_tables
+from trove_dashboard.content.databases import states
+
+
+def volume_usage(instance):
+    """(used GB, size GB, percent) or None when the guest has not reported usage."""
+    volume = getattr(instance, 'volume', None) or {}
+    used, size = volume.get('used'), volume.get('size')
+    if used is None or not size:
+        return None
+    return {'used': used, 'size': size, 'percent': min(100, round(100.0 * used / size))}
+
+
+class OverviewTab(tabs.Tab):
+    name = _('Overview')
+    slug = 'overview'
+    template_name = 'project/databases/_detail_overview.html'
+
+    def get_context_data(self, request):
+        instance = self.tab_group.kwargs['instance']
+        return {'instance': instance, 'usage': volume_usage(instance),
+                'fault': getattr(instance, 'fault', None),
+                'transitional': states.is_transitional(instance)}
+
+
+class EventsTab(tabs.TableTab):
+    name = _('Events')
+    slug = 'events'
+    table_classes = (detail_tables.EventsTable,)
+    template_name = 'horizon/common/_detail_table.html'
+
+    def get_events_data(self):
+        instance = self.tab_group.kwargs['instance']
+        try:
+            return trove.instance_events(self.request, instance.id)
+        except Exception:
+            exceptions.handle(self.request, _("Unable to retrieve the instance's events."))
+            return []
+
+
+class GuestTableTab(tabs.TableTab):
+    """A table of what the instance's engine holds, listed only while it runs."""
+    capability = None
+    preload = False
+    template_name = 'project/databases/_detail_guest_table.html'
+
+    def allowed(self, request):
+        instance = self.tab_group.kwargs['instance']
+        return self.capability in getattr(instance, 'capabilities', ())
+
+    @property
+    def marker_param(self):
+        return self.table_classes[0]._meta.pagination_param
+
+    def fetch(self, list_function, failure):
+        instance = self.tab_group.kwargs['instance']
+        self._more = None
+        if not states.allows(instance, 'guest'):
+            return []
+        try:
+            items, self._more = list_function(
+                self.request, instance.id, marker=self.request.GET.get(self.marker_param))
+            return items
+        except Exception:
+            exceptions.handle(self.request, failure)
+            return []
+
+    def has_more_data(self, table):
+        return bool(getattr(self, '_more', None))
+
+    def get_context_data(self, request, **kwargs):
+        context = super().get_context_data(request, **kwargs)
+        context['guest_running'] = states.allows(self.tab_group.kwargs['instance'], 'guest')
+        return context
+
+
+class UsersTab(GuestTableTab):
+    name = _('Users')
+    slug = 'users'
+    capability = 'users'
+    table_classes = (detail_tables.UsersTable,)
+
+    def get_users_data(self):
+        return self.fetch(trove.user_list, _('Unable to retrieve users.'))
+
+
+class DatabasesTab(GuestTableTab):
+    name = _('Databases')
+    slug = 'databases'
+    capability = 'databases'
+    table_classes = (detail_tables.DatabasesTable,)
+
+    def get_databases_data(self):
+        return self.fetch(trove.database_list, _('Unable to retrieve databases.'))
+
+
+class InstanceDetailTabs(tabs.DetailTabsGroup):
+    slug = 'instance_details'
+    tabs = (OverviewTab, EventsTab, UsersTab, DatabasesTab)
+    sticky = True
+
+    def get_selected_tab(self):
+        # A "more" link of a guest table keeps its tab open.
+        for tab in (UsersTab, DatabasesTab):
+            if self.request.GET.get(tab.table_classes[0]._meta.pagination_param):
+                selected = self.get_tab(tab.slug)
+                if selected:
+                    return selected
+        return super().get_selected_tab()

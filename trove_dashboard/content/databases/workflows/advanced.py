@@ -1,0 +1,120 @@
+"""Launch step Advanced: configuration group, initial state (backup or replica), modules.
+
+Each field is offered only when the chosen version declares the feature's
+capability; otherwise it stays, disabled, with a note saying why, and the form
+never asks the API for a list it does not serve.
+"""
+from django.forms import widgets as django_widgets
+from django.utils.translation import gettext_lazy as _
+from horizon import forms
+from horizon import workflows
+
+from trove_dashboard.content.databases import catalogue as cat
+
+INITIAL_STATES = (
+    ('', _('Empty')),
+    ('backup', _('Restore from a backup')),
+    ('replica', _('Replica of an instance')),
+)
+
+UNAVAILABLE = _('Not available for this datastore version.')
+
+
+class ModuleSelect(django_widgets.CheckboxSelectMultiple):
+    """Checkboxes where auto-apply modules show checked and cannot be unchecked."""
+
+    def __init__(self, *args, locked=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locked = set(locked)
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.locked:
+            option['attrs'] = dict(option['attrs'], disabled=True, checked=True,
+                                   **{'data-locked': 'true'})
+            option['label'] = _('%s (applied automatically)') % label
+        return option
+
+
+def _switched(state, label):
+    return {'class': 'switched', 'data-switch-on': 'initial_state',
+            'data-initial_state-%s' % state: label}
+
+
+class AdvancedAction(workflows.Action):
+    configuration = forms.ChoiceField(label=_('Configuration Group'), required=False)
+    initial_state = forms.ChoiceField(
+        label=_('Initial State'), required=False, choices=INITIAL_STATES,
+        widget=forms.Select(attrs={'class': 'switchable', 'data-slug': 'initial_state'}))
+    backup = forms.ChoiceField(label=_('Backup'), required=False,
+                               widget=forms.Select(attrs=_switched('backup', _('Backup'))))
+    replica_of = forms.ChoiceField(
+        label=_('Replica Of'), required=False,
+        widget=forms.Select(attrs=_switched('replica', _('Replica Of'))))
+    replica_count = forms.IntegerField(
+        label=_('Replica Count'), required=False, min_value=1, max_value=10, initial=1,
+        widget=forms.NumberInput(attrs=_switched('replica', _('Replica Count'))))
+    modules = forms.MultipleChoiceField(label=_('Modules'), required=False,
+                                        widget=ModuleSelect())
+
+    class Meta:
+        name = _('Advanced')
+        slug = 'advanced'
+        help_text_template = 'project/databases/_launch_advanced_help.html'
+
+    def __init__(self, request, context, *args, **kwargs):
+        self.launch = context['launch']
+        super().__init__(request, context, *args, **kwargs)
+        choices = self.launch.choices
+        self._offer('configuration', cat.CONFIGURATION,
+                    [('', _('None'))] + choices.configurations)
+        self._offer('backup', cat.BACKUP, [('', _('Select a backup'))] + choices.backups)
+        self._offer('replica_of', cat.REPLICATION,
+                    [('', _('Select an instance'))] + choices.replica_sources)
+        if not choices.offers(cat.REPLICATION):
+            self.fields['replica_count'].disabled = True
+        if not (choices.offers(cat.BACKUP) or choices.offers(cat.REPLICATION)):
+            self.fields['initial_state'].disabled = True
+            self.fields['initial_state'].help_text = UNAVAILABLE
+        modules = self.fields['modules']
+        modules.choices = [(m['id'], m['name']) for m in choices.modules]
+        modules.widget.locked = {m['id'] for m in choices.modules if m['auto_apply']}
+        if not choices.offers(cat.MODULES):
+            modules.disabled = True
+            modules.help_text = UNAVAILABLE
+        for name in ('configuration', 'initial_state', 'backup', 'replica_of', 'replica_count',
+                     'modules'):
+            self.fields[name].widget.attrs['data-launch-feature'] = FEATURE_OF[name]
+
+    def _offer(self, name, capability, choices):
+        field = self.fields[name]
+        field.choices = choices
+        if capability not in self.launch.choices.capabilities:
+            field.disabled = True
+            field.help_text = UNAVAILABLE
+
+    def clean(self):
+        cleaned = super().clean()
+        state = cleaned.get('initial_state')
+        if state == 'backup' and not cleaned.get('backup'):
+            self.add_error('backup', _('Choose the backup to restore.'))
+        if state == 'replica' and not cleaned.get('replica_of'):
+            self.add_error('replica_of', _('Choose the instance to replicate.'))
+        if state != 'backup':
+            cleaned['backup'] = None
+        if state != 'replica':
+            cleaned['replica_of'] = cleaned['replica_count'] = None
+        return cleaned
+
+
+# Which capability each field needs; launch.js enables fields by it on version change.
+FEATURE_OF = {'configuration': cat.CONFIGURATION, 'initial_state': 'backup replication',
+              'backup': cat.BACKUP, 'replica_of': cat.REPLICATION,
+              'replica_count': cat.REPLICATION, 'modules': cat.MODULES}
+
+
+class Advanced(workflows.Step):
+    action_class = AdvancedAction
+    depends_on = ('launch',)
+    contributes = ('configuration', 'initial_state', 'backup', 'replica_of', 'replica_count',
+                   'modules')

@@ -1,0 +1,94 @@
+"""What the launch form offers for one datastore version, fetched once per request.
+
+The form renders with the choices of the selected version; when the user picks
+another version, the page asks LaunchChoicesView for that version's choices (the
+same object as JSON). Features the API has not got yet are fetched only when the
+version declares their capability, so no call ever goes to a missing endpoint.
+"""
+from django.utils.translation import gettext_lazy as _
+
+from trove_dashboard.api import trove
+from trove_dashboard.content.databases import catalogue as cat
+from trove_dashboard.content.databases import states
+
+
+def flavor_label(flavor):
+    return _('%(name)s (%(vcpus)s VCPU, %(ram)s MB RAM)') % {
+        'name': flavor.name, 'vcpus': getattr(flavor, 'vcpus', '?'), 'ram': flavor.ram}
+
+
+def flavor_value(flavor):
+    return str(getattr(flavor, 'str_id', None) or flavor.id)
+
+
+def volume_type_label(volume_type):
+    description = getattr(volume_type, 'description', '')
+    return '%s: %s' % (volume_type.name, description) if description else volume_type.name
+
+
+class VersionChoices:
+    """Choices for one version: lists of (value, label), plus modules with auto-apply."""
+
+    def __init__(self, version=None, flavors=(), volume_types=(), configurations=(),
+                 backups=(), replica_sources=(), modules=()):
+        self.version = version
+        self.capabilities = version.capabilities if version else frozenset()
+        self.flavors = list(flavors)
+        self.volume_types = list(volume_types)
+        self.configurations = list(configurations)
+        self.backups = list(backups)
+        self.replica_sources = list(replica_sources)
+        self.modules = list(modules)
+
+    def offers(self, capability):
+        return capability in self.capabilities
+
+    @classmethod
+    def load(cls, request, version):
+        if version is None:
+            return cls()
+        ds, v = version.datastore_id, version.id
+        found = {
+            'flavors': [(flavor_value(f), flavor_label(f))
+                        for f in trove.version_flavors(request, ds, v)],
+            'volume_types': [(t.name, volume_type_label(t))
+                             for t in trove.version_volume_types(request, ds, v)],
+        }
+        caps = version.capabilities
+        if cat.CONFIGURATION in caps:
+            found['configurations'] = [
+                (c.id, c.name) for c in trove.configuration_list(request)
+                if getattr(c, 'datastore_version_id', v) == v]
+        if cat.BACKUP in caps:
+            found['backups'] = [
+                (b.id, b.name) for b in trove.backup_list(request, version.datastore_name)
+                if getattr(b, 'status', '') in ('COMPLETED', 'RESTORED')]
+        if cat.REPLICATION in caps:
+            instances, _more = trove.instance_list(request)
+            found['replica_sources'] = [
+                (i.id, i.name) for i in instances
+                if states.allows(i, 'guest') and
+                (i.datastore or {}).get('version') == version.name and
+                (i.datastore or {}).get('type') == version.datastore_name]
+        if cat.MODULES in caps:
+            found['modules'] = [
+                {'id': m.id, 'name': m.name, 'auto_apply': bool(getattr(m, 'auto_apply', False))}
+                for m in trove.module_list(request, version.datastore_name)]
+        return cls(version, **found)
+
+    def as_json(self):
+        return {'capabilities': sorted(self.capabilities), 'flavors': self.flavors,
+                'volume_types': self.volume_types, 'configurations': self.configurations,
+                'backups': self.backups, 'replica_sources': self.replica_sources,
+                'modules': self.modules}
+
+
+class LaunchContext:
+    """A launch request's own state: the catalogue, the chosen version, its choices."""
+
+    def __init__(self, request):
+        self.catalogue = cat.Catalogue.load(request)
+        chosen = request.POST.get('datastore_version') if request.method == 'POST' else None
+        self.version = self.catalogue.get(chosen) or self.catalogue.default()
+        self.choices = VersionChoices.load(request, self.version)
+        self.zones = trove.availability_zone_list(request)

@@ -1,0 +1,22 @@
+"""The API's errors as Horizon classifies them, and the API's own words for the user.
+
+The enabled file hands these tuples to Horizon (ADD_EXCEPTIONS), so a 404 removes a
+polled row and a 4xx becomes a message instead of a server error.
+"""
+from troveclient.apiclient import exceptions as trove_exceptions
+
+NOT_FOUND = (trove_exceptions.NotFound,)
+RECOVERABLE = (trove_exceptions.ClientException,)
+UNAUTHORIZED = (trove_exceptions.Unauthorized,)
+
+
+def is_client_error(exc):
+    """A 4xx from the API: the request was wrong, and the API says why."""
+    status = getattr(exc, 'http_status', 0) or 0
+    return 400 <= status < 500
+
+
+def api_message(exc):
+    """What the API said (its envelope's message), without client decorations."""
+    message = getattr(exc, 'message', None)
+    return str(message) if message else str(exc)

@@ -1,0 +1,85 @@
+/* Launch Instance: when the datastore version changes, offer what that version allows.
+ *
+ * The server renders the form with the first version's choices; on a change this
+ * asks LaunchChoicesView (one request, the same choices as JSON) and refills the
+ * flavor, volume type and Advanced lists, enabling only the fields whose feature
+ * (data-launch-feature) the version declares. The server validates the POST against
+ * the posted version either way.
+ */
+(function ($) {
+  'use strict';
+
+  function fillSelect($select, choices, placeholder) {
+    if (!$select.length) { return; }
+    var previous = $select.val();
+    $select.empty();
+    if (placeholder !== undefined) {
+      $select.append($('<option>').val('').text(placeholder));
+    }
+    $.each(choices, function (i, choice) {
+      $select.append($('<option>').val(choice[0]).text(choice[1]));
+    });
+    if (choices.some(function (c) { return String(c[0]) === previous; })) {
+      $select.val(previous);
+    } else if (!choices.length && placeholder === undefined) {
+      $select.append($('<option>').val('').text(gettext('None allowed for this version')));
+    }
+  }
+
+  function fillModules($container, modules) {
+    if (!$container.length) { return; }
+    var name = $container.data('name') || 'modules';
+    $container.empty();
+    $.each(modules, function (i, module) {
+      var id = 'id_' + name + '_' + i;
+      var $input = $('<input type="checkbox">').attr(
+        {name: name, value: module.id, id: id, 'data-launch-feature': 'modules'});
+      var label = module.name;
+      if (module.auto_apply) {
+        $input.prop({checked: true, disabled: true}).attr('data-locked', 'true');
+        label += ' ' + gettext('(applied automatically)');
+      }
+      $container.append($('<div>').append($('<label>').attr('for', id).append($input, ' ', label)));
+    });
+  }
+
+  function toggleFeatures($form, capabilities) {
+    $form.find('[data-launch-feature]').each(function () {
+      if ($(this).data('locked')) { return; }
+      var needed = String($(this).data('launch-feature')).split(' ');
+      var offered = needed.some(function (c) { return capabilities.indexOf(c) >= 0; });
+      $(this).prop('disabled', !offered);
+    });
+  }
+
+  function apply($form, data) {
+    fillSelect($form.find('select[name="flavor"]'), data.flavors);
+    fillSelect($form.find('select[name="volume_type"]'), data.volume_types);
+    fillSelect($form.find('select[name="configuration"]'), data.configurations, gettext('None'));
+    fillSelect($form.find('select[name="backup"]'), data.backups, gettext('Select a backup'));
+    fillSelect($form.find('select[name="replica_of"]'), data.replica_sources,
+               gettext('Select an instance'));
+    var $modules = $form.find('#id_modules');
+    $modules.data('name', 'modules');
+    fillModules($modules, data.modules);
+    toggleFeatures($form, data.capabilities);
+  }
+
+  $(document).on('change', 'select.launch-version', function () {
+    var $select = $(this);
+    var $form = $select.closest('form');
+    var url = $select.data('launch-choices-url');
+    $form.find('select[name="flavor"], select[name="volume_type"]').prop('disabled', true);
+    $.getJSON(url, {datastore_version: $select.val()})
+      .done(function (data) {
+        $form.find('select[name="flavor"], select[name="volume_type"]').prop('disabled', false);
+        apply($form, data);
+      })
+      .fail(function (xhr) {
+        $form.find('select[name="flavor"], select[name="volume_type"]').prop('disabled', false);
+        var message = (xhr.responseJSON && xhr.responseJSON.error) ||
+          gettext('Could not load the choices of this version.');
+        horizon.toast.add('error', message);
+      });
+  });
+}(jQuery));
