@@ -20,10 +20,18 @@
   clears the password (its objects stay).
 - Passwords are sent as SCRAM verifiers computed by libpq on the agent's side.
 - PostgreSQL refuses to run as root: an agent running as root must pass run_as.
+- Backups (guestagent/backup/postgresql*.py): os_admin may open replication
+  connections over the socket (pg_basebackup). PostgreSQL 17 and later keep
+  WAL summaries (summarize_wal) for native incremental backups; older ones
+  archive WAL into run_dir/wal-archive for WAL-based incrementals, but only
+  while that directory exists: the first full backup creates it, so an
+  instance that is never backed up archives nothing.
 """
 import contextlib
 import os
+import re
 import signal
+import subprocess
 
 import psycopg
 from psycopg import sql
@@ -32,6 +40,21 @@ from api_service.guestagent import errors
 from api_service.guestagent.datastore import base
 
 SYSTEM_DATABASES = frozenset({'postgres', 'template0', 'template1'})
+
+# The first major version with WAL summaries (native incremental backups).
+NATIVE_INCREMENTAL_MAJOR = 17
+
+
+def archive_command(directory):
+    """Copy a finished WAL segment into `directory` if it exists, else drop it.
+
+    Copy then rename, so the archive never holds a partial segment; a segment
+    archived before (a retry after a crash) counts as done when identical.
+    """
+    target = '"%s/%%f"' % directory
+    return ('test ! -d "{dir}" || {{ test -f {t} && cmp -s "%p" {t}; }} || '
+            '{{ cp "%p" {t}.part && sync {t}.part && mv -f {t}.part {t}; }}').format(
+                dir=directory, t=target)
 
 
 class PostgreSQLManager(base.EngineManager):
@@ -71,6 +94,30 @@ class PostgreSQLManager(base.EngineManager):
     def _is_reserved_user(self, name):
         return super()._is_reserved_user(name) or name.startswith('pg_')
 
+    @property
+    def wal_archive_dir(self):
+        """Where finished WAL segments are archived (PostgreSQL before 17), once it exists."""
+        return self._run_file('wal-archive')
+
+    @property
+    def server_major(self):
+        """The engine's major version: from the data directory, else from the binary."""
+        major = getattr(self, '_server_major', None)
+        if major is None:
+            try:
+                with open(os.path.join(self.engine_data_dir, 'PG_VERSION')) as handle:
+                    major = int(handle.read().strip())
+            except (OSError, ValueError):
+                out = subprocess.run([self.binary, '--version'], capture_output=True, text=True,
+                                     check=False).stdout
+                found = re.search(r'(\d+)(?:\.\d+)?', out)
+                if not found:
+                    raise errors.EngineError('The PostgreSQL version could not be read.',
+                                             details=out)
+                major = int(found.group(1))
+            self._server_major = major
+        return major
+
     def _check_can_run(self):
         if self._uid == 0:
             raise errors.EngineError('PostgreSQL cannot run as root; give the manager run_as '
@@ -100,10 +147,16 @@ class PostgreSQLManager(base.EngineManager):
             'lc_messages': "'C'",
             'dynamic_shared_memory_type': 'posix',
         }
+        if self.server_major >= NATIVE_INCREMENTAL_MAJOR:
+            settings['summarize_wal'] = 'on'
+        else:
+            settings['archive_mode'] = 'on'
+            settings['archive_command'] = "'%s'" % archive_command(self.wal_archive_dir)
         text = ''.join('%s = %s\n' % item for item in settings.items())
         admin_method = 'trust' if bootstrap else 'scram-sha-256'
         hba = ['# TYPE  DATABASE  USER  ADDRESS  METHOD',
                'local all %s %s' % (self.admin_user, admin_method),
+               'local replication %s %s' % (self.admin_user, admin_method),
                'local all all reject',
                'host all %s 0.0.0.0/0 reject' % self.admin_user,
                'host all %s ::/0 reject' % self.admin_user]

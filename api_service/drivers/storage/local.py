@@ -1,0 +1,142 @@
+"""A backup store in a local directory (the embedded stack's object storage).
+
+Layout under `root`:
+
+    <key>                       committed objects, e.g. backups/<backup_id>/data.gz
+    .partial/<random>.part      objects being written (or left by a killed writer)
+
+A writer appends to its partial and, on commit, fsyncs it and renames it to
+the key (then fsyncs the directory), so an object is either absent or whole,
+also across a crash. Directories are 0700 and objects 0600: the store holds
+tenants' data.
+"""
+import errno
+import logging
+import os
+import secrets
+import time
+
+from api_service.drivers.storage import base
+
+LOG = logging.getLogger(__name__)
+
+PARTIAL_DIR = '.partial'
+
+
+def _fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _LocalWriter(base.ObjectWriter):
+
+    def __init__(self, store, key):
+        super().__init__(key)
+        self._store = store
+        self.partial_path = os.path.join(store.partial_dir, '%s.part' % secrets.token_hex(12))
+        self._fd = os.open(self.partial_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                           0o600)
+
+    def _write(self, data):
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def _commit(self):
+        os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = None
+        final = self._store.path(self.key)
+        self._store.make_dirs(os.path.dirname(final))
+        os.rename(self.partial_path, final)
+        _fsync_dir(os.path.dirname(final))
+
+    def _abort(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        try:
+            os.unlink(self.partial_path)
+        except FileNotFoundError:
+            pass
+
+
+class LocalObjectStore(base.BackupStorage):
+    """Objects as files under `root` (created if missing)."""
+
+    def __init__(self, root):
+        self.root = os.path.abspath(root)
+        self.partial_dir = os.path.join(self.root, PARTIAL_DIR)
+        self.make_dirs(self.partial_dir)
+
+    def path(self, key):
+        """The file holding the object `key`."""
+        return os.path.join(self.root, *base.check_key(key).split('/'))
+
+    def make_dirs(self, path):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+
+    def open_writer(self, key):
+        return _LocalWriter(self, key)
+
+    def open_reader(self, key):
+        try:
+            return open(self.path(key), 'rb')
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise base.ObjectNotFound(details='no object %s in %s' % (key, self.root))
+
+    def exists(self, key):
+        return os.path.isfile(self.path(key))
+
+    def size(self, key):
+        try:
+            info = os.stat(self.path(key))
+        except (FileNotFoundError, NotADirectoryError):
+            raise base.ObjectNotFound(details='no object %s in %s' % (key, self.root))
+        return info.st_size
+
+    def delete(self, key):
+        path = self.path(key)
+        try:
+            os.unlink(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        # Empty parent directories go too (backups/<id>/), never the root.
+        parent = os.path.dirname(path)
+        while parent != self.root:
+            try:
+                os.rmdir(parent)
+            except OSError as exc:
+                if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+                    break
+                raise
+            parent = os.path.dirname(parent)
+        return True
+
+    def cleanup_partials(self, older_than_seconds):
+        """Remove partials whose last write is older than `older_than_seconds`.
+
+        A writer that is alive keeps its partial's mtime fresh, so a threshold
+        longer than the slowest pause between two writes spares running backups.
+        """
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for name in os.listdir(self.partial_dir):
+            path = os.path.join(self.partial_dir, name)
+            try:
+                if os.stat(path).st_mtime <= cutoff:
+                    os.unlink(path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        if removed:
+            LOG.info('removed %d stale partial backup object(s) from %s', removed, self.root)
+        return removed
+
+    def list_partials(self):
+        """Paths of the partial objects present now (for operators and tests)."""
+        return sorted(os.path.join(self.partial_dir, name) for name in os.listdir(self.partial_dir))

@@ -1,0 +1,139 @@
+"""MariaDB: mariadb-backup streamed as xbstream; incrementals from the parent's LSN.
+
+Backup: `mariadb-backup --backup --stream=xbstream` (an incremental adds
+--incremental-lsn=<parent's to_lsn>) as the engine's user, over the private
+socket as the agent's admin; --extra-lsndir leaves xtrabackup_checkpoints and
+xtrabackup_info beside the stream, where the metadata comes from.
+
+Restore: `mbstream -x` of each object into its own directory, then (all
+checksums confirmed) `--prepare` of the full backup and once more with
+--incremental-dir for each incremental, in order; the prepared directory
+becomes the data directory by a rename. The data carries the source
+instance's os_admin, with its password: a short run of the server with
+--init-file and no networking sets this instance's (as a hash) before
+anything else can connect.
+
+Metadata: from_lsn, to_lsn, last_lsn (InnoDB LSNs), gtid (the binlog
+position mariadb-backup recorded, '' without binlogs), server_version.
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pymysql
+
+from api_service.guestagent import errors
+from api_service.guestagent.backup import base
+from api_service.guestagent.backup import processes
+from api_service.guestagent.datastore.mariadb import native_password_hash
+
+
+def _tool(manager, name):
+    for candidate in (os.path.join(manager.engine_path, name),
+                      os.path.join(os.path.dirname(manager.engine_path), 'bin', name),
+                      shutil.which(name) or '', '/usr/bin/%s' % name):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise errors.EngineError('%s is not installed next to %s.' % (name, manager.binary))
+
+
+def _read_pairs(path):
+    """'key = value' lines of an xtrabackup_* file, as a dict."""
+    values = {}
+    try:
+        with open(path) as handle:
+            for line in handle:
+                key, sep, value = line.partition('=')
+                if sep:
+                    values[key.strip()] = value.strip()
+    except FileNotFoundError:
+        pass
+    return values
+
+
+class MariaDBBackup(base.BackupStrategy):
+    """mariadb-backup, full and incremental."""
+
+    manager_name = 'mariadb'
+    supports_incremental = True
+    format = 'xbstream'
+    # Memory mariadb-backup --prepare may use for its buffer pool.
+    prepare_memory = '256M'
+
+    def _check_parent(self, manager, parent):
+        super()._check_parent(manager, parent)
+        if not str(parent.get('to_lsn', '')).isdigit():
+            raise errors.BadRequest('The parent backup has no log position to continue from.')
+
+    def _backup(self, manager, writer, parent):
+        workdir = tempfile.mkdtemp(prefix='backup-', dir=manager.run_dir)
+        try:
+            manager._chown(workdir)
+            argv = [_tool(manager, 'mariadb-backup'), '--defaults-file=%s' % manager._config_path(),
+                    '--backup', '--stream=xbstream', '--target-dir=%s' % workdir,
+                    '--extra-lsndir=%s' % workdir, '--socket=%s' % manager.socket_path,
+                    '--user=%s' % manager.admin_user]
+            if parent is not None:
+                argv.append('--incremental-lsn=%s' % parent['to_lsn'])
+            with processes.Tool(manager, argv, 'The MariaDB backup', stdout=subprocess.PIPE,
+                                env={'MYSQL_PWD': manager.admin_password}) as tool:
+                self._stream(tool, writer)
+            checkpoints = _read_pairs(os.path.join(workdir, 'xtrabackup_checkpoints'))
+            info = _read_pairs(os.path.join(workdir, 'xtrabackup_info'))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if not checkpoints.get('to_lsn', '').isdigit():
+            raise errors.EngineError('The MariaDB backup recorded no log position.')
+        return {'from_lsn': int(checkpoints.get('from_lsn') or 0),
+                'to_lsn': int(checkpoints['to_lsn']),
+                'last_lsn': int(checkpoints.get('last_lsn') or checkpoints['to_lsn']),
+                'gtid': info.get('binlog_pos', ''),
+                'server_version': info.get('server_version', '')}
+
+    def _check_chain(self, manager, chain):
+        super()._check_chain(manager, chain)
+        for (_, parent), (_, child) in zip(chain, chain[1:]):
+            if child.get('from_lsn') != parent.get('to_lsn'):
+                raise errors.BadRequest('The incremental backups do not follow each other.')
+
+    def _extract_command(self, manager, metadata, target):
+        return [_tool(manager, 'mbstream'), '-x', '-C', target]
+
+    def _assemble(self, manager, chain, parts, staging):
+        tool = _tool(manager, 'mariadb-backup')
+        full = parts[0]
+        prepare = [tool, '--no-defaults', '--prepare', '--target-dir=%s' % full,
+                   '--use-memory=%s' % self.prepare_memory]
+        processes.run_tool(manager, prepare, 'Preparing the MariaDB backup')
+        for increment in parts[1:]:
+            processes.run_tool(manager, prepare + ['--incremental-dir=%s' % increment],
+                               'Applying an incremental MariaDB backup')
+            shutil.rmtree(increment, ignore_errors=True)
+        return full
+
+    def _finish(self, manager, chain, staging):
+        manager._write_config()
+        init = os.path.join(staging, 'admin-reset.sql')
+        digest = native_password_hash(manager.admin_password)
+        user = "'%s'@'localhost'" % manager.admin_user
+        manager._write_file(init, ''.join(statement + ';\n' for statement in (
+            "CREATE USER IF NOT EXISTS %s IDENTIFIED BY PASSWORD '%s'" % (user, digest),
+            "ALTER USER %s IDENTIFIED BY PASSWORD '%s' ACCOUNT UNLOCK" % (user, digest),
+            'GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION' % user)))
+        with processes.temporary_engine(
+                manager, ['--skip-networking', '--init-file=%s' % init],
+                lambda: self._admin_works(manager), 'Resetting the admin account of the restored '
+                'MariaDB data'):
+            pass
+        os.unlink(init)
+
+    @staticmethod
+    def _admin_works(manager):
+        try:
+            conn = pymysql.connect(unix_socket=manager.socket_path, user=manager.admin_user,
+                                   password=manager.admin_password, connect_timeout=2)
+        except pymysql.MySQLError:
+            return False
+        conn.close()
+        return True

@@ -1,0 +1,221 @@
+"""PostgreSQL: pg_basebackup tar streams; native incrementals on 17+, WAL ones before.
+
+Full backup: `pg_basebackup -D - -Ft -X fetch -c fast` as the agent's admin
+over the private socket (a replication connection). The tar on stdout holds
+the data directory, the WAL needed to make it consistent and, at its end,
+the backup_manifest; both the manifest and backup_label are read on the way
+by a tap. A temporary replication slot, held by an open session for the
+duration, keeps the server from recycling that WAL before it is fetched.
+
+Incremental, PostgreSQL 17 and later ('native'): the same command with
+--incremental=<the parent's backup_manifest> (the server keeps WAL
+summaries, summarize_wal = on). The parent's manifest is kept in
+run_dir/backup-manifests/ when each backup is made, so only backups taken on
+this instance can be parents. Restore: pg_combinebackup of the full and
+every incremental, in order.
+
+Incremental, before 17 ('wal'): WAL segments since the parent plus a named
+restore point; see postgresql_wal.py.
+
+Restore then runs the server once off the network, with trust for os_admin
+on the private socket: it replays WAL (up to the restore point for a WAL
+chain) and promotes, and the agent sets this instance's admin password
+(as a SCRAM verifier) in the restored roles before the normal config,
+password-only, is put back.
+
+Metadata: method ('native' or 'wal'), server_version, system_identifier,
+timeline, start_lsn, end_lsn (backup WAL range), end_wal (the segment of the
+position an incremental continues from), manifest_id (native), and for WAL
+incrementals restore_point, lsn, start_wal.
+"""
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+
+import psycopg
+from psycopg import sql
+
+from api_service.guestagent import errors
+from api_service.guestagent.backup import base
+from api_service.guestagent.backup import postgresql_wal as wal
+from api_service.guestagent.backup import processes
+from api_service.guestagent.backup import streams
+from api_service.guestagent.datastore.postgresql import NATIVE_INCREMENTAL_MAJOR
+
+# Manifests kept for future incrementals; older ones can no longer be parents.
+KEEP_MANIFESTS = 16
+
+
+def _method(manager):
+    return 'native' if manager.server_major >= NATIVE_INCREMENTAL_MAJOR else 'wal'
+
+
+def _manifest_dir(manager):
+    return os.path.join(manager.run_dir, 'backup-manifests')
+
+
+def _manifest_path(manager, manifest_id):
+    return os.path.join(_manifest_dir(manager), '%s.json' % manifest_id)
+
+
+class PostgreSQLBackup(base.BackupStrategy):
+    """pg_basebackup, with native or WAL-archive incrementals by server version."""
+
+    manager_name = 'postgresql'
+    supports_incremental = True
+    format = 'tar'
+
+    def _check_parent(self, manager, parent):
+        super()._check_parent(manager, parent)
+        if parent.get('method') != _method(manager):
+            raise errors.BadRequest('The parent backup was made by another PostgreSQL version; '
+                                    'take a full backup.')
+        if parent['method'] == 'native' and not os.path.isfile(
+                _manifest_path(manager, parent.get('manifest_id', '-'))):
+            raise errors.BadRequest('The parent backup was not made on this instance, or is too '
+                                    'old to continue from; take a full backup.')
+
+    # ---------------------------------------------------------------- backup
+
+    def _server_facts(self, manager):
+        with manager._connection('Reading the server identity') as conn:
+            version, system_id, segment_size = conn.execute(
+                "SELECT current_setting('server_version_num')::int, "
+                '(SELECT system_identifier FROM pg_control_system()), '
+                "(SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size')"
+            ).fetchone()
+        return {'server_version': version, 'system_identifier': str(system_id),
+                'wal_segment_size': int(segment_size)}
+
+    def _backup(self, manager, writer, parent):
+        facts = self._server_facts(manager)
+        if parent is not None and parent.get('system_identifier') != facts['system_identifier']:
+            raise errors.BadRequest('The parent backup belongs to another database cluster.')
+        method = _method(manager)
+        if method == 'wal' and parent is not None:
+            return dict(facts, method=method, **self._wal_increment(manager, writer, parent,
+                                                                    facts['wal_segment_size']))
+        if method == 'wal':
+            wal.enable_archive(manager)
+        fields = self._basebackup(manager, writer, parent, facts['wal_segment_size'])
+        if method == 'wal':
+            wal.prune_archive(manager, fields['start_wal'], facts['wal_segment_size'])
+        return dict(facts, method=method, **fields)
+
+    def _basebackup(self, manager, writer, parent, segment_size):
+        label = 'backup-%s' % secrets.token_hex(8)
+        argv = [os.path.join(manager.engine_path, 'pg_basebackup'), '-h', manager.run_dir,
+                '-p', str(manager.port), '-U', manager.admin_user, '-w', '-D', '-', '-F', 't',
+                '-X', 'fetch', '-c', 'fast', '-l', label]
+        if parent is not None:
+            argv.append('--incremental=%s' % _manifest_path(manager, parent['manifest_id']))
+        capture = streams.TarCapture({'backup_manifest', 'backup_label'})
+        with manager._connection('Reserving WAL for the backup') as slot:
+            # A temporary slot lives as long as this session: it keeps the WAL
+            # the backup fetches at its end, and cannot outlive a crashed agent.
+            slot.execute('SELECT pg_create_physical_replication_slot(%s, true, true)',
+                         ('os_backup_%s' % secrets.token_hex(6),))
+            with processes.Tool(manager, argv, 'The PostgreSQL backup',
+                                stdout=subprocess.PIPE,
+                                env={'PGPASSWORD': manager.admin_password}) as tool:
+                self._stream(tool, writer, tap=capture)
+        manifest = capture.members.get('backup_manifest')
+        if not manifest:
+            raise errors.EngineError('The PostgreSQL backup has no manifest.')
+        ranges = json.loads(manifest)['WAL-Ranges']
+        start, end = wal.parse_lsn(ranges[0]['Start-LSN']), wal.parse_lsn(ranges[-1]['End-LSN'])
+        timeline = int(ranges[-1]['Timeline'])
+        fields = {'label': label, 'timeline': timeline, 'start_lsn': wal.format_lsn(start),
+                  'end_lsn': wal.format_lsn(end),
+                  'start_wal': wal.segment_name(ranges[0]['Timeline'], start // segment_size,
+                                                segment_size),
+                  'end_wal': wal.segment_of(end, timeline, segment_size)}
+        if _method(manager) == 'native':
+            fields['manifest_id'] = self._keep_manifest(manager, manifest)
+        return fields
+
+    def _keep_manifest(self, manager, manifest):
+        directory = _manifest_dir(manager)
+        manager._make_dir(directory)
+        manifest_id = '%d-%s' % (time.time(), secrets.token_hex(6))
+        path = _manifest_path(manager, manifest_id)
+        with open(path + '.tmp', 'wb') as handle:
+            handle.write(manifest)
+        manager._chown(path + '.tmp')
+        os.rename(path + '.tmp', path)
+        kept = sorted(os.listdir(directory), key=lambda name: os.stat(
+            os.path.join(directory, name)).st_mtime)
+        for name in kept[:-KEEP_MANIFESTS]:
+            os.unlink(os.path.join(directory, name))
+        return manifest_id
+
+    def _wal_increment(self, manager, writer, parent, segment_size):
+        point = wal.create_restore_point(manager)
+        names = wal.segments_since(manager, parent, point['end_wal'], segment_size)
+        argv = ['tar', '-c', '-f', '-', '-C', manager.wal_archive_dir, '--'] + names
+        with processes.Tool(manager, argv, 'Collecting the WAL for the backup',
+                            stdout=subprocess.PIPE) as tool:
+            self._stream(tool, writer)
+        return dict(point, start_wal=parent['end_wal'],
+                    wal_segments=sum(1 for name in names if not name.endswith('.history')))
+
+    # --------------------------------------------------------------- restore
+
+    def _check_chain(self, manager, chain):
+        super()._check_chain(manager, chain)
+        first = chain[0][1]
+        for _, metadata in chain:
+            if metadata.get('system_identifier') != first.get('system_identifier') or (
+                    metadata.get('method') != first.get('method')):
+                raise errors.BadRequest('The backups to restore are not from one chain.')
+        major = int(first.get('server_version') or 0) // 10000
+        if major and major != manager.server_major:
+            raise errors.BadRequest('The backup was made by PostgreSQL %d and cannot be restored '
+                                    'into PostgreSQL %d.' % (major, manager.server_major))
+
+    def _extract_command(self, manager, metadata, target):
+        return ['tar', '-x', '-f', '-', '-C', target]
+
+    def _assemble(self, manager, chain, parts, staging):
+        if len(parts) == 1:
+            return parts[0]
+        if chain[0][1]['method'] == 'wal':
+            wal.merge_wal(parts[1:], os.path.join(staging, 'wal'))
+            return parts[0]
+        combined = os.path.join(staging, 'combined')
+        argv = [os.path.join(manager.engine_path, 'pg_combinebackup'), '-o', combined]
+        if manager.server_major >= 18:
+            argv.append('--link')   # the inputs are deleted afterwards
+        processes.run_tool(manager, argv + parts, 'Combining the incremental PostgreSQL backups')
+        for part in parts:
+            shutil.rmtree(part, ignore_errors=True)
+        return combined
+
+    def _finish(self, manager, chain, staging):
+        # The server runs once with trust for os_admin on the private socket
+        # (bootstrap config), replays, and gets this instance's password.
+        manager._write_config(bootstrap=True)
+        args = ['-c', "listen_addresses=", '-c', 'archive_mode=off']
+        if chain[0][1]['method'] == 'wal' and len(chain) > 1:
+            args += wal.recovery_settings(manager, os.path.join(staging, 'wal'), chain)
+        try:
+            with processes.temporary_engine(manager, args, lambda: self._writable(manager),
+                                            'Recovering the restored PostgreSQL data'):
+                with manager._connection('Resetting the admin account') as conn:
+                    conn.execute(sql.SQL('ALTER ROLE {} WITH LOGIN SUPERUSER PASSWORD {}').format(
+                        sql.Identifier(manager.admin_user),
+                        sql.Literal(manager._verifier(conn, manager.admin_user,
+                                                      manager.admin_password))))
+        finally:
+            manager._write_config(bootstrap=False)
+
+    @staticmethod
+    def _writable(manager):
+        try:
+            with manager._connection('Waiting for recovery') as conn:
+                return not conn.execute('SELECT pg_is_in_recovery()').fetchone()[0]
+        except (errors.GuestError, psycopg.Error):
+            return False
