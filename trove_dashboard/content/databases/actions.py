@@ -24,6 +24,14 @@ class InstanceModalLink(tables.LinkAction):
         return reverse(self.url_name, args=[datum.id])
 
 
+class ConfirmedBatchAction(tables.BatchAction):
+    """A batch action Horizon asks the user to confirm (shown in red)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.action_type = 'danger'
+
+
 class LaunchInstance(tables.LinkAction):
     name = 'launch'
     verbose_name = _('Launch Instance')
@@ -52,9 +60,8 @@ class DeleteInstance(tables.DeleteAction):
         trove.instance_delete(request, obj_id)
 
 
-class RestartInstance(tables.BatchAction):
+class RestartInstance(ConfirmedBatchAction):
     name = 'restart'
-    classes = ('btn-danger',)
     help_text = _('The database engine restarts; open connections are closed.')
     policy_rules = ((SCOPE, 'instance:restart'),)
 
@@ -108,9 +115,8 @@ class EnableRoot(InstanceModalLink):
         return _root_allowed(instance)
 
 
-class DisableRoot(tables.BatchAction):
+class DisableRoot(ConfirmedBatchAction):
     name = 'disable_root'
-    classes = ('btn-danger',)
     help_text = _('The root user can no longer log in.')
     policy_rules = ((SCOPE, 'instance:extension:root:delete'),)
 

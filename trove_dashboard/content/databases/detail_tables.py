@@ -1,5 +1,8 @@
 """Tables on an instance's detail page: its events, users and databases."""
+import datetime
+
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django.utils.translation import pgettext_lazy
@@ -30,6 +33,48 @@ def time_label(value):
     return (value or '-').replace('T', ' ')
 
 
+def _seconds(isotime):
+    return datetime.datetime.strptime(isotime, '%Y-%m-%dT%H:%M:%S').timestamp()
+
+
+def place_on_timeline(events):
+    """Give each step its place in its operation's run, in percent, for the timeline bar.
+
+    An operation's run is the steps from one start of that operation to the next; a
+    step still running shows as a sliver at its start.
+    """
+    runs, run, previous = [], [], None
+    for event in events:
+        if run and (event.operation != previous or event.name == run[0].name):
+            runs.append(run)
+            run = []
+        run.append(event)
+        previous = event.operation
+    if run:
+        runs.append(run)
+    for run in runs:
+        begin = _seconds(run[0].started)
+        ends = [_seconds(e.started) + (e.duration if e.duration is not None else 0) for e in run]
+        total = max(max(ends) - begin, 0.001)
+        for event in run:
+            event.timeline_left = min(99.0, 100.0 * (_seconds(event.started) - begin) / total)
+            width = 100.0 * (event.duration or 0) / total
+            event.timeline_width = max(1.0, min(width, 100.0 - event.timeline_left))
+    return events
+
+
+def timeline_bar(event):
+    left, width = getattr(event, 'timeline_left', None), getattr(event, 'timeline_width', None)
+    if left is None:
+        return '-'
+    kind = {'FAILED': 'progress-bar-danger', 'RUNNING': 'progress-bar-striped active'}.get(
+        event.outcome, 'progress-bar-success')
+    return format_html(
+        '<div class="progress event-timeline" style="margin:0;min-width:6em" '
+        'aria-hidden="true"><div class="progress-bar {}" style="margin-left:{}%;width:{}%">'
+        '</div></div>', kind, '%.1f' % left, '%.1f' % width)
+
+
 class EventRow(tables.Row):
     """The failed step stands out."""
 
@@ -47,6 +92,7 @@ class EventsTable(tables.DataTable):
                             status_choices=OUTCOME_CHOICES, display_choices=OUTCOME_DISPLAY)
     started = tables.Column(lambda e: time_label(e.started), verbose_name=_('Started (UTC)'))
     duration = tables.Column(duration_label, verbose_name=_('Duration'))
+    timeline = tables.Column(timeline_bar, verbose_name=_('Timeline'))
     message = tables.WrappingColumn('message', verbose_name=_('Message'))
 
     class Meta:

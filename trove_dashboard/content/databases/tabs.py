@@ -31,6 +31,8 @@ class OverviewTab(tabs.Tab):
         instance = self.tab_group.kwargs['instance']
         return {'instance': instance, 'usage': volume_usage(instance),
                 'fault': getattr(instance, 'fault', None),
+                # The API sends fault details to admins only; the page agrees.
+                'show_fault_details': request.user.is_superuser,
                 'transitional': states.is_transitional(instance)}
 
 
@@ -43,7 +45,8 @@ class EventsTab(tabs.TableTab):
     def get_events_data(self):
         instance = self.tab_group.kwargs['instance']
         try:
-            return trove.instance_events(self.request, instance.id)
+            return detail_tables.place_on_timeline(
+                trove.instance_events(self.request, instance.id))
         except Exception:
             exceptions.handle(self.request, _("Unable to retrieve the instance's events."))
             return []
