@@ -16,7 +16,7 @@ say() { printf '==> %s\n' "$*"; }
 
 # -- Debian packages ------------------------------------------------------------
 PACKAGES="python3 python3-venv python3-dev gcc mariadb-server mariadb-backup galera-4
-  postgresql redis-server rabbitmq-server erlang-base rsync socat curl"
+  postgresql redis-server rabbitmq-server erlang-base rsync socat curl zstd"
 [ $WITH_TESTS = 1 ] && PACKAGES="$PACKAGES chromium"
 missing=
 for p in $PACKAGES; do

@@ -58,6 +58,7 @@ class RunningStack:
 def stack_env(root, offset):
     return dict(os.environ, STACK_DIR=root, STACK_PORT_OFFSET=offset,
                 STACK_HEARTBEAT_INTERVAL='1', STACK_BUILD_DEADLINE='30',
+                STACK_BACKUP_DEADLINE='20',
                 PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
 
 

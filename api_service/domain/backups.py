@@ -60,7 +60,7 @@ def create(ctx, body):
                           datastore_version_id=instance.datastore_version_id, status=NEW)
         session.add(backup)
         session.flush()
-        backup.location = 'backups/%s/data.gz' % backup.id
+        backup.location = 'backups/%s/data' % backup.id
         instance.status = status.BACKUP
         instance.task = 'backup'
         instance.task_deadline = models.utcnow() + datetime.timedelta(seconds=CONF.backup.deadline)
@@ -110,6 +110,7 @@ def restore_chain(ctx, backup_id):
             raise exceptions.BadRequest('Backup %s is %s; only COMPLETED backups restore.'
                                         % (backup_id, backup.status))
         return backup, [{'id': link.id, 'location': link.location, 'checksum': link.checksum,
+                         'size': link.size_bytes,
                          'metadata': json.loads(link.engine_metadata or '{}')}
                         for link in chain(session, backup)]
 

@@ -28,6 +28,7 @@ guest_config_file = {guest_config}
 
 [backup]
 storage_root = {backups}
+deadline = {backup_deadline}
 
 [instance]
 master_key = {master_key}
@@ -64,7 +65,8 @@ def write_config(layout, secrets):
         backups=layout.ensure('backups'),
         # Tests shorten these to see heartbeats and deadlines act quickly.
         heartbeat=int(os.environ.get('STACK_HEARTBEAT_INTERVAL', '5')),
-        build_deadline=int(os.environ.get('STACK_BUILD_DEADLINE', '120')))
+        build_deadline=int(os.environ.get('STACK_BUILD_DEADLINE', '120')),
+        backup_deadline=int(os.environ.get('STACK_BACKUP_DEADLINE', '3600')))
     fd = os.open(layout.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as handle:
         handle.write(text)

@@ -25,3 +25,8 @@ class Reporter:
     def operation_done(self, operation, ok, message='', details=''):
         self._cast('operation_done', {'operation': operation, 'ok': ok, 'message': message,
                                       'details': details})
+
+    def backup_done(self, backup_id, ok, size=None, checksum=None, metadata=None, message=''):
+        self._cast('backup_done', {'backup_id': backup_id, 'ok': ok, 'size': size,
+                                   'checksum': checksum, 'metadata': metadata or {},
+                                   'message': message})

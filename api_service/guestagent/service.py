@@ -37,14 +37,18 @@ class GuestEndpoint:
         self.found_dead = False
 
     # -- lifecycle -------------------------------------------------------------------
-    def prepare(self, ctxt, databases, users):
-        threading.Thread(target=self._prepare, args=(databases, users), daemon=True).start()
+    def prepare(self, ctxt, databases, users, restore=None):
+        threading.Thread(target=self._prepare, args=(databases, users, restore),
+                         daemon=True).start()
 
-    def _prepare(self, databases, users):
+    def _prepare(self, databases, users, restore=None):
         with self.busy:
             self.reporter.step('create', 'prepare', 'RUNNING', 'initialising the engine')
             try:
-                self.manager.prepare(databases=databases, users=users)
+                if restore:
+                    self._restore(restore)
+                else:
+                    self.manager.prepare(databases=databases, users=users)
             except Exception as error:
                 LOG.error('prepare failed: %s', error)
                 self.reporter.operation_done('create', False, _tenant_message(error),
@@ -55,6 +59,39 @@ class GuestEndpoint:
             open(os.path.join(self.conf.run_dir, 'prepared'), 'w').close()
             self.reporter.operation_done('create', True)
             self.reporter.heartbeat(HEALTHY, self.manager.data_size_bytes())
+
+    def _restore(self, chain):
+        """Restore a backup chain (full first), each object verified, then start the engine."""
+        from api_service.guestagent import backup
+        records = [{'key': link['location'], 'checksum': link['checksum'],
+                    'size': link.get('size'), 'metadata': link['metadata']} for link in chain]
+        backup.restore_from_storage(self.manager, self._storage(), records)
+        self.manager.start()
+
+    def _storage(self):
+        from api_service.drivers.storage import local
+        return local.LocalObjectStore(self.conf.backup_storage_root)
+
+    # -- backups -----------------------------------------------------------------------
+    def create_backup(self, ctxt, backup_id, location, parent):
+        threading.Thread(target=self._backup, args=(backup_id, location, parent),
+                         daemon=True).start()
+
+    def _backup(self, backup_id, location, parent):
+        from api_service.guestagent import backup
+        parent_record = ({'key': parent['location'], 'metadata': parent['metadata']}
+                         if parent else None)
+        with self.busy:
+            try:
+                record = backup.backup_to_storage(self.manager, self._storage(), location,
+                                                  parent=parent_record)
+            except Exception as error:
+                LOG.error('backup %s failed: %s', backup_id, error)
+                self.reporter.backup_done(backup_id, False,
+                                          message=_tenant_message(error, 'The backup failed'))
+                return
+        self.reporter.backup_done(backup_id, True, size=record['size'],
+                                  checksum=record['checksum'], metadata=record['metadata'])
 
     def resume(self):
         """After a host restart: the data is prepared; start the engine again."""
@@ -124,10 +161,10 @@ class GuestEndpoint:
             self.busy.release()
 
 
-def _tenant_message(error):
-    if isinstance(error, errors.GuestError):
+def _tenant_message(error, what='The engine failed to start'):
+    if isinstance(error, errors.GuestError) or hasattr(error, 'to_dict'):
         return str(error)
-    return 'The engine failed to start: %s' % type(error).__name__
+    return '%s: %s' % (what, type(error).__name__)
 
 
 def wait_engine_stopped(manager, timeout=30):

@@ -21,8 +21,14 @@ class Engine:
     @property
     def capabilities(self):
         """What its guest manager declares it can do, e.g. 'databases,users,root'."""
+        from api_service.guestagent import backup
         from api_service.guestagent.datastore import get_manager_class
-        return ','.join(sorted(get_manager_class(self.manager).capabilities))
+        capabilities = set(get_manager_class(self.manager).capabilities)
+        if self.manager in backup.strategy_names():
+            capabilities.add('backups')
+            if backup.get_strategy(self.manager).supports_incremental:
+                capabilities.add('incremental_backups')
+        return ','.join(sorted(capabilities))
 
 
 def _version_of(cmd, pattern):

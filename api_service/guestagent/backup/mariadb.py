@@ -13,6 +13,10 @@ instance's os_admin, with its password: a short run of the server with
 --init-file and no networking sets this instance's (as a hash) before
 anything else can connect.
 
+An incremental holds every page changed since the parent's to_lsn, its
+starting checkpoint; on a quiet server the checkpoint lags, so it may repeat
+pages the parent already had: larger, never wrong.
+
 Metadata: from_lsn, to_lsn, last_lsn (InnoDB LSNs), gtid (the binlog
 position mariadb-backup recorded, '' without binlogs), server_version.
 """
