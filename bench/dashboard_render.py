@@ -1,0 +1,124 @@
+"""The dashboard's instances page with 1,000 instances in the project.
+
+Starts a throw-away stack, writes 1,000 instance rows straight into its database,
+logs in to Horizon as the demo user with requests, and times 20 renders of the
+instances page (median), counting the dashboard's calls to the DBaaS API per render.
+Targets: median <= 500 ms and <= 3 API calls per render, whatever the number of rows.
+
+Calls are counted where they leave Horizon: with DBAAS_HORIZON_LOG_API_CALLS=1 the
+stack's Horizon logs one keystoneauth "REQ:" line per HTTP request, and the lines
+naming the API's URL between two renders are that render's calls.
+
+    .venv/bin/python bench/dashboard_render.py
+"""
+import os
+import re
+import statistics
+import sys
+import time
+import uuid
+
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stackctl  # noqa: E402
+
+TOTAL = 1000
+RENDERS = 20
+WARMUP = 3
+TARGET_MS = 500
+TARGET_CALLS = 3
+
+
+def seed(state, project_id):
+    """1,000 ACTIVE instance rows of the project, written straight into the database."""
+    from api_service.common import config
+    from api_service.db import models, models_instances as m
+    from api_service.db.session import session_scope
+    config.load(['--config-file', os.path.join(state['root'], 'etc', 'dbaas.conf')])
+    with session_scope() as session:
+        version = session.query(models.DatastoreVersion).first()
+        now = models.utcnow()
+        session.bulk_insert_mappings(m.Instance, [dict(
+            id=str(uuid.uuid4()), name='bench-%04d' % i, project_id=project_id, status='ACTIVE',
+            operating_status='HEALTHY', datastore_version_id=version.id, flavor_id='2',
+            ram_mb=512, vcpus=1, volume_size=1, volume_used_bytes=(i % 100) * 2 ** 20,
+            is_public=False, allowed_cidrs='[]', address='127.20.%d.%d' % (i // 250, i % 250),
+            created=now, updated=now, deleted=False, region='RegionOne')
+            for i in range(TOTAL)])
+
+
+def login(state):
+    """A requests session logged in to Horizon as the demo user."""
+    dashboard = state['urls']['dashboard'].rstrip('/')
+    session = requests.Session()
+    page = session.get(dashboard + '/auth/login/', timeout=30)
+    page.raise_for_status()
+    fields = dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"',
+                             page.text))
+    fields.update(username='demo', password=state['secrets']['demo_password'])
+    done = session.post(dashboard + '/auth/login/', data=fields, timeout=30,
+                        headers={'Referer': dashboard + '/auth/login/'})
+    done.raise_for_status()
+    if '/auth/login' in done.url:
+        sys.exit('could not log in to Horizon as demo')
+    return session, dashboard + '/project/'
+
+
+class ApiCallCounter:
+    """Counts Horizon's logged requests to the API since the last call."""
+
+    def __init__(self, state):
+        self.path = os.path.join(state['root'], 'logs', 'horizon.log')
+        self.api = state['urls']['api'].rstrip('/') + '/v1.0/'
+        self.offset = os.path.getsize(self.path)
+
+    def since_last(self):
+        time.sleep(0.05)   # let the worker's log write land
+        with open(self.path, 'rb') as handle:
+            handle.seek(self.offset)
+            text = handle.read().decode('utf-8', 'replace')
+            self.offset = handle.tell()
+        return sum(1 for line in text.splitlines() if 'REQ: curl' in line and self.api in line)
+
+
+def render(session, url):
+    began = time.perf_counter()
+    resp = session.get(url, timeout=60)
+    elapsed = (time.perf_counter() - began) * 1000
+    resp.raise_for_status()
+    if 'id="instances"' not in resp.text:
+        sys.exit('the instances table is missing from %s' % resp.url)
+    return elapsed, resp.text
+
+
+def main():
+    # The stack's Horizon inherits this and logs each HTTP request it makes.
+    os.environ['DBAAS_HORIZON_LOG_API_CALLS'] = '1'
+    with stackctl.running_stack(offset=os.environ.get('BENCH_PORT_OFFSET', '500')) as state:
+        _token, project = stackctl.token(state)
+        seed(state, project)
+        session, url = login(state)
+        counter = ApiCallCounter(state)
+        for _ in range(WARMUP):
+            render(session, url)
+        counter.since_last()
+        samples, calls = [], []
+        for _ in range(RENDERS):
+            elapsed, html = render(session, url)
+            samples.append(elapsed)
+            calls.append(counter.since_last())
+        rows = html.count('id="instances__row__')
+    median = statistics.median(samples)
+    print('%d instances in the project; the page shows %d rows and a "next" link'
+          % (TOTAL, rows))
+    print('GET /project/ (instances page): median %.1f ms over %d renders (target <= %d ms); '
+          'min %.1f, max %.1f' % (median, RENDERS, TARGET_MS, min(samples), max(samples)))
+    print('DBaaS API calls per render: %s (target <= %d)'
+          % ('/'.join(str(c) for c in sorted(set(calls))), TARGET_CALLS))
+    return 0 if median <= TARGET_MS and max(calls) <= TARGET_CALLS else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
