@@ -68,10 +68,13 @@ def make_manager(workdir, template_root):
     """Managers on fresh addresses 127.78.0.<n> and directories; all destroyed afterwards."""
     made = []
 
-    def factory(engine):
+    def factory(engine, long_path=False):
         n = next(_addresses)
         assert n < 255, 'out of test addresses'
         home = os.path.join(workdir, '%s-%d' % (engine.key, n))
+        if long_path:   # as long as the socket path allows
+            home = os.path.join(workdir, ('%s-%d-' % (engine.key, n)).ljust(
+                base.MAX_SOCKET_PATH - len(workdir) - 24, 'x'))
         manager = get_manager_class(engine.manager)(
             data_dir=os.path.join(home, 'volume'), run_dir=os.path.join(home, 'run'),
             address='127.78.0.%d' % n, engine_path=engine.path, memory_mb=128,
@@ -388,7 +391,7 @@ def test_full_and_incremental_backups_restore_each_point_exactly(engine, make_ma
 
 @pytest.mark.parametrize('engine', engine_params('postgresql15'))
 def test_postgresql15_archives_wal_once_backed_up(engine, make_manager, store):
-    manager = make_manager(engine)
+    manager = make_manager(engine, long_path=True)
     password = prepare_shop(manager)
     with manager._connection('test') as conn:
         assert conn.execute('SHOW archive_mode').fetchone()[0] == 'on'
@@ -401,7 +404,13 @@ def test_postgresql15_archives_wal_once_backed_up(engine, make_manager, store):
     backup_to_storage(manager, store, 'backups/inc/data', parent=first)
     assert [n for n in os.listdir(manager.wal_archive_dir) if not n.endswith('.history')]
     with manager._connection('test') as conn:
-        assert conn.execute('SELECT failed_count FROM pg_stat_archiver').fetchone()[0] == 0
+        conn.execute('SELECT pg_switch_wal()')
+    # Every file the server finished since is archived, .backup files too.
+    status = os.path.join(manager.engine_data_dir, 'pg_wal', 'archive_status')
+    base.wait_for(lambda: not [name for name in os.listdir(status) if name.endswith('.ready')],
+                  30, 'the archiver to catch up')
+    assert _archiver(manager) == (0, None)
+    assert any(name.endswith('.backup') for name in os.listdir(manager.wal_archive_dir))
 
     # A new full backup drops the WAL before it: the first chain cannot grow any more.
     with manager._connection('test') as conn:
@@ -412,6 +421,12 @@ def test_postgresql15_archives_wal_once_backed_up(engine, make_manager, store):
         backup_to_storage(manager, store, 'backups/orphan/data', parent=first)
     assert 'take a full backup' in raised.value.message
     assert not store.exists('backups/orphan/data') and store.list_partials() == []
+
+
+def _archiver(manager):
+    with manager._connection('test') as conn:
+        return tuple(conn.execute(
+            'SELECT failed_count, last_failed_wal FROM pg_stat_archiver').fetchone())
 
 
 @pytest.mark.parametrize('engine', engine_params('postgresql18'))

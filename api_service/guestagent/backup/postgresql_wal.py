@@ -60,16 +60,20 @@ def enable_archive(manager):
 
 
 def prune_archive(manager, keep_from, segment_size):
-    """Remove archived segments older than segment `keep_from` (and stale partial copies)."""
+    """Remove archived segments (and .backup files) older than segment `keep_from`."""
     directory = manager.wal_archive_dir
     first = segment_number(keep_from, segment_size)
     removed = 0
     for name in os.listdir(directory):
         path = os.path.join(directory, name)
-        stale = name.endswith('.part') and time.time() - os.stat(path).st_mtime > 3600
-        if stale or (_is_segment(name) and segment_number(name, segment_size) < first):
-            os.unlink(path)
-            removed += 1
+        try:
+            stale = name.endswith('.part') and time.time() - os.stat(path).st_mtime > 3600
+            wal_file = _is_segment(name[:24]) and (len(name) == 24 or name.endswith('.backup'))
+            if stale or (wal_file and segment_number(name, segment_size) < first):
+                os.unlink(path)
+                removed += 1
+        except FileNotFoundError:   # a copy the archiver was just renaming
+            continue
     return removed
 
 

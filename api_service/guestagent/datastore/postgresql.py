@@ -45,16 +45,21 @@ SYSTEM_DATABASES = frozenset({'postgres', 'template0', 'template1'})
 NATIVE_INCREMENTAL_MAJOR = 17
 
 
-def archive_command(directory):
-    """Copy a finished WAL segment into `directory` if it exists, else drop it.
-
-    Copy then rename, so the archive never holds a partial segment; a segment
-    archived before (a retry after a crash) counts as done when identical.
-    """
-    target = '"%s/%%f"' % directory
-    return ('test ! -d "{dir}" || {{ test -f {t} && cmp -s "%p" {t}; }} || '
-            '{{ cp "%p" {t}.part && sync {t}.part && mv -f {t}.part {t}; }}').format(
-                dir=directory, t=target)
+# run_dir/archive-wal: the archive_command's logic, in a file because PostgreSQL
+# cuts an expanded archive_command at 1 KiB and the paths are long. It copies
+# a finished WAL file into wal-archive/ beside it if that directory exists
+# (else drops it); copy then rename, so the archive never holds a partial
+# file, and a file archived before (a retry after a crash) counts as done
+# when identical.
+ARCHIVE_SCRIPT = """#!/bin/sh
+set -e
+dir="$(dirname "$0")/wal-archive"
+[ -d "$dir" ] || exit 0
+if [ -f "$dir/$2" ] && cmp -s "$1" "$dir/$2"; then exit 0; fi
+cp "$1" "$dir/$2.part"
+sync "$dir/$2.part"
+mv -f "$dir/$2.part" "$dir/$2"
+"""
 
 
 class PostgreSQLManager(base.EngineManager):
@@ -151,7 +156,9 @@ class PostgreSQLManager(base.EngineManager):
             settings['summarize_wal'] = 'on'
         else:
             settings['archive_mode'] = 'on'
-            settings['archive_command'] = "'%s'" % archive_command(self.wal_archive_dir)
+            script = self._run_file('archive-wal')
+            self._write_file(script, ARCHIVE_SCRIPT, mode=0o700)
+            settings['archive_command'] = '\'/bin/sh "%s" "%%p" "%%f"\'' % script
         text = ''.join('%s = %s\n' % item for item in settings.items())
         admin_method = 'trust' if bootstrap else 'scram-sha-256'
         hba = ['# TYPE  DATABASE  USER  ADDRESS  METHOD',
