@@ -1,4 +1,4 @@
-"""A user logs in and lands on the Databases panel, styled, with what can be launched."""
+"""A user logs in and lands on the Databases group's Instances panel, styled."""
 from tests.browser.conftest import login, screenshot
 
 
@@ -8,10 +8,11 @@ def test_demo_user_lands_on_databases_panel(page, stack):
     login(page, stack, 'demo')
     page.wait_for_load_state('networkidle')
     assert page.url.rstrip('/').endswith('/project')
-    assert page.locator('h1').inner_text().strip() == 'Databases'
-    rows = page.locator('table#datastores tbody tr')
-    names = {rows.nth(i).locator('td').first.inner_text().strip() for i in range(rows.count())}
-    assert {'mariadb', 'postgresql', 'redis'} <= names
+    assert page.locator('h1').inner_text().strip() == 'Instances'
+    assert page.locator('table#instances').count() == 1
+    assert page.locator('#instances__action_launch').is_visible()
+    sidebar = page.locator('#sidebar').inner_text()
+    assert 'Databases' in sidebar and 'Instances' in sidebar
     # Compressed CSS was served: the page is styled, and nothing failed to load.
     assert page.evaluate("getComputedStyle(document.body).fontFamily") != 'Times New Roman'
     assert failed == []

@@ -37,6 +37,16 @@ class DetailTests(helpers.TestCase):
                        self.mock_instance_events):
             self.assertEqual(1, mocked.call_count)
 
+    @helpers.create_mocks({trove: INSTANCE_CALLS + ('version_volume_types',)})
+    def test_volume_type_by_name_with_one_more_call(self):
+        volume = {'size': 2, 'used': 0.5, 'type': 'vt-fast'}
+        self.mock_instance(helpers.instance(volume=volume))
+        self.mock_version_volume_types.return_value = helpers.volume_type_list()
+        html = self.client.get(DETAIL_URL).content.decode()
+        self.assertTrue('<dd>fast</dd>' in html)
+        self.mock_version_volume_types.assert_called_once_with(helpers.IsHttpRequest(),
+                                                               'mariadb', '10.11')
+
     @helpers.create_mocks({trove: INSTANCE_CALLS})
     def test_fault_box_shows_message_and_date_without_details_for_members(self):
         fault = {'message': 'No host in zone-b can hold 12000 MB.',

@@ -24,7 +24,7 @@ class IndexTests(helpers.TestCase):
         self.mock_flavor_list.assert_called_once_with(helpers.IsHttpRequest())
         self.mock_datastore_list.assert_called_once_with(helpers.IsHttpRequest())
         html = res.content.decode()
-        self.assertIn('db.small | 512', html)
+        self.assertIn('db.small | 512 MB RAM', html)
         self.assertIn('mariadb 10.11', html)
         self.assertIn('0.50 / 2 GB', html)
         self.assertIn('127.10.0.1', html)

@@ -87,7 +87,10 @@ class LaunchFormTests(LaunchTestCase):
         for name in ('configuration', 'initial_state', 'backup', 'replica_of', 'replica_count',
                      'modules'):
             self.assertTrue(advanced.fields[name].disabled, name)
-        self.assertIn('Not available for this datastore version.', res.content.decode())
+        html = res.content.decode()
+        self.assertTrue('Not available for this datastore version.' in html)
+        self.assertTrue('Configuration groups are not available for this datastore version.'
+                        in html)
         self.mock_configuration_list.assert_not_called()
         self.mock_backup_list.assert_not_called()
         self.mock_module_list.assert_not_called()

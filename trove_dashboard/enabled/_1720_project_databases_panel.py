@@ -13,3 +13,4 @@ ADD_EXCEPTIONS = {
     'unauthorized': exceptions.UNAUTHORIZED,
 }
 ADD_JS_FILES = ['trove_dashboard/js/launch.js']
+ADD_SCSS_FILES = ['trove_dashboard/scss/trove_dashboard.scss']

@@ -92,8 +92,9 @@ class EventsTable(tables.DataTable):
                             status_choices=OUTCOME_CHOICES, display_choices=OUTCOME_DISPLAY)
     started = tables.Column(lambda e: time_label(e.started), verbose_name=_('Started (UTC)'))
     duration = tables.Column(duration_label, verbose_name=_('Duration'))
-    timeline = tables.Column(timeline_bar, verbose_name=_('Timeline'))
-    message = tables.WrappingColumn('message', verbose_name=_('Message'))
+    timeline = tables.Column(timeline_bar, verbose_name=_('Timeline'),
+                             classes=('hidden-xs', 'hidden-sm'))
+    message = tables.Column('message', verbose_name=_('Message'))
 
     class Meta:
         name = 'events'

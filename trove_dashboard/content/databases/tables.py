@@ -1,5 +1,4 @@
 """The instances table: one row per instance, rows in motion refresh themselves."""
-from django.template import defaultfilters as filters
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import tables
@@ -7,6 +6,9 @@ from horizon import tables
 from trove_dashboard.content.databases import actions
 from trove_dashboard.content.databases import instance_data
 from trove_dashboard.content.databases import states
+
+
+NARROW_HIDDEN = ('hidden-xs', 'hidden-sm')
 
 
 def datastore_label(instance):
@@ -22,8 +24,7 @@ def flavor_label(instance):
     flavor = getattr(instance, 'full_flavor', None)
     if flavor is None:
         return instance_data.flavor_id_of(instance) or '-'
-    return _('%(name)s | %(ram)s RAM') % {
-        'name': flavor.name, 'ram': filters.filesizeformat(flavor.ram * 1024 * 1024)}
+    return _('%(name)s | %(ram)s MB RAM') % {'name': flavor.name, 'ram': flavor.ram}
 
 
 def volume_label(instance):
@@ -56,10 +57,11 @@ class InstanceRow(tables.Row):
 class InstancesTable(tables.DataTable):
     name = tables.WrappingColumn('name', verbose_name=_('Instance Name'), link=detail_url)
     datastore = tables.Column(datastore_label, verbose_name=_('Datastore'))
-    address = tables.Column(address, verbose_name=_('Address'))
+    # Address and locality give way on narrow screens (the detail page shows them).
+    address = tables.Column(address, verbose_name=_('Address'), classes=NARROW_HIDDEN)
     size = tables.Column(flavor_label, verbose_name=_('Size'))
     volume = tables.Column(volume_label, verbose_name=_('Volume (used / size)'))
-    locality = tables.Column(locality_label, verbose_name=_('Locality'))
+    locality = tables.Column(locality_label, verbose_name=_('Locality'), classes=NARROW_HIDDEN)
     status = tables.Column('status', verbose_name=_('Status'), status=True,
                            status_choices=states.STATUS_CHOICES,
                            display_choices=states.STATUS_DISPLAY)
@@ -70,6 +72,7 @@ class InstancesTable(tables.DataTable):
         status_columns = ['status']
         row_class = InstanceRow
         table_actions = (actions.LaunchInstance, actions.DeleteInstance)
-        row_actions = (actions.RestartInstance, actions.ResizeVolume, actions.ResizeFlavor,
-                       actions.EnableRoot, actions.DisableRoot, actions.RenameInstance,
+        # The first allowed action is the row's button: a harmless one comes first.
+        row_actions = (actions.ResizeVolume, actions.ResizeFlavor, actions.RenameInstance,
+                       actions.EnableRoot, actions.DisableRoot, actions.RestartInstance,
                        actions.DeleteInstance)

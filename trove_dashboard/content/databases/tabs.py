@@ -22,6 +22,21 @@ def volume_usage(instance):
     return {'used': used, 'size': size, 'percent': min(100, round(100.0 * used / size))}
 
 
+def volume_type_name(request, instance):
+    """The instance's volume type by name (the API shows its id): one call, or none."""
+    volume = getattr(instance, 'volume', None) or {}
+    datastore = getattr(instance, 'datastore', None) or {}
+    type_id = volume.get('type')
+    if not type_id:
+        return None
+    try:
+        types = trove.version_volume_types(request, datastore.get('type'),
+                                           datastore.get('version'))
+    except Exception:
+        return type_id   # the id is still an answer; no need for an error here
+    return next((t.name for t in types if t.id == type_id or t.name == type_id), type_id)
+
+
 class OverviewTab(tabs.Tab):
     name = _('Overview')
     slug = 'overview'
@@ -30,6 +45,7 @@ class OverviewTab(tabs.Tab):
     def get_context_data(self, request):
         instance = self.tab_group.kwargs['instance']
         return {'instance': instance, 'usage': volume_usage(instance),
+                'volume_type': volume_type_name(request, instance),
                 'fault': getattr(instance, 'fault', None),
                 # The API sends fault details to admins only; the page agrees.
                 'show_fault_details': request.user.is_superuser,

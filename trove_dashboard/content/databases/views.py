@@ -55,7 +55,7 @@ class IndexView(horizon_tables.DataTableView):
 
 class DetailView(horizon_tabs.TabbedTableView):
     tab_group_class = tabs.InstanceDetailTabs
-    template_name = 'horizon/common/_detail.html'
+    template_name = 'project/databases/detail.html'
     page_title = '{{ instance.name }}'
 
     @memoized.memoized_method

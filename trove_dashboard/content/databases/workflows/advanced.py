@@ -86,6 +86,11 @@ class AdvancedAction(workflows.Action):
                      'modules'):
             self.fields[name].widget.attrs['data-launch-feature'] = FEATURE_OF[name]
 
+    def get_help_text(self, extra_context=None):
+        extra = dict(extra_context or {})
+        extra['offered'] = self.launch.choices.capabilities
+        return super().get_help_text(extra)
+
     def _offer(self, name, capability, choices):
         field = self.fields[name]
         field.choices = choices

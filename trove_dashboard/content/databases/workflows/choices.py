@@ -62,7 +62,8 @@ class VersionChoices:
         if cat.BACKUP in caps:
             found['backups'] = [
                 (b.id, b.name) for b in trove.backup_list(request, version.datastore_name)
-                if getattr(b, 'status', '') in ('COMPLETED', 'RESTORED')]
+                if getattr(b, 'status', '') == 'COMPLETED' and
+                (getattr(b, 'datastore', None) or {}).get('version_id', v) == v]
         if cat.REPLICATION in caps:
             instances, _more = trove.instance_list(request)
             found['replica_sources'] = [

@@ -50,6 +50,10 @@
       var offered = needed.some(function (c) { return capabilities.indexOf(c) >= 0; });
       $(this).prop('disabled', !offered);
     });
+    $form.find('[data-launch-unavailable]').each(function () {
+      var offered = capabilities.indexOf($(this).data('launch-unavailable')) >= 0;
+      $(this).prop('hidden', offered);
+    });
   }
 
   function apply($form, data) {
