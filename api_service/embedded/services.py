@@ -22,6 +22,7 @@ connection = sqlite:///{db}
 
 [local_driver]
 hosts = host-1:nova:16384:8,host-2:nova:16384:8,host-3:zone-b:8192:4
+address_pool = {address_pool}
 instances_dir = {instances_dir}
 templates_dir = {templates_dir}
 guest_config_file = {guest_config}
@@ -63,6 +64,9 @@ def write_config(layout, secrets):
         instances_dir=layout.ensure('instances'), templates_dir=layout.ensure('templates'),
         guest_config=layout.path('etc', 'guest.conf'), master_key=secrets['master_key'],
         backups=layout.ensure('backups'),
+        # Stacks side by side (STACK_PORT_OFFSET) must not hand out the same addresses.
+        address_pool='127.%d.0.0/16' % (10 + int(os.environ.get('STACK_PORT_OFFSET', '0'))
+                                        // 100 % 240),
         # Tests shorten these to see heartbeats and deadlines act quickly.
         heartbeat=int(os.environ.get('STACK_HEARTBEAT_INTERVAL', '5')),
         build_deadline=int(os.environ.get('STACK_BUILD_DEADLINE', '120')),
