@@ -84,6 +84,14 @@ def test_launch_watch_active_add_database_and_user_delete(demo):
     open_launch(page)
     assert unlabelled_fields(page, '.modal') == []
     both_widths(page, 'launch-details')
+    # The version decides what is offered: Redis has no databases or users to create.
+    databases = page.locator('.modal input[name=databases]')
+    with page.expect_response(lambda r: 'launch/choices' in r.url and r.ok):
+        page.select_option('.modal select[name=datastore_version]', label='redis 7.0')
+    expect(databases).to_be_disabled()
+    with page.expect_response(lambda r: 'launch/choices' in r.url and r.ok):
+        page.select_option('.modal select[name=datastore_version]', label='mariadb 10.11')
+    expect(databases).to_be_enabled()
     name = unique('shop-db')
     page.fill('.modal input[name=name]', name)
     page.select_option('.modal select[name=datastore_version]', label='mariadb 10.11')

@@ -154,6 +154,19 @@ class GuestActionTests(helpers.TestCase):
 
 class TimelineTests(helpers.TestCase):
 
+    def test_steps_started_in_the_same_second_follow_each_other(self):
+        steps = [helpers.event('placement', duration=0.5), helpers.event('guest', duration=0.5),
+                 helpers.event('prepare', duration=1.0)]
+        detail_tables.place_on_timeline(steps)
+        self.assertEqual([0.0, 25.0, 50.0], [e.timeline_left for e in steps])
+        self.assertEqual([25.0, 25.0, 50.0], [e.timeline_width for e in steps])
+
+    def test_a_new_run_of_an_operation_starts_again_at_zero(self):
+        steps = [helpers.event('restart', duration=1.0, operation='restart'),
+                 helpers.event('restart', duration=2.0, operation='restart')]
+        detail_tables.place_on_timeline(steps)
+        self.assertEqual([0.0, 0.0], [e.timeline_left for e in steps])
+
     def test_steps_are_placed_within_their_run(self):
         first = helpers.event('placement', duration=1.0)
         second = helpers.event('prepare', duration=3.0)

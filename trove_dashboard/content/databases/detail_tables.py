@@ -40,8 +40,10 @@ def _seconds(isotime):
 def place_on_timeline(events):
     """Give each step its place in its operation's run, in percent, for the timeline bar.
 
-    An operation's run is the steps from one start of that operation to the next; a
-    step still running shows as a sliver at its start.
+    An operation's run is the steps from one start of that operation to the next. The
+    API's times have whole seconds, so a step starts where its start time puts it or
+    where the step before it ended, whichever is later: steps of a run are sequential.
+    A step still running shows as a sliver.
     """
     runs, run, previous = [], [], None
     for event in events:
@@ -53,11 +55,14 @@ def place_on_timeline(events):
     if run:
         runs.append(run)
     for run in runs:
-        begin = _seconds(run[0].started)
-        ends = [_seconds(e.started) + (e.duration if e.duration is not None else 0) for e in run]
-        total = max(max(ends) - begin, 0.001)
+        begin, cursor, placed = _seconds(run[0].started), 0.0, []
         for event in run:
-            event.timeline_left = min(99.0, 100.0 * (_seconds(event.started) - begin) / total)
+            offset = max(_seconds(event.started) - begin, cursor)
+            cursor = offset + (event.duration or 0)
+            placed.append((event, offset))
+        total = max(cursor, 0.001)
+        for event, offset in placed:
+            event.timeline_left = min(99.0, 100.0 * offset / total)
             width = 100.0 * (event.duration or 0) / total
             event.timeline_width = max(1.0, min(width, 100.0 - event.timeline_left))
     return events
