@@ -48,6 +48,21 @@ class DetailTests(helpers.TestCase):
                                                                'mariadb', '10.11')
 
     @helpers.create_mocks({trove: INSTANCE_CALLS})
+    def test_a_moving_instance_says_so_for_the_page_to_follow_it(self):
+        self.mock_instance(helpers.instance('BUILD'))
+        html = self.client.get(DETAIL_URL).content.decode()
+        self.assertTrue('data-transitional="true"' in html)
+
+    @helpers.create_mocks({trove: INSTANCE_CALLS})
+    def test_overview_alone_for_the_pages_poll(self):
+        self.mock_instance(helpers.instance('REBOOT'))
+        res = self.client.get(DETAIL_URL, {'tab': 'instance_details__overview'},
+                              HTTP_X_REQUESTED_WITH='XMLHttpRequest')
+        html = res.content.decode()
+        self.assertTrue(html.lstrip().startswith('<div class="detail">'))
+        self.assertTrue('REBOOT' in html)
+
+    @helpers.create_mocks({trove: INSTANCE_CALLS})
     def test_fault_box_shows_message_and_date_without_details_for_members(self):
         fault = {'message': 'No host in zone-b can hold 12000 MB.',
                  'created': '2026-11-22T01:12:55', 'details': 'Traceback ...'}

@@ -12,5 +12,5 @@ ADD_EXCEPTIONS = {
     'recoverable': exceptions.RECOVERABLE,
     'unauthorized': exceptions.UNAUTHORIZED,
 }
-ADD_JS_FILES = ['trove_dashboard/js/launch.js']
+ADD_JS_FILES = ['trove_dashboard/js/launch.js', 'trove_dashboard/js/instance.js']
 ADD_SCSS_FILES = ['trove_dashboard/scss/trove_dashboard.scss']

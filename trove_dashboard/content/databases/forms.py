@@ -16,31 +16,25 @@ from trove_dashboard import exceptions as dash_exceptions
 INDEX_URL = 'horizon:project:databases:index'
 
 
-def refused(form, exc, field=None):
-    """Put a 4xx's message on `field` (or the form) and keep the form open."""
-    if not dash_exceptions.is_client_error(exc):
-        raise exc
-    form.add_error(field, dash_exceptions.api_message(exc))
-    return False
-
-
 class InstanceForm(forms.SelfHandlingForm):
-    """A form about one instance, named in a hidden field."""
+    """A form about one instance, named in a hidden field.
+
+    Subclasses implement apply(); a 4xx it raises is shown on error_field_for(message).
+    """
     instance_id = forms.CharField(widget=forms.HiddenInput())
 
+    error_field = None
     failure_message = None
 
     def handle(self, request, data):
         try:
             return self.apply(request, data)
         except dash_exceptions.RECOVERABLE as exc:
-            if dash_exceptions.is_client_error(exc):
-                return refused(self, exc,
-                               self.error_field_for(dash_exceptions.api_message(exc)))
-            exceptions.handle(request, self.failure_message,
-                              redirect=reverse(INDEX_URL))
-
-    error_field = None
+            if not dash_exceptions.is_client_error(exc):
+                exceptions.handle(request, self.failure_message, redirect=reverse(INDEX_URL))
+            message = dash_exceptions.api_message(exc)
+            self.add_error(self.error_field_for(message), message)
+            return False
 
     def error_field_for(self, message):
         """The field a refusal is about; the form itself when unsure."""

@@ -16,6 +16,7 @@ from trove_dashboard.content.databases import tables
 from trove_dashboard.content.databases import tabs
 from trove_dashboard.content.databases.workflows import choices as launch_choices
 from trove_dashboard.content.databases.workflows import launch
+from trove_dashboard import exceptions as dash_exceptions
 
 INDEX_URL = 'horizon:project:databases:index'
 
@@ -102,6 +103,6 @@ class LaunchChoicesView(generic.View):
                 return http.JsonResponse({'error': str(_('Unknown datastore version.'))},
                                          status=404)
             found = launch_choices.VersionChoices.load(request, version)
-        except Exception as exc:
-            return http.JsonResponse({'error': str(exc)}, status=502)
+        except dash_exceptions.RECOVERABLE as exc:
+            return http.JsonResponse({'error': dash_exceptions.api_message(exc)}, status=502)
         return http.JsonResponse(found.as_json())

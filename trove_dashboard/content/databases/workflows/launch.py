@@ -10,6 +10,7 @@ from horizon import forms
 from horizon import workflows
 
 from trove_dashboard.api import trove
+from trove_dashboard.content.databases.guest_forms import split_names
 from trove_dashboard.content.databases.workflows import advanced
 from trove_dashboard.content.databases.workflows import details
 from trove_dashboard.content.databases.workflows import steps
@@ -56,7 +57,7 @@ def create_options(context):
     """troveclient's create() options from the workflow's context: only what was set."""
     options = {'availability_zone': context.get('availability_zone') or None,
                'locality': context.get('locality') or None}
-    names = steps.split_names(context.get('databases'))
+    names = split_names(context.get('databases'))
     if names:
         options['databases'] = [{'name': n} for n in names]
     if context.get('user'):

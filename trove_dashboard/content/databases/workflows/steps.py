@@ -8,11 +8,7 @@ from horizon import workflows
 from openstack_dashboard.dashboards.project.instances import utils as instance_utils
 
 from trove_dashboard.content.databases import catalogue as cat
-
-
-def split_names(text):
-    """'a, b,,c' -> ['a', 'b', 'c']."""
-    return [n.strip() for n in (text or '').split(',') if n.strip()]
+from trove_dashboard.content.databases.guest_forms import split_names
 
 
 @memoized
