@@ -1,0 +1,1 @@
+"""Horizon dashboard plugin content: one package per panel."""

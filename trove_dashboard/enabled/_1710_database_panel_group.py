@@ -1,3 +1,4 @@
+"""Horizon enabled file: the Databases panel group of the Project dashboard."""
 from django.utils.translation import gettext_lazy as _
 
 PANEL_GROUP = 'database'

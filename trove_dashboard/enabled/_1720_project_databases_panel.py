@@ -1,3 +1,4 @@
+"""Horizon enabled file: the Instances panel, our app, its exceptions, scripts and styles."""
 from trove_dashboard import exceptions
 
 PANEL = 'databases'

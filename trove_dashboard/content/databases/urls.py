@@ -1,3 +1,4 @@
+"""The Instances panel's URLs; Horizon mounts them at /project/ (the default panel)."""
 from django.urls import re_path
 
 from trove_dashboard.content.databases import form_views
