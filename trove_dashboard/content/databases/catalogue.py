@@ -82,5 +82,5 @@ class Catalogue:
 
 # Capabilities of features the API gains with later issues (docs/api-extensions.md):
 # the launch form offers each only for a version that declares it.
-CONFIGURATION, BACKUP, REPLICATION, MODULES = 'configuration', 'backup', 'replication', 'modules'
+CONFIGURATION, BACKUP, REPLICATION, MODULES = 'configuration', 'backups', 'replication', 'modules'
 DATABASES, USERS, ROOT = 'databases', 'users', 'root'

@@ -113,7 +113,7 @@ class AdvancedAction(workflows.Action):
 
 
 # Which capability each field needs; launch.js enables fields by it on version change.
-FEATURE_OF = {'configuration': cat.CONFIGURATION, 'initial_state': 'backup replication',
+FEATURE_OF = {'configuration': cat.CONFIGURATION, 'initial_state': 'backups replication',
               'backup': cat.BACKUP, 'replica_of': cat.REPLICATION,
               'replica_count': cat.REPLICATION, 'modules': cat.MODULES}
 
