@@ -27,6 +27,10 @@ install-test:
 
 bench: install-test
 	$(VENV)/bin/python bench/api_latency.py
+	$(VENV)/bin/python bench/instance_list.py
+	$(VENV)/bin/python bench/instance_create.py
+	$(VENV)/bin/python bench/dashboard_render.py
+	@if [ -f bench/backup_throughput.py ]; then $(VENV)/bin/python bench/backup_throughput.py; fi
 
 clean: down
 	rm -rf .stack .static
