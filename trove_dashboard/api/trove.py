@@ -185,3 +185,90 @@ def backup_list(request, datastore):
 def module_list(request, datastore):
     return list(troveclient(request).modules.list(limit=LAUNCH_CHOICES_LIMIT,
                                                   datastore=datastore))
+
+
+# -- backups ------------------------------------------------------------------------------
+
+# An instance's backups (a chain, a schedule's window) are read in one page this size.
+INSTANCE_BACKUPS_LIMIT = 1000
+
+
+def backup_list_page(request, marker=None):
+    """One page of the project's backups and whether more follow: one call."""
+    page = troveclient(request).backups.list(limit=horizon_utils.get_page_size(request),
+                                             marker=marker)
+    return list(page), page.next
+
+
+def instance_backups(request, instance_id):
+    """The instance's backups, newest first: one call."""
+    return list(troveclient(request).instances.backups(instance_id,
+                                                       limit=INSTANCE_BACKUPS_LIMIT))
+
+
+def backup_get(request, backup_id):
+    return troveclient(request).backups.get(backup_id)
+
+
+def backup_create(request, name, instance_id, description=None, parent_id=None,
+                  incremental=False):
+    """A full backup, or an incremental on parent_id (the newest COMPLETED if None)."""
+    return troveclient(request).backups.create(name, instance_id, description=description,
+                                               parent_id=parent_id, incremental=incremental)
+
+
+def backup_delete(request, backup_id, with_chain=False):
+    """Refused (409) while incrementals build on it, unless they go with it."""
+    path = '/backups/%s' % backup_id
+    if with_chain:
+        path += '?delete_chain=true'
+    troveclient(request).client.delete(path)
+
+
+# -- backup schedules (extension; troveclient has no methods for them) ----------------------
+
+def _schedules(instance_id):
+    return '/instances/%s/schedules' % instance_id
+
+
+def schedule_list(request, instance_id):
+    """The instance's schedules, each with its last good backup: one call."""
+    return _records(_get(request, _schedules(instance_id))['schedules'])
+
+
+def schedule_get(request, instance_id, schedule_id):
+    body = _get(request, '%s/%s' % (_schedules(instance_id), schedule_id))
+    return types.SimpleNamespace(**body['schedule'])
+
+
+def schedule_create(request, instance_id, name, pattern, description=None,
+                    incremental=False, retention=0, enabled=True):
+    schedule = {'name': name, 'pattern': pattern, 'incremental': incremental,
+                'retention': retention, 'enabled': enabled}
+    if description:
+        schedule['description'] = description
+    _resp, body = troveclient(request).client.post(_schedules(instance_id),
+                                                   body={'schedule': schedule})
+    return types.SimpleNamespace(**body['schedule'])
+
+
+def schedule_update(request, instance_id, schedule_id, **changes):
+    _resp, body = troveclient(request).client.patch(
+        '%s/%s' % (_schedules(instance_id), schedule_id), body={'schedule': changes})
+    return types.SimpleNamespace(**body['schedule'])
+
+
+def schedule_delete(request, instance_id, schedule_id):
+    troveclient(request).client.delete('%s/%s' % (_schedules(instance_id), schedule_id))
+
+
+def execution_list(request, instance_id, schedule_id):
+    """A schedule's executions, oldest first: one call."""
+    return _records(_get(request, '%s/%s/executions' % (_schedules(instance_id),
+                                                        schedule_id))['executions'])
+
+
+def execution_delete(request, instance_id, schedule_id, execution_id):
+    """Refused (409) while the execution runs."""
+    troveclient(request).client.delete('%s/%s/executions/%s' % (
+        _schedules(instance_id), schedule_id, execution_id))

@@ -143,3 +143,33 @@ class RenameInstance(InstanceModalLink):
 
     def allowed(self, request, instance=None):
         return _can(instance, 'rename')
+
+
+def _backups_allowed(instance):
+    return instance is not None and 'backups' in getattr(instance, 'capabilities', ())
+
+
+class BackupInstance(tables.LinkAction):
+    """Create Backup with this instance chosen."""
+    name = 'backup'
+    verbose_name = _('Create Backup')
+    classes = ('ajax-modal',)
+    policy_rules = ((SCOPE, 'backup:create'),)
+
+    def get_link_url(self, datum):
+        return '%s?instance=%s' % (reverse('horizon:project:database_backups:create'), datum.id)
+
+    def allowed(self, request, instance=None):
+        return _backups_allowed(instance) and states.allows(instance, 'guest')
+
+
+class BackupSchedules(tables.LinkAction):
+    name = 'schedules'
+    verbose_name = _('Backup Schedules')
+    policy_rules = ((SCOPE, 'schedule:index'),)
+
+    def get_link_url(self, datum):
+        return reverse('horizon:project:database_backups:schedules', args=[datum.id])
+
+    def allowed(self, request, instance=None):
+        return _backups_allowed(instance)

@@ -1,4 +1,4 @@
-"""An instance's detail page: Overview, Events, Users, Databases.
+"""An instance's detail page: Overview, Events, Users, Databases, Backups, Schedules.
 
 The view fetches the instance once and hands it to every tab; Users and
 Databases load only when opened (they ask the instance's guest), and only for
@@ -9,6 +9,11 @@ from horizon import exceptions
 from horizon import tabs
 
 from trove_dashboard.api import trove
+from trove_dashboard.content.database_backups import backup_data
+from trove_dashboard.content.database_backups import schedule_tables
+from trove_dashboard.content.database_backups import schedule_views
+from trove_dashboard.content.database_backups import tables as backup_tables
+from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import detail_tables
 from trove_dashboard.content.databases import states
 
@@ -124,9 +129,50 @@ class DatabasesTab(GuestTableTab):
         return self.fetch(trove.database_list, _('Unable to retrieve databases.'))
 
 
+class BackupsTab(tabs.TableTab):
+    """The instance's backups: one call, made only when the tab is opened."""
+    name = _('Backups')
+    slug = 'backups'
+    preload = False
+    table_classes = (backup_tables.InstanceBackupsTable,)
+    template_name = 'horizon/common/_detail_table.html'
+
+    def allowed(self, request):
+        return cat.BACKUP in getattr(self.tab_group.kwargs['instance'], 'capabilities', ())
+
+    def get_instance_backups_data(self):
+        instance = self.tab_group.kwargs['instance']
+        try:
+            return backup_data.join(trove.instance_backups(self.request, instance.id),
+                                    [instance])
+        except Exception:
+            exceptions.handle(self.request, _("Unable to retrieve the instance's backups."))
+            return []
+
+
+class SchedulesTab(tabs.TableTab):
+    """The instance's backup schedules: two calls, made only when the tab is opened."""
+    name = _('Schedules')
+    slug = 'schedules'
+    preload = False
+    table_classes = (schedule_tables.SchedulesTable,)
+    template_name = 'horizon/common/_detail_table.html'
+
+    def allowed(self, request):
+        return cat.BACKUP in getattr(self.tab_group.kwargs['instance'], 'capabilities', ())
+
+    def get_schedules_data(self):
+        try:
+            return schedule_views.instance_schedules(
+                self.request, self.tab_group.kwargs['instance'].id)
+        except Exception:
+            exceptions.handle(self.request, _('Unable to retrieve the schedules.'))
+            return []
+
+
 class InstanceDetailTabs(tabs.DetailTabsGroup):
     slug = 'instance_details'
-    tabs = (OverviewTab, EventsTab, UsersTab, DatabasesTab)
+    tabs = (OverviewTab, EventsTab, UsersTab, DatabasesTab, BackupsTab, SchedulesTab)
     sticky = True
 
     def get_selected_tab(self):

@@ -81,15 +81,20 @@ class DetailView(horizon_tabs.TabbedTableView):
 
 
 class LaunchInstanceView(horizon_workflows.WorkflowView):
+    """Launch Instance; ?backup=<id> (Restore Backup) opens it on that backup's version."""
     workflow_class = launch.LaunchInstance
 
     def get_initial(self):
         initial = super().get_initial()
+        backup_id = self.request.GET.get('backup')
         try:
-            initial['launch'] = launch_choices.LaunchContext(self.request)
+            backup = trove.backup_get(self.request, backup_id) if backup_id else None
+            initial['launch'] = launch_choices.LaunchContext(self.request, backup=backup)
         except Exception:
             exceptions.handle(self.request, _('Unable to load what can be launched.'),
                               redirect=reverse(INDEX_URL))
+        if backup is not None:
+            initial.update(launch_choices.restore_initial(initial['launch'], backup))
         return initial
 
 

@@ -85,11 +85,28 @@ class VersionChoices:
 
 
 class LaunchContext:
-    """A launch request's own state: the catalogue, the chosen version, its choices."""
+    """A launch request's own state: the catalogue, the chosen version, its choices.
 
-    def __init__(self, request):
+    A restore (`backup` given) starts on the backup's datastore version.
+    """
+
+    def __init__(self, request, backup=None):
         self.catalogue = cat.Catalogue.load(request)
         chosen = request.POST.get('datastore_version') if request.method == 'POST' else None
-        self.version = self.catalogue.get(chosen) or self.catalogue.default()
+        self.version = (self.catalogue.get(chosen) or self.version_of(backup) or
+                        self.catalogue.default())
         self.choices = VersionChoices.load(request, self.version)
         self.zones = trove.availability_zone_list(request)
+
+    def version_of(self, backup):
+        datastore = getattr(backup, 'datastore', None) or {}
+        return self.catalogue.find(datastore.get('type'), datastore.get('version'))
+
+
+def restore_initial(launch, backup):
+    """The workflow's initial values that restore `backup`: its version, the backup itself."""
+    initial = {'initial_state': 'backup', 'backup': backup.id,
+               'name': '%s-restored' % backup.name.replace(' ', '-')[:200]}
+    if launch.version is not None:
+        initial['datastore_version'] = launch.version.ref
+    return initial

@@ -1,0 +1,51 @@
+"""Backups joined, in memory, with what the page lists beside them.
+
+Instance names come from one page of instances, children and chains from the
+backups already fetched: never one call per row.
+"""
+import datetime
+
+
+def join(backups, instances):
+    """Attach `instance_name` and `child_ids` (children on the same list) to each backup."""
+    names = {i.id: i.name for i in instances}
+    children = {}
+    for backup in backups:
+        if getattr(backup, 'parent_id', None):
+            children.setdefault(backup.parent_id, []).append(backup.id)
+    for backup in backups:
+        backup.instance_name = names.get(getattr(backup, 'instance_id', None))
+        backup.child_ids = children.get(backup.id, [])
+    return backups
+
+
+def ancestors(backup, siblings):
+    """The backups `backup` builds on, nearest first (the full one last)."""
+    by_id = {b.id: b for b in siblings}
+    found, parent_id = [], getattr(backup, 'parent_id', None)
+    while parent_id and parent_id in by_id and len(found) < len(by_id):
+        found.append(by_id[parent_id])
+        parent_id = getattr(by_id[parent_id], 'parent_id', None)
+    return found
+
+
+def descendants(backup, siblings):
+    """The incrementals that build on `backup`, directly or not, breadth first."""
+    found, frontier = [], [backup.id]
+    while frontier:
+        step = [b for b in siblings if getattr(b, 'parent_id', None) in frontier]
+        found += step
+        frontier = [b.id for b in step]
+    return found
+
+
+def parse_time(isotime):
+    return datetime.datetime.strptime(isotime[:19], '%Y-%m-%dT%H:%M:%S')
+
+
+def duration(backup):
+    """Seconds from created to updated of a settled backup; None while it is made."""
+    created, updated = getattr(backup, 'created', None), getattr(backup, 'updated', None)
+    if not (created and updated):
+        return None
+    return max(0, int((parse_time(updated) - parse_time(created)).total_seconds()))
