@@ -201,7 +201,7 @@ def backup_list_page(request, marker=None):
 
 
 def instance_backups(request, instance_id):
-    """The instance's backups, newest first: one call."""
+    """The instance's backups (up to INSTANCE_BACKUPS_LIMIT): one call."""
     return list(troveclient(request).instances.backups(instance_id,
                                                        limit=INSTANCE_BACKUPS_LIMIT))
 

@@ -6,6 +6,14 @@ backups already fetched: never one call per row.
 import datetime
 
 
+def field(backup, name):
+    """A field of the API's JSON, or None: never a lazy troveclient fetch of a missing one."""
+    info = getattr(backup, '_info', None)
+    if isinstance(info, dict):
+        return info.get(name)
+    return getattr(backup, name, None)
+
+
 def join(backups, instances):
     """Attach `instance_name` and `child_ids` (children on the same list) to each backup."""
     names = {i.id: i.name for i in instances}
@@ -17,6 +25,11 @@ def join(backups, instances):
         backup.instance_name = names.get(getattr(backup, 'instance_id', None))
         backup.child_ids = children.get(backup.id, [])
     return backups
+
+
+def newest_first(backups):
+    """The API pages backups by id; within a page, the newest come first."""
+    return sorted(backups, key=lambda b: getattr(b, 'created', '') or '', reverse=True)
 
 
 def ancestors(backup, siblings):

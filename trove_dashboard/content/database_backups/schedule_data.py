@@ -13,10 +13,10 @@ MADE_BY = 'Made by schedule %s'
 
 
 def made_by(backup, schedule_id):
-    own = getattr(backup, 'schedule_id', None)
+    own = backup_data.field(backup, 'schedule_id')
     if own is not None:
         return own == schedule_id
-    return getattr(backup, 'description', None) == MADE_BY % schedule_id
+    return backup_data.field(backup, 'description') == MADE_BY % schedule_id
 
 
 def span_label(seconds):

@@ -20,7 +20,8 @@ class OverviewTab(tabs.Tab):
                 'kind': tables.kind_label(backup), 'size': tables.size_label(backup),
                 'duration': None if states.is_transitional(backup)
                 else backup_data.duration(backup),
-                'transitional': states.is_transitional(backup)}
+                'transitional': states.is_transitional(backup),
+                'fail_reason': backup_data.field(backup, 'fail_reason')}
 
 
 class ChainTab(tabs.TableTab):

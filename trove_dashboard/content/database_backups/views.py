@@ -43,7 +43,7 @@ class IndexView(horizon_tables.DataTableView):
             instances, _more = trove.instance_list(self.request)
         except Exception:
             instances = []    # names fall back to ids
-        return backup_data.join(backups, instances)
+        return backup_data.newest_first(backup_data.join(backups, instances))
 
 
 class DetailView(horizon_tabs.TabbedTableView):

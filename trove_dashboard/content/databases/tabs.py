@@ -143,8 +143,8 @@ class BackupsTab(tabs.TableTab):
     def get_instance_backups_data(self):
         instance = self.tab_group.kwargs['instance']
         try:
-            return backup_data.join(trove.instance_backups(self.request, instance.id),
-                                    [instance])
+            return backup_data.newest_first(backup_data.join(
+                trove.instance_backups(self.request, instance.id), [instance]))
         except Exception:
             exceptions.handle(self.request, _("Unable to retrieve the instance's backups."))
             return []
