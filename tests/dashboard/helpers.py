@@ -128,3 +128,52 @@ class TestCase(helpers.TestCase):
         from openstack_dashboard.test.test_data import keystone_data
         network = [s for s in keystone_data.SERVICE_CATALOG if s['type'] == 'network']
         self._setup_user(service_catalog=self.service_catalog + copy.deepcopy(network))
+
+
+# -- backups and schedules -------------------------------------------------------------------
+
+BACKUP_CAPS = ['backups', 'databases', 'incremental_backups', 'root', 'users']
+
+
+def datastore_list_with_backups():
+    """MariaDB with full and incremental backups, Redis with full backups only."""
+    found = datastore_list()
+    found[0]._info['versions'][0]['capabilities'] = list(BACKUP_CAPS)
+    found[0].versions[0]['capabilities'] = list(BACKUP_CAPS)
+    found[1]._info['versions'][0]['capabilities'] = ['backups', 'root']
+    found[1].versions[0]['capabilities'] = ['backups', 'root']
+    return found
+
+
+def backup(label, status='COMPLETED', parent=None, instance_id=INSTANCE_ID,
+           created='2026-11-22T01:10:00', datastore='mariadb', version='10.11', **extra):
+    from troveclient.v1 import backups as trove_backups
+    body = {'id': uuid_for('backup-' + label), 'name': label, 'description': None,
+            'status': status, 'instance_id': instance_id,
+            'parent_id': uuid_for('backup-' + parent) if parent else None,
+            'size': 0.0012, 'checksum': 'sha256:ab12', 'locationRef': 'backups/x/data',
+            'created': created, 'updated': created[:-2] + '09', 'project_id': 'p',
+            'datastore': {'type': datastore, 'version': version,
+                          'version_id': MARIADB_1011 if datastore == 'mariadb' else REDIS_70}}
+    body.update(extra)
+    return trove_backups.Backup(trove_backups.Backups(None), copy.deepcopy(body), loaded=True)
+
+
+def schedule(label, instance_id=INSTANCE_ID, last_age=None, **extra):
+    body = {'id': uuid_for('schedule-' + label), 'instance_id': instance_id, 'name': label,
+            'description': None, 'pattern': '* * * * * */10', 'incremental': False,
+            'retention': 0, 'enabled': True, 'next_execution_time': '2026-11-22T01:20:10',
+            'created': '2026-11-22T01:00:00', 'updated': '2026-11-22T01:00:00'}
+    if last_age is not None:
+        body['last_backup'] = {'id': 'b', 'created': '2026-11-22T01:19:00',
+                               'age_seconds': last_age}
+    body.update(extra)
+    return types.SimpleNamespace(**body)
+
+
+def execution(label, state='SUCCESS', backup_id=None, output=None):
+    return types.SimpleNamespace(
+        id=uuid_for('execution-' + label), schedule_id='s',
+        scheduled_time='2026-11-22T01:20:00', started='2026-11-22T01:20:00',
+        finished=None if state == 'RUNNING' else '2026-11-22T01:20:01', state=state,
+        output=backup_id if state == 'SUCCESS' else output, backup_id=backup_id)
