@@ -27,8 +27,10 @@ def strategy_names():
 def get_strategy(manager, compression=None, level=None):
     """The BackupStrategy for a manager name or an engine manager.
 
-    `compression` is 'zstd' or 'gzip' (default: zstd when installed); it only
-    matters for backups, a restore uses what each backup recorded.
+    `compression` is 'zstd' or 'gzip' (default: zstd when installed) and
+    `level` its level (default: the strategy's, zstd -1 but --fast=1 for
+    Redis); they only matter for backups, a restore uses what each backup
+    recorded.
     """
     name = getattr(manager, 'manager', manager)
     try:
@@ -39,13 +41,13 @@ def get_strategy(manager, compression=None, level=None):
     return cls(compression=compression, level=level)
 
 
-def backup_to_storage(manager, storage, key, parent=None, compression=None):
+def backup_to_storage(manager, storage, key, parent=None, compression=None, level=None):
     """Back the running engine up into a new object `key`; returns the backup's record.
 
     `parent` is the parent backup's record ({'key', 'metadata', ...}) for an
     incremental. Nothing is left under `key` unless the whole backup worked.
     """
-    strategy = get_strategy(manager, compression)
+    strategy = get_strategy(manager, compression, level)
     parent_metadata = None
     if parent is not None:
         parent_metadata = dict(parent.get('metadata') or {}, key=parent.get('key'))

@@ -42,8 +42,12 @@ class BackupStrategy(abc.ABC):
     # What a backup object holds once decompressed.
     format = None
 
+    # Compression level per codec, unless the caller chooses one.
+    levels = {'zstd': 1, 'gzip': 1}
+
     def __init__(self, compression=None, level=None):
-        self.codec = streams.get_codec(compression, level)
+        name = compression or streams.default_codec_name()
+        self.codec = streams.get_codec(name, self.levels.get(name) if level is None else level)
 
     # ---------------------------------------------------------------- backup
 

@@ -42,7 +42,7 @@ from api_service.guestagent import errors
 from api_service.guestagent.backup import base
 from api_service.guestagent.backup import postgresql_wal as wal
 from api_service.guestagent.backup import processes
-from api_service.guestagent.backup import streams
+from api_service.guestagent.backup import tarstream
 from api_service.guestagent.datastore.postgresql import NATIVE_INCREMENTAL_MAJOR
 
 # Manifests kept for future incrementals; older ones can no longer be parents.
@@ -112,7 +112,7 @@ class PostgreSQLBackup(base.BackupStrategy):
                 '-X', 'fetch', '-c', 'fast', '-l', label]
         if parent is not None:
             argv.append('--incremental=%s' % _manifest_path(manager, parent['manifest_id']))
-        capture = streams.TarCapture({'backup_manifest', 'backup_label'})
+        capture = tarstream.TarCapture({'backup_manifest', 'backup_label'})
         with manager._connection('Reserving WAL for the backup') as slot:
             # A temporary slot lives as long as this session: it keeps the WAL
             # the backup fetches at its end, and cannot outlive a crashed agent.

@@ -1,15 +1,17 @@
 """Compression codecs and the byte pipes between engine tools and backup objects.
 
 Throughput decides the codec. On the 2-core machines this runs on, zlib at
-level 1 compresses random-ish table data at ~95 MB/s per core, well under
-what mariadb-backup or pg_basebackup produce (300-700 MB/s), while zstd -1
-runs at ~360 MB/s per core with a slightly better ratio (bench/backup_throughput.py).
+level 1 compresses random-ish table data at ~95 MB/s per core, far under
+what mariadb-backup or pg_basebackup produce (300-800 MB/s), while zstd -1
+runs at ~330-360 MB/s per core with a better ratio (bench/backup_throughput.py).
 So `zstd` (the zstd command, fed through pipes, two threads) is the default
 when the command is installed, and `gzip` (zlib in a thread pool, one gzip
-member per 4 MiB block, which every gunzip reads) is the fallback. A backup
-records its codec, and restore uses the one recorded.
+member per 4 MiB block, which every gunzip reads) is the fallback. A
+negative zstd level means --fast=N. A backup records its codec, and
+restore uses the one recorded.
 
-Every function here reads its input to the end, so a VerifiedReader always
+A tap (see tarstream.TarCapture) watches the raw stream on its way to the
+codec. Every function here reads its input to the end, so a VerifiedReader always
 reaches the point where it checks its checksum, also when the consumer (tar,
 mbstream) stops reading early.
 """
@@ -17,6 +19,7 @@ import abc
 import collections
 import concurrent.futures
 import fcntl
+import os
 import shutil
 import subprocess
 import threading
@@ -43,10 +46,13 @@ def widen_pipe(stream):
 
 
 def read_chunks(source):
-    """Chunks from a pipe, file or reader until EOF: whatever is there, up to 1 MiB each."""
-    read = getattr(source, 'read1', None) or source.read
+    """1 MiB chunks (the last one shorter) from a pipe, file or reader until EOF.
+
+    Whole chunks, not whatever a pipe holds: pg_basebackup writes 8 KiB at a
+    time, and that many trips through Python would halve the throughput.
+    """
     while True:
-        data = read(CHUNK)
+        data = source.read(CHUNK)
         if not data:
             return
         yield data
@@ -176,7 +182,8 @@ class ZstdCodec(Codec):
                                      details=str(exc))
 
     def compress(self, source, write, tap=None):
-        argv = ['-%d' % self.level, '-T%d' % self.threads, '-q', '-c']
+        level = '-%d' % self.level if self.level > 0 else '--fast=%d' % -self.level
+        argv = [level, '-T%d' % self.threads, '-q', '-c']
         if tap is None:
             # The tool's pipe goes straight into zstd: no copy through Python.
             proc = self._spawn(argv, stdin=source, stdout=subprocess.PIPE)
@@ -206,6 +213,13 @@ class ZstdCodec(Codec):
     @staticmethod
     def _feed(source, sink, tap):
         try:
+            if getattr(tap, 'pump', None) is not None and hasattr(os, 'splice'):
+                # The tap sees only what it needs; the rest moves pipe to pipe.
+                try:
+                    tap.pump(source.fileno(), sink.fileno())
+                except BrokenPipeError:
+                    pass
+                return
             for data in read_chunks(source):
                 tap(data)
                 if not write_all(sink, data):
@@ -276,88 +290,3 @@ def get_codec(name=None, level=None):
     except KeyError:
         raise errors.BadRequest('Unknown backup compression %r.' % (name,))
     return cls() if level is None else cls(level=level)
-
-
-class TarCapture:
-    """A tap that keeps the contents of chosen members of a tar stream passing by.
-
-    pg_basebackup's tar carries backup_label and backup_manifest; reading them
-    on the way saves a second pass over the backup. Handles ustar, pax ('x',
-    'g') and GNU long-name ('L') headers.
-    """
-
-    def __init__(self, names):
-        self.names = set(names)
-        self.members = {}
-        self._header = bytearray()
-        self._remaining = 0       # bytes of member data still to come
-        self._padding = 0         # bytes of padding after it
-        self._target = None       # bytearray receiving the current member
-        self._pending_name = None
-        self._long_name = None
-        self._done = False
-
-    def __call__(self, data):
-        view = memoryview(data)
-        while view and not self._done:
-            if self._remaining:
-                take = min(self._remaining, len(view))
-                if self._target is not None:
-                    self._target += view[:take]
-                self._remaining -= take
-                view = view[take:]
-                if not self._remaining:
-                    self._end_member()
-            elif self._padding:
-                take = min(self._padding, len(view))
-                self._padding -= take
-                view = view[take:]
-            else:
-                take = min(512 - len(self._header), len(view))
-                self._header += view[:take]
-                view = view[take:]
-                if len(self._header) == 512:
-                    self._start_member(bytes(self._header))
-                    self._header.clear()
-
-    def _start_member(self, header):
-        if header == bytes(512):
-            self._done = True
-            return
-        name = header[0:100].split(b'\0', 1)[0]
-        prefix = header[345:500].split(b'\0', 1)[0]
-        if prefix and header[257:262] == b'ustar':
-            name = prefix + b'/' + name
-        size = _tar_size(header[124:136])
-        kind = header[156:157]
-        if self._long_name is not None:
-            name, self._long_name = self._long_name, None
-        name = name.decode('utf-8', 'replace')
-        while name.startswith('./'):
-            name = name[2:]
-        self._pending_name = name
-        self._target = None
-        if kind == b'L':
-            self._target = bytearray()
-            self._pending_name = '\0longname'
-        elif kind in (b'0', b'\0') and name in self.names:
-            self._target = bytearray()
-        self._remaining = size
-        self._padding = (-size) % 512
-        if not size:
-            self._end_member()
-
-    def _end_member(self):
-        if self._target is not None:
-            if self._pending_name == '\0longname':
-                self._long_name = bytes(self._target).split(b'\0', 1)[0]
-            else:
-                self.members[self._pending_name] = bytes(self._target)
-        self._target = None
-
-
-def _tar_size(field):
-    if field[0] & 0x80:   # GNU base-256 for sizes over 8 GiB
-        return int.from_bytes(bytes([field[0] & 0x7f]) + field[1:], 'big')
-    text = field.split(b'\0', 1)[0].strip()
-    return int(text, 8) if text else 0
