@@ -1,0 +1,48 @@
+"""The conductor: sealed guest reports drive the stored status; forged ones are dropped."""
+from api_service.conductor.service import ConductorEndpoint
+from api_service.db import models_instances as m
+from api_service.db.session import session_scope
+from api_service.domain import instances as instances_domain
+from api_service.rpc import secure
+from tests.unit.test_instances_api import api, create  # noqa: F401  (fixture)
+
+
+def active(api):  # noqa: F811
+    instance_id = create(api).json_body_or_none['instance']['id']
+    with session_scope() as session:
+        session.get(m.Instance, instance_id).status = 'ACTIVE'
+    return instance_id, instances_domain.instance_key(instance_id)
+
+
+def stored(instance_id):
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        return instance.status, instance.operating_status, instance.volume_used_bytes
+
+
+def test_heartbeats_move_between_active_and_shutdown(api):  # noqa: F811
+    instance_id, key = active(api)
+    conductor = ConductorEndpoint()
+    conductor.heartbeat({}, instance_id, secure.seal(key, {'status': 'SHUTDOWN',
+                                                            'used_bytes': 5}))
+    assert stored(instance_id) == ('SHUTDOWN', 'SHUTDOWN', 5)
+    conductor.heartbeat({}, instance_id, secure.seal(key, {'status': 'HEALTHY',
+                                                            'used_bytes': 6}))
+    assert stored(instance_id) == ('ACTIVE', 'HEALTHY', 6)
+
+
+def test_a_full_volume_is_reported_as_a_fault(api):  # noqa: F811
+    instance_id, key = active(api)
+    ConductorEndpoint().heartbeat({}, instance_id, secure.seal(
+        key, {'status': 'HEALTHY', 'used_bytes': int(1.5 * 1024 ** 3)}))
+    fault = api.get('/instances/%s' % instance_id).json_body_or_none['instance']['fault']
+    assert fault['message'].startswith('The volume is full: 1.50 GB used of 1 GB')
+
+
+def test_reports_sealed_with_another_key_are_dropped(api):  # noqa: F811
+    instance_id, _ = active(api)
+    forged = secure.seal(secure.new_key(), {'status': 'SHUTDOWN', 'used_bytes': 1})
+    ConductorEndpoint().heartbeat({}, instance_id, forged)
+    ConductorEndpoint().operation_done({}, instance_id, secure.seal(
+        secure.new_key(), {'operation': 'create', 'ok': False, 'message': 'forged'}))
+    assert stored(instance_id)[0] == 'ACTIVE'
