@@ -53,7 +53,9 @@ class ConductorEndpoint:
             elif report['status'] == 'HEALTHY' and instance.status == status.SHUTDOWN:
                 instance.status = status.ACTIVE
             limit = instance.volume_size * 1024 ** 3
-            if report['used_bytes'] > limit and instance.status == status.ACTIVE:
+            latest = faults.latest(session, instance_id)
+            already = latest is not None and latest.message.startswith('The volume is full')
+            if report['used_bytes'] > limit and instance.status == status.ACTIVE and not already:
                 faults.record(instance_id, 'The volume is full: %.2f GB used of %d GB; resize '
                               'the volume.' % (report['used_bytes'] / 1024 ** 3,
                                                instance.volume_size), session=session)

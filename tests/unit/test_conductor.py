@@ -33,10 +33,13 @@ def test_heartbeats_move_between_active_and_shutdown(api):  # noqa: F811
 
 def test_a_full_volume_is_reported_as_a_fault(api):  # noqa: F811
     instance_id, key = active(api)
-    ConductorEndpoint().heartbeat({}, instance_id, secure.seal(
-        key, {'status': 'HEALTHY', 'used_bytes': int(1.5 * 1024 ** 3)}))
+    for _ in range(3):
+        ConductorEndpoint().heartbeat({}, instance_id, secure.seal(
+            key, {'status': 'HEALTHY', 'used_bytes': int(1.5 * 1024 ** 3)}))
     fault = api.get('/instances/%s' % instance_id).json_body_or_none['instance']['fault']
     assert fault['message'].startswith('The volume is full: 1.50 GB used of 1 GB')
+    with session_scope() as session:
+        assert session.query(m.InstanceFault).filter_by(instance_id=instance_id).count() == 1
 
 
 def test_reports_sealed_with_another_key_are_dropped(api):  # noqa: F811
