@@ -22,7 +22,7 @@ from api_service.drivers.storage import (ChecksumMismatch, InvalidKey, LocalObje
                                          ObjectNotFound, verified_reader)
 from api_service.guestagent import errors
 from api_service.guestagent.backup import (backup_to_storage, get_strategy,
-                                           restore_from_storage, streams)
+                                           restore_from_storage, streams, tarstream)
 from api_service.guestagent.datastore import base, get_manager_class
 from tests.functional.test_engines import ENGINES, REPO, engine_params, sql_connect
 
@@ -298,12 +298,26 @@ def test_tar_capture_reads_members_on_the_way(tmp_path):
     _write(tmp_path / 'src' / 'backup_manifest', b'{"manifest": true}')
     (tmp_path / 'src' / ('d' * 120)).mkdir()
     _write(tmp_path / 'src' / ('d' * 120) / 'backup_label', b'not at the top')
-    tar = subprocess.run(['tar', '-c', '-f', '-', '-C', str(tmp_path / 'src'), '.'],
-                         capture_output=True, check=True).stdout
-    capture = streams.TarCapture({'backup_manifest', 'backup_label'})
+    argv = ['tar', '-c', '-f', '-', '-C', str(tmp_path / 'src'), '.']
+    tar = subprocess.run(argv, capture_output=True, check=True).stdout
+    expected = {'backup_manifest': b'{"manifest": true}'}
+
+    # Chunk by chunk, as the gzip codec sees the stream...
+    capture = tarstream.TarCapture({'backup_manifest', 'backup_label'})
     for offset in range(0, len(tar), 777):
         capture(tar[offset:offset + 777])
-    assert capture.members == {'backup_manifest': b'{"manifest": true}'}
+    assert capture.members == expected
+
+    # ...and pipe to pipe with splice, as on the way into zstd: nothing lost.
+    capture = tarstream.TarCapture({'backup_manifest', 'backup_label'})
+    with open(tmp_path / 'copy', 'wb') as out:
+        source = subprocess.Popen(argv, stdout=subprocess.PIPE)
+        sink = subprocess.Popen(['cat'], stdin=subprocess.PIPE, stdout=out)
+        capture.pump(source.stdout.fileno(), sink.stdin.fileno())
+        sink.stdin.close()
+        assert source.wait() == 0 and sink.wait() == 0
+    assert capture.members == expected
+    assert (tmp_path / 'copy').read_bytes() == tar
 
 
 def _write(path, data):
@@ -631,6 +645,9 @@ def test_a_killed_tool_fails_the_backup(engine, make_manager, store):
     thread.start()
     try:
         assert writing.wait(60)
+        # One backup at a time per instance.
+        with pytest.raises(errors.Conflict):
+            backup_to_storage(manager, store, 'backups/second/data')
         pids = tool_children(TOOLS[engine.manager])
         assert len(pids) == 1, 'the backup tool should still be streaming'
         os.kill(pids[0], signal.SIGKILL)
@@ -640,6 +657,7 @@ def test_a_killed_tool_fails_the_backup(engine, make_manager, store):
     assert len(outcome) == 1 and isinstance(outcome[0], errors.EngineError), outcome
     assert 'killed by signal 9' in outcome[0].details
     assert not store.exists('backups/killed/data') and store.list_partials() == []
+    assert not store.exists('backups/second/data')
 
 
 AGENT_SCRIPT = '''

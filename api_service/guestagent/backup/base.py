@@ -20,6 +20,8 @@ Metadata every strategy returns, besides its engine's own fields:
     parent_key   the parent's object key (incrementals)
 """
 import abc
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
@@ -32,6 +34,20 @@ from api_service.guestagent.backup import processes
 from api_service.guestagent.backup import streams
 
 LOG = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def exclusive(manager):
+    """One backup or restore at a time per instance (across processes: a lock in run_dir)."""
+    fd = os.open(os.path.join(manager.run_dir, 'backup.lock'), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise errors.Conflict('A backup or restore of this instance is already running.')
+        yield
+    finally:
+        os.close(fd)
 
 
 class BackupStrategy(abc.ABC):
@@ -67,7 +83,8 @@ class BackupStrategy(abc.ABC):
             raise errors.EngineError('%s must be running to be backed up.'
                                      % manager.display_name)
         started = time.monotonic()
-        metadata = self._backup(manager, writer, parent)
+        with exclusive(manager):
+            metadata = self._backup(manager, writer, parent)
         metadata.update(engine=manager.manager, compression=self.codec.name, format=self.format,
                         type='full' if parent is None else 'incremental')
         if parent is not None:
@@ -115,6 +132,12 @@ class BackupStrategy(abc.ABC):
         started = time.monotonic()
         manager._make_dir(manager.data_dir)
         manager._make_dir(manager.run_dir)
+        with exclusive(manager):
+            self._restore(manager, chain)
+        LOG.info('%s: restored a chain of %d backup(s) in %.2f s', manager.manager, len(chain),
+                 time.monotonic() - started)
+
+    def _restore(self, manager, chain):
         staging = tempfile.mkdtemp(prefix='.restore-', dir=manager.data_dir)
         manager._chown(staging)
         try:
@@ -138,8 +161,6 @@ class BackupStrategy(abc.ABC):
             manager._save_state(prepared=True, memory_mb=state.get('memory_mb', manager.memory_mb))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        LOG.info('%s: restored a chain of %d backup(s) in %.2f s', manager.manager, len(chain),
-                 time.monotonic() - started)
 
     def _check_chain(self, manager, chain):
         if not chain:

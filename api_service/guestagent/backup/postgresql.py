@@ -195,6 +195,9 @@ class PostgreSQLBackup(base.BackupStrategy):
         return combined
 
     def _finish(self, manager, chain, staging):
+        # What this instance kept for incrementals belongs to the data replaced.
+        shutil.rmtree(manager.wal_archive_dir, ignore_errors=True)
+        shutil.rmtree(_manifest_dir(manager), ignore_errors=True)
         # The server runs once with trust for os_admin on the private socket
         # (bootstrap config), replays, and gets this instance's password.
         manager._write_config(bootstrap=True)

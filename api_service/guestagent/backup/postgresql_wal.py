@@ -81,6 +81,9 @@ def create_restore_point(manager):
     """Make a named restore point and archive its segment; returns its metadata fields."""
     name = 'backup-%s' % uuid.uuid4().hex
     with manager._connection('Creating a restore point') as conn:
+        if conn.execute('SHOW archive_mode').fetchone()[0] == 'off':
+            raise errors.EngineError('WAL archiving is off on this instance; restart it to '
+                                     'make incremental backups.')
         lsn = conn.execute('SELECT pg_create_restore_point(%s)', (name,)).fetchone()[0]
         segment = conn.execute('SELECT pg_walfile_name(%s)', (lsn,)).fetchone()[0]
         failed_before = conn.execute('SELECT failed_count FROM pg_stat_archiver').fetchone()[0]
