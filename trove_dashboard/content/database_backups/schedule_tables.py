@@ -58,12 +58,16 @@ class DeleteSchedule(tables.DeleteAction):
 class SchedulesTable(tables.DataTable):
     name = tables.WrappingColumn('name', verbose_name=_('Name'), link=schedule_url)
     pattern = tables.Column('pattern', verbose_name=_('Pattern'))
+    # Incremental, Keeps, Enabled and Next Run give way on narrow screens (the
+    # schedule's page shows them).
     incremental = tables.Column('incremental', verbose_name=_('Incremental'),
-                                filters=(lambda v: _('Yes') if v else _('No'),))
+                                filters=(lambda v: _('Yes') if v else _('No'),),
+                                classes=backup_tables.NARROW_HIDDEN)
     retention = tables.Column(lambda s: s.retention or _('All'), verbose_name=_('Keeps'),
                               classes=backup_tables.NARROW_HIDDEN)
     enabled = tables.Column('enabled', verbose_name=_('Enabled'),
-                            filters=(lambda v: _('Yes') if v else _('No'),))
+                            filters=(lambda v: _('Yes') if v else _('No'),),
+                            classes=backup_tables.NARROW_HIDDEN)
     next_run = tables.Column(lambda s: backup_tables.time_label(s.next_execution_time),
                              verbose_name=_('Next Run (UTC)'),
                              classes=backup_tables.NARROW_HIDDEN)
