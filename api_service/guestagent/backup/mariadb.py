@@ -102,7 +102,7 @@ class MariaDBBackup(base.BackupStrategy):
                 raise errors.BadRequest('The incremental backups do not follow each other.')
 
     def _extract_command(self, manager, metadata, target):
-        return [_tool(manager, 'mbstream'), '-x', '-C', target]
+        return [_tool(manager, 'mbstream'), '-x', '--parallel=2', '-C', target]
 
     def _assemble(self, manager, chain, parts, staging):
         tool = _tool(manager, 'mariadb-backup')
