@@ -1,10 +1,13 @@
 """Backups and schedules in a real browser against a real stack.
 
-The demo user has a MariaDB instance (launched through the API), creates a schedule
+The demo user has MariaDB instances (launched through the API), creates a schedule
 that runs every ten seconds from the instance's page, watches its first execution's
 backup complete on the schedule's page without reloading, deletes the schedule,
 restores the backup through Restore Backup and the Launch Instance workflow, and
-sees the new instance turn ACTIVE. Everything made is deleted. Screenshots at 1280
+sees the new instance turn ACTIVE. Then a full backup made in the Backups panel
+completes in its live row, an incremental builds on it (its chain shows both), the
+full one's deletion is refused in the API's words and goes with its incrementals.
+Everything made is deleted. Screenshots at 1280
 and 800 px go to tests/artifacts/.
 """
 import time
@@ -142,6 +145,73 @@ def test_schedule_backs_up_and_its_backup_restores(demo, stack):
         for made in api.instance_ids() - before:
             requests.delete('%s/instances/%s' % (api.base, made), headers=api.headers,
                             timeout=30)
+        api.delete_backups_of(source)
+        requests.delete('%s/instances/%s' % (api.base, source), headers=api.headers,
+                        timeout=30)
+
+
+def backup_row(page, name):
+    return page.locator('#backups tbody tr[data-display="%s"]' % name)
+
+
+def test_incremental_chain_and_its_deletion(demo, stack):
+    page = demo
+    api = DemoApi(stack)
+    source = api.launch_mariadb(unique('chain-db'))
+    try:
+        api.wait_active(source)
+        dashboard = stack.urls['dashboard']
+        full = unique('full')
+        page.goto(dashboard + '/project/database_backups/')
+        page.click('#backups__action_create')
+        page.wait_for_selector('.modal form')
+        page.fill('.modal input[name=name]', full)
+        page.select_option('.modal select[name=instance]', source)
+        page.click('.modal input[type=submit]')
+        # The new row refreshes itself until it is Completed.
+        page.wait_for_load_state('networkidle')
+        expect(backup_row(page, full)).to_be_visible(timeout=15000)
+        page.evaluate('window.__sameDocument = true')
+        expect(backup_row(page, full)).to_contain_text('Completed', timeout=SETTLE_MS)
+        assert page.evaluate('window.__sameDocument') is True
+        api.wait_active(source)
+
+        # An incremental on it (the instance's Create Backup action opens this URL).
+        incremental = unique('incr')
+        page.goto(dashboard + '/project/database_backups/create?instance=' + source)
+        page.fill('input[name=name]', incremental)
+        page.select_option('select[name=kind]', 'incremental')
+        page.select_option('select[name=parent]', label='%s (%s)' % (
+            full, page.locator('select[name=instance] option:checked').inner_text()))
+        both_widths(page, 'backup-create-incremental')
+        page.click('input[type=submit]')
+        expect(backup_row(page, incremental)).to_contain_text('Completed', timeout=SETTLE_MS)
+        expect(backup_row(page, incremental)).to_contain_text('Incremental')
+
+        backup_row(page, incremental).locator('a', has_text=incremental).click()
+        page.click('a[data-target="#backup_details__chain"]')
+        chain = page.locator('#chain tbody tr')
+        expect(chain).to_have_count(2)
+        expect(chain.nth(0)).to_contain_text(full)
+        expect(chain.nth(0)).to_contain_text('Builds on')
+        both_widths(page, 'backup-chain-incremental')
+
+        # The full one cannot go alone: the API says why; with its incrementals it can.
+        page.goto(dashboard + '/project/database_backups/')
+        row = backup_row(page, full)
+        row.locator('.dropdown-toggle').click()
+        row.locator('button[id$="__action_delete"]').click()
+        page.locator('.modal .btn-danger').click()
+        expect(page.locator('.alert-danger').first).to_contain_text('delete_chain',
+                                                                   timeout=15000)
+        both_widths(page, 'backup-delete-refused')
+        row = backup_row(page, full)
+        row.locator('.dropdown-toggle').click()
+        row.locator('button[id$="__action_delete_chain"]').click()
+        page.locator('.modal .btn-danger').click()
+        expect(backup_row(page, full)).to_have_count(0, timeout=15000)
+        expect(backup_row(page, incremental)).to_have_count(0)
+    finally:
         api.delete_backups_of(source)
         requests.delete('%s/instances/%s' % (api.base, source), headers=api.headers,
                         timeout=30)
