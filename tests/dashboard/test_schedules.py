@@ -209,3 +209,23 @@ class InstanceIntegrationTests(helpers.TestCase):
         tabs = [t.slug for t in self.client.get(INSTANCE_URL).context['tab_group'].get_tabs()]
         self.assertNotIn('backups', tabs)
         self.assertNotIn('schedules', tabs)
+
+
+class ToggleScheduleTests(helpers.TestCase):
+
+    @helpers.create_mocks({trove: PAGE_CALLS + ('schedule_update',)})
+    def test_disable_an_enabled_schedule_and_enable_a_disabled_one(self):
+        on, off = helpers.schedule('on'), helpers.schedule('off', enabled=False)
+        self.mock_instance_get.return_value = helpers.instance()
+        self.mock_schedule_list.return_value = [on, off]
+        self.mock_instance_backups.return_value = []
+        table = self.client.get(SCHEDULES_URL).context['table']
+        by_name = {s.name: s for s in table.data}
+        self.assertEqual(['disable', 'delete'],
+                         [a.name for a in table.get_row_actions(by_name['on'])])
+        self.assertEqual(['enable', 'delete'],
+                         [a.name for a in table.get_row_actions(by_name['off'])])
+
+        self.client.post(SCHEDULES_URL, {'action': 'schedules__disable__%s' % on.id})
+        self.mock_schedule_update.assert_called_once_with(helpers.IsHttpRequest(), I, on.id,
+                                                          enabled=False)

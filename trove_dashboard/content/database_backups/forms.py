@@ -6,11 +6,11 @@ instance (data-instance), so the page lists only the chosen instance's backups
 (static/trove_dashboard/js/backups.js); the form checks it again either way.
 """
 from django.forms import widgets as django_widgets
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
 from horizon import forms
 from horizon import messages
-from django.urls import reverse
 
 from trove_dashboard.api import trove
 from trove_dashboard import exceptions as dash_exceptions

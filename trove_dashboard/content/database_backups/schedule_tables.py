@@ -27,6 +27,12 @@ def age_label(schedule):
     return _('%s ago') % schedule_data.span_label(age) if age is not None else _('None yet')
 
 
+def next_run_label(schedule):
+    if not schedule.enabled:
+        return _('Paused')
+    return backup_tables.time_label(schedule.next_execution_time)
+
+
 class CreateSchedule(tables.LinkAction):
     name = 'create_schedule'
     verbose_name = _('Create Schedule')
@@ -55,6 +61,44 @@ class DeleteSchedule(tables.DeleteAction):
         trove.schedule_delete(request, _instance_id(self.table), obj_id)
 
 
+class ToggleSchedule(tables.BatchAction):
+    """Pauses or resumes a schedule; a resumed one runs next at its pattern's next time."""
+    policy_rules = ((SCOPE, 'schedule:update'),)
+    enable = None
+
+    def allowed(self, request, schedule=None):
+        return schedule is None or bool(schedule.enabled) != self.enable
+
+    def action(self, request, obj_id):
+        trove.schedule_update(request, _instance_id(self.table), obj_id, enabled=self.enable)
+
+
+class EnableSchedule(ToggleSchedule):
+    name = 'enable'
+    enable = True
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy('Enable Schedule', 'Enable Schedules', count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy('Enabled Schedule', 'Enabled Schedules', count)
+
+
+class DisableSchedule(ToggleSchedule):
+    name = 'disable'
+    enable = False
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy('Disable Schedule', 'Disable Schedules', count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy('Disabled Schedule', 'Disabled Schedules', count)
+
+
 class SchedulesTable(tables.DataTable):
     name = tables.WrappingColumn('name', verbose_name=_('Name'), link=schedule_url)
     pattern = tables.Column('pattern', verbose_name=_('Pattern'))
@@ -68,8 +112,7 @@ class SchedulesTable(tables.DataTable):
     enabled = tables.Column('enabled', verbose_name=_('Enabled'),
                             filters=(lambda v: _('Yes') if v else _('No'),),
                             classes=backup_tables.NARROW_HIDDEN)
-    next_run = tables.Column(lambda s: backup_tables.time_label(s.next_execution_time),
-                             verbose_name=_('Next Run (UTC)'),
+    next_run = tables.Column(next_run_label, verbose_name=_('Next Run (UTC)'),
                              classes=backup_tables.NARROW_HIDDEN)
     last_backup = tables.Column(age_label, verbose_name=_('Last Good Backup'))
     window = tables.Column(lambda s: schedule_data.span_label(s.window),
@@ -80,7 +123,7 @@ class SchedulesTable(tables.DataTable):
         name = 'schedules'
         verbose_name = _('Backup Schedules')
         table_actions = (CreateSchedule, DeleteSchedule)
-        row_actions = (DeleteSchedule,)
+        row_actions = (DisableSchedule, EnableSchedule, DeleteSchedule)
 
 
 STATE_CHOICES = (('RUNNING', None), ('SUCCESS', True), ('FAILED', False),

@@ -92,8 +92,7 @@ class ScheduleDetailView(InstanceView):
         schedule_data.join([schedule], [])
         context['schedule'] = schedule
         context['last_backup_age'] = schedule_tables.age_label(schedule)
-        context['next_run'] = schedule_tables.backup_tables.time_label(
-            schedule.next_execution_time)
+        context['next_run'] = schedule_tables.next_run_label(schedule)
         context['window'] = schedule_data.span_label(getattr(self, 'window', None))
         context['schedules_url'] = reverse(SCHEDULES_URL, args=[self.kwargs['instance_id']])
         return context
