@@ -192,6 +192,18 @@ class InstanceIntegrationTests(helpers.TestCase):
         self.assertIn('nightly', res.content.decode())
         self.mock_instance_backups.assert_called_once_with(helpers.IsHttpRequest(), I)
 
+    @helpers.create_mocks({trove: DETAIL_CALLS + ('backup_get',)})
+    def test_a_backup_being_made_refreshes_itself_in_the_tab(self):
+        self.mock_detail(helpers.instance('BACKUP'))
+        done = helpers.backup('nightly')
+        self.mock_backup_get.return_value = done
+        res = self.client.get(INSTANCE_URL, {'action': 'row_update', 'table': 'instance_backups',
+                                             'obj_id': done.id},
+                              HTTP_X_REQUESTED_WITH='XMLHttpRequest')
+        html = res.content.decode()
+        self.assertTrue(html.startswith('<tr'))
+        self.assertIn('Completed', html)
+
     @helpers.create_mocks({trove: DETAIL_CALLS + ('instance_backups', 'schedule_list')})
     def test_schedules_tab(self):
         self.mock_detail(helpers.instance())
