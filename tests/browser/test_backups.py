@@ -105,6 +105,7 @@ def test_schedule_backs_up_and_its_backup_restores(demo, stack):
         # No more backups: delete the schedule (its backups stay).
         page.goto('%s/project/database_backups/instances/%s/schedules/' % (dashboard, source))
         row = page.locator('#schedules tbody tr', has_text='ten')
+        row.locator('.dropdown-toggle').click()
         row.locator('button[id$="__action_delete"]').click()
         page.locator('.modal .btn-danger').click()
         expect(page.locator('#schedules tbody tr', has_text=EVERY_TEN_SECONDS)).to_have_count(

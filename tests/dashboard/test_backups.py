@@ -172,6 +172,10 @@ class CreateTests(helpers.TestCase):
         self.assertEqual(['', done.id], [v for v, _l in form.fields['parent'].choices])
         html = form['parent'].as_widget()
         self.assertIn('data-instance="%s"' % helpers.INSTANCE_ID, html)
+        # The page disables Incremental for Redis (full backups only).
+        html = form['instance'].as_widget()
+        self.assertIn('selected data-incremental="true">db1<', html)
+        self.assertIn('value="%s" data-incremental="false"' % redis.id, html)
 
     @helpers.create_mocks({trove: CALLS + ('backup_create',)})
     def test_full_backup(self):

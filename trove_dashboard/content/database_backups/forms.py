@@ -21,18 +21,18 @@ FULL, INCREMENTAL_KIND = 'full', 'incremental'
 KIND_CHOICES = ((FULL, _('Full')), (INCREMENTAL_KIND, _('Incremental')))
 
 
-class ParentSelect(django_widgets.Select):
-    """A select whose options say which instance each backup belongs to."""
+class TaggedSelect(django_widgets.Select):
+    """A select whose options carry a data attribute per value (for backups.js)."""
 
-    def __init__(self, *args, instance_of=None, **kwargs):
+    def __init__(self, *args, tag='', tags=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.instance_of = instance_of or {}
+        self.tag, self.tags = tag, tags or {}
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        if str(value) in self.instance_of:
+        if str(value) in self.tags:
             option['attrs'] = dict(option['attrs'], **{
-                'data-instance': self.instance_of[str(value)]})
+                'data-%s' % self.tag: self.tags[str(value)]})
         return option
 
 
@@ -51,19 +51,20 @@ class CreateBackupForm(forms.SelfHandlingForm):
     instance = forms.ChoiceField(
         label=_('Database Instance'),
         help_text=_('Active instances whose datastore can be backed up.'),
-        widget=forms.Select(attrs={'class': 'backup-instance'}))
+        widget=TaggedSelect(attrs={'class': 'backup-instance'}, tag='incremental'))
     description = forms.CharField(max_length=512, required=False, label=_('Description'),
                                   widget=forms.Textarea(attrs={'rows': 2}))
     kind = forms.ChoiceField(
         label=_('Type'), choices=KIND_CHOICES, initial=FULL,
         help_text=_('An incremental holds only what changed since its parent; restoring it '
                     'needs the whole chain.'),
-        widget=forms.Select(attrs={'class': 'switchable', 'data-slug': 'kind'}))
+        widget=forms.Select(attrs={'class': 'switchable backup-kind', 'data-slug': 'kind'}))
     parent = forms.ChoiceField(
         label=_('Parent Backup'), required=False,
         help_text=_("A COMPLETED backup of the same instance; the newest if none is chosen."),
-        widget=ParentSelect(attrs={'class': 'switched backup-parent', 'data-switch-on': 'kind',
-                                   'data-kind-incremental': _('Parent Backup')}))
+        widget=TaggedSelect(attrs={'class': 'switched backup-parent', 'data-switch-on': 'kind',
+                                   'data-kind-incremental': _('Parent Backup')},
+                            tag='instance'))
 
     def __init__(self, request, *args, **kwargs):
         instances = kwargs.pop('instances', [])
@@ -73,12 +74,14 @@ class CreateBackupForm(forms.SelfHandlingForm):
                                if INCREMENTAL in getattr(i, 'capabilities', ())}
         self.fields['instance'].choices = [(i.id, i.name) for i in instances] or [
             ('', _('No active instance can be backed up'))]
+        self.fields['instance'].widget.tags = {
+            i.id: 'true' if i.id in self.incremental_ok else 'false' for i in instances}
         names = {i.id: i.name for i in instances}
         parents = [b for b in backups if b.status == 'COMPLETED' and b.instance_id in names]
         self.parent_instance = {b.id: b.instance_id for b in parents}
         self.fields['parent'].choices = [('', _('The newest completed backup'))] + [
             (b.id, '%s (%s)' % (b.name, names[b.instance_id])) for b in parents]
-        self.fields['parent'].widget.instance_of = self.parent_instance
+        self.fields['parent'].widget.tags = self.parent_instance
 
     def clean(self):
         cleaned = super().clean()

@@ -1,7 +1,8 @@
-/* Backups: Create Backup lists only the chosen instance's parents, and a schedule's
+/* Backups: Create Backup offers only what fits the chosen instance, and a schedule's
  * executions follow the runs.
  *
- * Each parent option names its instance (data-instance); options of other instances
+ * Incremental is disabled for an instance whose option says data-incremental="false";
+ * each parent option names its instance (data-instance) and those of other instances
  * are hidden. A schedule's page asks for itself every few seconds and swaps in the
  * executions table, unless a modal is open or rows are selected.
  */
@@ -10,8 +11,13 @@
 
   var INTERVAL_MS = 5000;
 
-  function filterParents($form) {
-    var instance = $form.find('select.backup-instance').val();
+  function fitToInstance($form) {
+    var $instance = $form.find('select.backup-instance');
+    var instance = $instance.val();
+    var incremental = $instance.find('option:selected').attr('data-incremental') !== 'false';
+    var $kind = $form.find('select.backup-kind');
+    $kind.find('option[value="incremental"]').prop('disabled', !incremental);
+    if (!incremental && $kind.val() === 'incremental') { $kind.val('full').trigger('change'); }
     var $parent = $form.find('select.backup-parent');
     $parent.find('option[data-instance]').each(function () {
       var mine = $(this).attr('data-instance') === instance;
@@ -21,11 +27,11 @@
   }
 
   $(document).on('change', 'select.backup-instance', function () {
-    filterParents($(this).closest('form'));
+    fitToInstance($(this).closest('form'));
   });
   $(document).on('shown.bs.modal', '.modal', function () {
     $(this).find('select.backup-instance').each(function () {
-      filterParents($(this).closest('form'));
+      fitToInstance($(this).closest('form'));
     });
   });
 
@@ -46,7 +52,7 @@
   }
 
   horizon.addInitFunction(function () {
-    $('select.backup-instance').each(function () { filterParents($(this).closest('form')); });
+    $('select.backup-instance').each(function () { fitToInstance($(this).closest('form')); });
     followExecutions();
   });
 }(jQuery));
