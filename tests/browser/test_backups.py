@@ -123,17 +123,18 @@ def test_schedule_backs_up_and_its_backup_restores(demo, stack):
         expect(page.locator('#backups')).to_contain_text(backup_name)
         both_widths(page, 'backups')
 
-        # Restore: the Launch workflow opens on the backup, in its Advanced step.
+        # Restore: the Launch workflow opens on its Advanced step, the backup chosen.
         page.goto(dashboard + backup_url)
         page.click('.detail-actions a[id$="__action_restore"]')
-        page.wait_for_selector('.modal #launch_instance__details')
-        restored = unique('restored')
-        page.fill('.modal input[name=name]', restored)
-        page.click('.modal a[href="#launch_instance__advanced"]')
+        page.wait_for_selector('.modal #launch_instance__advanced')
+        expect(page.locator('.modal select[name=initial_state]')).to_be_visible()
         expect(page.locator('.modal select[name=initial_state]')).to_have_value('backup')
         expect(page.locator('.modal select[name=backup] option:checked')).to_have_text(
             backup_name)
         both_widths(page, 'restore-launch-advanced')
+        restored = unique('restored')
+        page.click('.modal a[href="#launch_instance__details"]')
+        page.fill('.modal input[name=name]', restored)
         page.click('.modal input[type=submit]')
         page.wait_for_load_state('networkidle')
         expect(instance_row(page, restored)).to_be_visible(timeout=15000)

@@ -67,7 +67,7 @@ class IndexTests(helpers.TestCase):
         table = self.client.get(INDEX_URL).context['table']
         by_name = {b.name: b for b in table.data}
         actions = {a.name: a for a in table.get_row_actions(by_name['done'])}
-        self.assertEqual('%s?backup=%s' % (LAUNCH_URL, done.id),
+        self.assertEqual('%s?backup=%s&step=advanced' % (LAUNCH_URL, done.id),
                          actions['restore'].get_link_url(by_name['done']))
         self.assertNotIn('restore', {a.name for a in table.get_row_actions(by_name['busy'])})
         self.assertNotIn('delete', {a.name for a in table.get_row_actions(by_name['busy'])})
@@ -246,9 +246,10 @@ class RestoreLaunchTests(helpers.TestCase):
         self.mock_availability_zone_list.return_value = [helpers.zone('nova')]
         self.mock_backup_list.return_value = [chosen]
 
-        res = self.client.get(LAUNCH_URL, {'backup': chosen.id})
+        res = self.client.get(LAUNCH_URL, {'backup': chosen.id, 'step': 'advanced'})
 
         workflow = res.context['workflow']
+        self.assertEqual('advanced', workflow.get_entry_point())
         self.assertEqual(helpers.REDIS_REF, workflow.context['datastore_version'])
         advanced = workflow.get_step('advanced').action
         self.assertEqual('backup', advanced.initial['initial_state'])

@@ -25,14 +25,15 @@ class CreateBackup(tables.LinkAction):
 
 
 class RestoreBackup(tables.LinkAction):
-    """Opens Launch Instance with the backup chosen in its Advanced step."""
+    """Opens Launch Instance on its Advanced step, with the backup chosen there."""
     name = 'restore'
     verbose_name = _('Restore Backup')
     classes = ('ajax-modal', 'btn-launch')
     policy_rules = ((SCOPE, 'instance:create'),)
 
     def get_link_url(self, datum):
-        return '%s?%s' % (reverse(LAUNCH_URL), parse.urlencode({'backup': datum.id}))
+        return '%s?%s' % (reverse(LAUNCH_URL), parse.urlencode({'backup': datum.id,
+                                                               'step': 'advanced'}))
 
     def allowed(self, request, backup=None):
         return backup is None or states.restorable(backup)
