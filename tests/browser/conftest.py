@@ -38,3 +38,14 @@ def login(page, stack, user):
     page.fill('#id_password', stack.secrets[user + '_password'])
     with page.expect_navigation():
         page.click('#loginBtn')
+
+
+@pytest.fixture
+def demo(page, stack):
+    """A page logged in as demo; no response of the test may be a server error."""
+    failed = []
+    page.on('response', lambda r: failed.append('%s %s' % (r.status, r.url))
+            if r.status >= 500 else None)
+    login(page, stack, 'demo')
+    yield page
+    assert failed == []

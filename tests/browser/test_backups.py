@@ -15,7 +15,7 @@ import time
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.test_instances import both_widths, delete_instance, demo, instance_row  # noqa: F401
+from tests.browser.test_instances import both_widths, delete_instance, instance_row
 from tests.browser.test_instances import SETTLE_MS, unique
 
 EVERY_TEN_SECONDS = '* * * * * */10'

@@ -9,10 +9,9 @@ import os
 import subprocess
 import uuid
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import screenshot
 from tests.conftest import BIN
 
 SETTLE_MS = 60000   # building or failing takes seconds; never wait for ever
@@ -66,16 +65,6 @@ def delete_instance(page, name):
     page.locator('.modal .btn-danger').click()
     page.wait_for_load_state('networkidle')
     expect(instance_row(page, name)).to_have_count(0, timeout=SETTLE_MS)
-
-
-@pytest.fixture
-def demo(page, stack):
-    failed = []
-    page.on('response', lambda r: failed.append('%s %s' % (r.status, r.url))
-            if r.status >= 500 else None)
-    login(page, stack, 'demo')
-    yield page
-    assert failed == []
 
 
 def test_launch_watch_active_add_database_and_user_delete(demo):

@@ -2,7 +2,6 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import tables
-from horizon.utils import filters
 
 from trove_dashboard.api import trove
 from trove_dashboard.content.database_backups import actions

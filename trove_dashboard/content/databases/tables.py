@@ -74,5 +74,5 @@ class InstancesTable(tables.DataTable):
         table_actions = (actions.LaunchInstance, actions.DeleteInstance)
         # The first allowed action is the row's button: a harmless one comes first.
         row_actions = (actions.ResizeVolume, actions.ResizeFlavor, actions.RenameInstance,
-                       actions.BackupInstance, actions.BackupSchedules, actions.EnableRoot, actions.DisableRoot, actions.RestartInstance,
-                       actions.DeleteInstance)
+                       actions.BackupInstance, actions.BackupSchedules, actions.EnableRoot,
+                       actions.DisableRoot, actions.RestartInstance, actions.DeleteInstance)
