@@ -102,6 +102,15 @@ def test_schedule_backs_up_and_its_backup_restores(demo, stack):
         backup_name = backup_link.inner_text().rsplit(' (', 1)[0]
         backup_url = backup_link.get_attribute('href')
 
+        # The instance's page lists them too.
+        page.goto('%s/project/%s/' % (dashboard, source))
+        page.click('a[data-target="#instance_details__backups"]')
+        expect(page.locator('#instance_backups')).to_contain_text(backup_name)
+        both_widths(page, 'instance-backups')
+        page.click('a[data-target="#instance_details__schedules"]')
+        expect(page.locator('#schedules')).to_contain_text(EVERY_TEN_SECONDS)
+        both_widths(page, 'instance-schedules')
+
         # No more backups: delete the schedule (its backups stay).
         page.goto('%s/project/database_backups/instances/%s/schedules/' % (dashboard, source))
         row = page.locator('#schedules tbody tr', has_text='ten')

@@ -189,7 +189,9 @@ class InstanceIntegrationTests(helpers.TestCase):
 
         self.mock_instance_backups.return_value = [helpers.backup('nightly')]
         res = self.client.get(INSTANCE_URL, {'tab': 'instance_details__backups'})
-        self.assertIn('nightly', res.content.decode())
+        html = res.content.decode()
+        self.assertIn('nightly', html)
+        self.assertIn('/project/database_backups/create?instance=%s' % I, html)
         self.mock_instance_backups.assert_called_once_with(helpers.IsHttpRequest(), I)
 
     @helpers.create_mocks({trove: DETAIL_CALLS + ('backup_get',)})

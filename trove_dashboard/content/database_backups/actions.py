@@ -24,6 +24,14 @@ class CreateBackup(tables.LinkAction):
     policy_rules = ((SCOPE, 'backup:create'),)
 
 
+class CreateInstanceBackup(CreateBackup):
+    """Create Backup with the page's instance chosen (its detail page's Backups tab)."""
+
+    def get_link_url(self, datum=None):
+        return '%s?%s' % (reverse(self.url), parse.urlencode(
+            {'instance': self.table.kwargs['instance_id']}))
+
+
 class RestoreBackup(tables.LinkAction):
     """Opens Launch Instance on its Advanced step, with the backup chosen there."""
     name = 'restore'

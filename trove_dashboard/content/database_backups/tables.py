@@ -95,6 +95,7 @@ class InstanceBackupsTable(BackupsTable):
         status_columns = ['status']
         row_class = BackupRow
         columns = ('name', 'kind', 'size', 'created', 'status')
+        table_actions = (actions.CreateInstanceBackup,)
         row_actions = (actions.RestoreBackup,)
 
 
