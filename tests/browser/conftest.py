@@ -10,7 +10,10 @@ CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networki
                  '--disable-quic']
 
 
-@pytest.fixture(scope='session')
+# Per module, not per session: Playwright's sync API keeps an event loop running while it
+# is open, and Django (tests/dashboard, collected after tests/browser) refuses database
+# work inside a running loop.
+@pytest.fixture(scope='module')
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path='/usr/bin/chromium', headless=True,
