@@ -129,7 +129,7 @@ def backup(req, row, datastore_name=None, version_name=None):
             'status': row.status, 'instance_id': row.instance_id, 'parent_id': row.parent_id,
             'size': size_gb, 'checksum': row.checksum, 'locationRef': row.location,
             'created': _isotime(row.created), 'updated': _isotime(row.updated),
-            'project_id': row.project_id,
+            'project_id': row.project_id, 'schedule_id': row.schedule_id,
             'datastore': {'type': datastore_name, 'version': version_name,
                           'version_id': row.datastore_version_id}}
     if row.status == 'FAILED' and row.fail_reason:

@@ -21,11 +21,12 @@ def _configure(spec):
     conf.register_cli_opt(cli.command_opt)
     keystone.conf.configure()
     sql.initialize()
+    # --opt=value: a generated password may start with '-' and must not read as an option.
     conf(args=['--config-file', spec['config_file'], 'bootstrap',
-               '--bootstrap-password', spec['admin_password'],
-               '--bootstrap-public-url', spec['identity_url'],
-               '--bootstrap-internal-url', spec['identity_url'],
-               '--bootstrap-region-id', spec['region']], project='keystone')
+               '--bootstrap-password=' + spec['admin_password'],
+               '--bootstrap-public-url=' + spec['identity_url'],
+               '--bootstrap-internal-url=' + spec['identity_url'],
+               '--bootstrap-region-id=' + spec['region']], project='keystone')
     return cli
 
 
