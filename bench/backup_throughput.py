@@ -5,7 +5,7 @@ in one run, for each of MariaDB, PostgreSQL 15, PostgreSQL 18 and Redis:
 
     raw backup    the tool writing local files: mariadb-backup --backup --target-dir,
                   pg_basebackup -D dir -Ft -X fetch, BGSAVE + a copy of dump.rdb
-    our backup    the strategy streaming, compressed (zstd -1, 2 threads; --fast=1 for
+    our backup    the strategy streaming, compressed (zstd -1, 2 threads; --fast=5 for
                   Redis), into the LocalObjectStore (sha256, fsync and rename at commit)
     raw restore   the tool's local restore into a new data directory: --prepare then
                   --copy-back, tar -x of base.tar, a copy of dump.rdb

@@ -28,7 +28,7 @@ def get_strategy(manager, compression=None, level=None):
     """The BackupStrategy for a manager name or an engine manager.
 
     `compression` is 'zstd' or 'gzip' (default: zstd when installed) and
-    `level` its level (default: the strategy's, zstd -1 but --fast=1 for
+    `level` its level (default: the strategy's, zstd -1 but --fast=5 for
     Redis); they only matter for backups, a restore uses what each backup
     recorded.
     """
