@@ -16,6 +16,9 @@ from api_service.taskmanager import scheduler
 LOG = logging.getLogger(__name__)
 JANITOR_INTERVAL = 1.0
 SCHEDULER_INTERVAL = 1.0
+# Backups killed midway leave partial objects; sweep those older than an hour.
+PARTIALS_EVERY_TICKS = 300
+PARTIAL_MAX_AGE = 3600
 
 
 def _run(func, *args):
@@ -60,10 +63,14 @@ class TaskManagerEndpoint:
 
 
 def janitor_forever(stop):
+    ticks = 0
     while not stop.wait(JANITOR_INTERVAL):
+        ticks += 1
         try:
             for instance_id in janitor.expire_deadlines():
                 _run(flows.delete, {}, instance_id)
+            if ticks % PARTIALS_EVERY_TICKS == 0:
+                flows.cleanup_backup_partials(PARTIAL_MAX_AGE)
         except Exception:
             LOG.exception('janitor failed')
 
