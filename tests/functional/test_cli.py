@@ -38,7 +38,10 @@ def test_limit_list(stack):
 def test_quota_show_for_own_project(stack):
     rows = osc(stack, 'database', 'quota', 'show', stack.demo_project_id)
     assert {r['Resource'] for r in rows} == {'instances', 'ram', 'volumes', 'backups'}
-    assert all(r['In Use'] == 0 for r in rows)
+    # Other tests share the stack: usage must match what the project really has.
+    in_use = {r['Resource']: r['In Use'] for r in rows}
+    assert in_use['instances'] == len(osc(stack, 'database', 'instance', 'list'))
+    assert in_use['backups'] == len(osc(stack, 'database', 'backup', 'list'))
 
 
 def test_quota_update_by_admin_shows_for_demo(stack):
