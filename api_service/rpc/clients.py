@@ -41,6 +41,18 @@ class TaskManagerAPI:
         self._cast(ctx, 'delete_backup_objects', locations=locations)
 
 
+_TASKMANAGER = None
+
+
+def taskmanager_api():
+    """The process's task manager client, made on first use (the API imports before the
+    transport is configured)."""
+    global _TASKMANAGER
+    if _TASKMANAGER is None:
+        _TASKMANAGER = TaskManagerAPI()
+    return _TASKMANAGER
+
+
 def _plain(ctx):
     """The context that travels: who asked, never their token."""
     ctx = ctx if isinstance(ctx, dict) else ctx.to_dict()

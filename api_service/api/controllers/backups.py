@@ -21,14 +21,9 @@ def _target(project_id):
 
 class Backups(Resource):
 
-    def __init__(self):
-        self._taskmanager = None
-
     @property
     def taskmanager(self):
-        if self._taskmanager is None:
-            self._taskmanager = clients.TaskManagerAPI()
-        return self._taskmanager
+        return clients.taskmanager_api()
 
     @route('POST', '/backups', schema=schemas.backup_create, summary='Back up an instance',
            response_key='backup', status=202)

@@ -21,14 +21,9 @@ def _target(view):
 
 class Instances(Resource):
 
-    def __init__(self):
-        self._taskmanager = None
-
     @property
     def taskmanager(self):
-        if self._taskmanager is None:
-            self._taskmanager = clients.TaskManagerAPI()
-        return self._taskmanager
+        return clients.taskmanager_api()
 
     @route('POST', '/instances', schema=schemas.instance_create, summary='Create an instance',
            response_key='instance', status=200)
