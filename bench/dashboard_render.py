@@ -16,7 +16,6 @@ import re
 import statistics
 import sys
 import time
-import uuid
 
 import requests
 
@@ -29,24 +28,6 @@ RENDERS = 20
 WARMUP = 3
 TARGET_MS = 500
 TARGET_CALLS = 3
-
-
-def seed(state, project_id):
-    """1,000 ACTIVE instance rows of the project, written straight into the database."""
-    from api_service.common import config
-    from api_service.db import models, models_instances as m
-    from api_service.db.session import session_scope
-    config.load(['--config-file', os.path.join(state['root'], 'etc', 'dbaas.conf')])
-    with session_scope() as session:
-        version = session.query(models.DatastoreVersion).first()
-        now = models.utcnow()
-        session.bulk_insert_mappings(m.Instance, [dict(
-            id=str(uuid.uuid4()), name='bench-%04d' % i, project_id=project_id, status='ACTIVE',
-            operating_status='HEALTHY', datastore_version_id=version.id, flavor_id='2',
-            ram_mb=512, vcpus=1, volume_size=1, volume_used_bytes=(i % 100) * 2 ** 20,
-            is_public=False, allowed_cidrs='[]', address='127.20.%d.%d' % (i // 250, i % 250),
-            created=now, updated=now, deleted=False, region='RegionOne')
-            for i in range(TOTAL)])
 
 
 def login(state):
@@ -98,7 +79,7 @@ def main():
     os.environ['DBAAS_HORIZON_LOG_API_CALLS'] = '1'
     with stackctl.running_stack(offset=os.environ.get('BENCH_PORT_OFFSET', '500')) as state:
         _token, project = stackctl.token(state)
-        seed(state, project)
+        stackctl.seed_instances(state, project, TOTAL)
         session, url = login(state)
         counter = ApiCallCounter(state)
         for _ in range(WARMUP):

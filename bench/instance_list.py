@@ -10,7 +10,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 
 import requests
 
@@ -20,23 +19,6 @@ import stackctl  # noqa: E402
 
 TOTAL = 10000
 CALLS = 200
-
-
-def seed(state, project_id):
-    """10,000 instance rows, written straight into the stack's database."""
-    from api_service.common import config
-    from api_service.db import models, models_instances as m
-    from api_service.db.session import session_scope
-    config.load(['--config-file', os.path.join(state['root'], 'etc', 'dbaas.conf')])
-    with session_scope() as session:
-        version = session.query(models.DatastoreVersion).first()
-        now = models.utcnow()
-        session.bulk_insert_mappings(m.Instance, [dict(
-            id=str(uuid.uuid4()), name='bench-%05d' % i, project_id=project_id, status='ACTIVE',
-            operating_status='HEALTHY', datastore_version_id=version.id, flavor_id='2',
-            ram_mb=512, vcpus=1, volume_size=1, is_public=False, allowed_cidrs='[]',
-            created=now, updated=now, deleted=False, region='RegionOne')
-            for i in range(TOTAL)])
 
 
 def statements_per_page(project_id):
@@ -69,7 +51,7 @@ def median_ms(session, url, headers=None):
 def main():
     with stackctl.running_stack() as state:
         token, project = stackctl.token(state)
-        seed(state, project)
+        stackctl.seed_instances(state, project, TOTAL)
         session = requests.Session()
         auth = {'X-Auth-Token': token}
         api = '%s/v1.0/%s' % (state['urls']['api'], project)

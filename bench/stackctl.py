@@ -39,3 +39,25 @@ def token(state, user='demo'):
     resp = requests.post(state['urls']['keystone'] + '/v3/auth/tokens', json=body, timeout=10)
     resp.raise_for_status()
     return resp.headers['X-Subject-Token'], resp.json()['token']['project']['id']
+
+
+def seed_instances(state, project_id, count):
+    """`count` ACTIVE instance rows of the project, written straight into the stack's database
+    (with addresses and volume usage, as the list views show them)."""
+    import uuid
+    sys.path.insert(0, REPO)
+    from api_service.common import config
+    from api_service.db import models, models_instances as m
+    from api_service.db.session import session_scope
+    config.load(['--config-file', os.path.join(state['root'], 'etc', 'dbaas.conf')])
+    with session_scope() as session:
+        version = session.query(models.DatastoreVersion).first()
+        now = models.utcnow()
+        session.bulk_insert_mappings(m.Instance, [dict(
+            id=str(uuid.uuid4()), name='bench-%05d' % i, project_id=project_id, status='ACTIVE',
+            operating_status='HEALTHY', datastore_version_id=version.id, flavor_id='2',
+            ram_mb=512, vcpus=1, volume_size=1, volume_used_bytes=(i % 100) * 2 ** 20,
+            is_public=False, allowed_cidrs='[]',
+            address='127.200.%d.%d' % (i // 250, i % 250 + 1),
+            created=now, updated=now, deleted=False, region='RegionOne')
+            for i in range(count)])
