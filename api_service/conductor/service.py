@@ -3,13 +3,11 @@
 Each report names its instance in the clear and carries its content sealed with
 that instance's key; a report that does not open with the key is dropped.
 """
-import json
 import logging
 
 import oslo_messaging as messaging
 
 from api_service.db import models
-from api_service.db import models_backups as b
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
 from api_service.domain import backups
@@ -75,20 +73,14 @@ class ConductorEndpoint:
         if not report['ok']:
             backups.fail(instance_id, report['backup_id'], report['message'])
             return
-        with session_scope() as session:
-            backup = session.get(b.Backup, report['backup_id'])
-            if backup is None or backup.instance_id != instance_id:
-                return
-            backup.status = 'COMPLETED'
-            backup.size_bytes = report['size']
-            backup.checksum = report['checksum']
-            backup.engine_metadata = json.dumps(report.get('metadata') or {})
-            instance = session.get(m.Instance, instance_id)
-            if instance is not None and instance.status == status.BACKUP:
-                instance.status = status.ACTIVE
-                instance.task = None
-                instance.task_deadline = None
-            events.close_running(session, instance_id, events.SUCCESS)
+        late_object = backups.complete(instance_id, report['backup_id'], report['size'],
+                                       report['checksum'], report.get('metadata') or {})
+        if late_object:
+            # The backup had already failed (its deadline passed) or was deleted: the
+            # object the guest wrote after all belongs to nothing, so it goes.
+            LOG.warning('backup %s finished after it had failed; removing its object',
+                        report['backup_id'])
+            backups.object_store().delete(late_object)
 
     def operation_done(self, ctxt, instance_id, sealed):
         report = self._open(instance_id, sealed)

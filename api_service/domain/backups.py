@@ -5,6 +5,7 @@ the conductor records how it ended.
 """
 import datetime
 import json
+import os
 import uuid
 
 from sqlalchemy import bindparam, select
@@ -20,6 +21,7 @@ from api_service.domain import faults
 from api_service.domain import instances
 from api_service.domain import quotas
 from api_service.domain import status
+from api_service.drivers import storage
 
 NEW, BUILDING, COMPLETED, FAILED, DELETE_FAILED = (
     'NEW', 'BUILDING', 'COMPLETED', 'FAILED', 'DELETE_FAILED')
@@ -188,6 +190,33 @@ def mark_deleted(ctx, backup_id, with_chain=False):
             item.deleted = True
         quotas.release(session, backup.project_id, {'backups': len(doomed)})
         return [item.location for item in doomed if item.location]
+
+
+def complete(instance_id, backup_id, size, checksum, metadata):
+    """The guest's backup finished: COMPLETED, unless it already ended (failed by its
+    deadline, deleted). Returns the object location left orphaned in that case, else None."""
+    with session_scope() as session:
+        backup = session.get(b.Backup, backup_id)
+        if backup is None or backup.instance_id != instance_id:
+            return None
+        if backup.status not in (NEW, BUILDING) or backup.deleted:
+            return backup.location
+        backup.status = COMPLETED
+        backup.size_bytes = size
+        backup.checksum = checksum
+        backup.engine_metadata = json.dumps(metadata)
+        instance = session.get(m.Instance, instance_id)
+        if instance is not None and instance.status == status.BACKUP:
+            instance.status = status.ACTIVE
+            instance.task = None
+            instance.task_deadline = None
+        events.close_running(session, instance_id, events.SUCCESS)
+        return None
+
+
+def object_store():
+    """The configured store backups live in."""
+    return storage.LocalObjectStore(os.path.abspath(CONF.backup.storage_root))
 
 
 def fail(instance_id, backup_id, message):

@@ -245,20 +245,14 @@ def create_backup(ctx, instance_id, backup_id):
         backups_domain.fail(instance_id, backup_id, 'Starting the backup failed: %s' % error)
 
 
-def _backup_store():
-    from api_service.common.config import CONF
-    from api_service.drivers.storage import local as local_storage
-    return local_storage.LocalObjectStore(os.path.abspath(CONF.backup.storage_root))
-
-
 def delete_backup_objects(ctx, locations):
-    store = _backup_store()
+    store = backups_domain.object_store()
     for location in locations:
         store.delete(location)
 
 
 def cleanup_backup_partials(older_than_seconds):
     """Partial objects of backups that died midway: never visible, but they take space."""
-    removed = _backup_store().cleanup_partials(older_than_seconds)
+    removed = backups_domain.object_store().cleanup_partials(older_than_seconds)
     if removed:
         LOG.info('removed %d partial backup object(s)', removed)

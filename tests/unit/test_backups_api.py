@@ -40,6 +40,11 @@ def complete(backup_id):
         session.get(m.Instance, row.instance_id).status = 'ACTIVE'
 
 
+def backups_in_use():
+    from api_service.domain import quotas
+    return {row['resource']: row['in_use'] for row in quotas.show(PROJECT)}['backups']
+
+
 def message(resp):
     return list(resp.json_body_or_none.values())[0]['message']
 
@@ -127,3 +132,29 @@ def test_restore_point_checks_the_backup(bapi):
     assert method == 'create_instance' and kwargs['restore'][0]['id'] == full
     resp = create(bapi, restorePoint={'backupRef': full}, datastore={'type': 'redis'})
     assert resp.status_code == 400 and 'another datastore version' in message(resp)
+
+
+def test_a_backup_that_finishes_after_failing_stays_failed_and_leaves_no_object(
+        bapi, tmp_path, monkeypatch):
+    from api_service.conductor.service import ConductorEndpoint
+    from api_service.domain import backups as backups_domain
+    from api_service.domain import instances as instances_domain
+    from api_service.drivers.storage import LocalObjectStore
+    from api_service.rpc import secure
+    store = LocalObjectStore(str(tmp_path))
+    monkeypatch.setattr(backups_domain, 'object_store', lambda: store)
+    instance_id = active_instance(bapi)
+    made = backup(bapi, instance_id).json_body_or_none['backup']
+    backups_domain.fail(instance_id, made['id'], 'the backup missed its deadline')
+    with session_scope() as session:
+        location = session.get(b.Backup, made['id']).location
+    held = backups_in_use()
+    with store.open_writer(location) as writer:   # the stopped guest wakes up and writes
+        writer.write(b'late data')
+    ConductorEndpoint().backup_done({}, instance_id, secure.seal(
+        instances_domain.instance_key(instance_id),
+        {'backup_id': made['id'], 'ok': True, 'size': 9, 'checksum': 'sha256:x'}))
+    shown = bapi.get('/backups/%s' % made['id']).json_body_or_none['backup']
+    assert shown['status'] == 'FAILED'
+    assert not store.exists(location)
+    assert backups_in_use() == held == 0
