@@ -1,0 +1,411 @@
+"""A backup store in OpenStack Swift, reached through openstacksdk.
+
+Layout in the container:
+
+    <key>                                   committed objects: a Static Large Object
+                                            manifest (or, for an empty object, a plain one)
+    .segments/<key>/<writer>/<00000001>     the segments a writer streamed
+
+A writer streams its bytes as segments of `segment_size` (each one chunked
+PUT fed from a small queue, so at most a few write chunks sit in memory),
+checks each segment's ETag against the MD5 of what it sent, and on commit
+PUTs the manifest at the key, last: the key only ever names a whole object,
+as with the local store's rename. The manifest carries the writer's name
+(`X-Object-Meta-Backup-Segments`), so `cleanup_partials` can tell the
+segments of a committed object from those of a writer that died.
+
+Swift caps an object at 5 GiB and a manifest at 1000 segments by default, so
+the largest backup is `segment_size` x `max_segments` (1 TiB by default).
+
+openstacksdk is imported on first use: the guest agent imports this package
+whatever its backend, and the SDK is large.
+"""
+import datetime
+import hashlib
+import json
+import logging
+import queue
+import secrets
+import threading
+import time
+from urllib import parse
+
+from api_service.drivers.storage import base
+
+LOG = logging.getLogger(__name__)
+
+SEGMENT_PREFIX = '.segments/'
+DEFAULT_SEGMENT_SIZE = 1024 ** 3
+MAX_SEGMENT_SIZE = 5 * 1024 ** 3
+DEFAULT_MAX_SEGMENTS = 1000
+SEGMENTS_HEADER = 'X-Object-Meta-Backup-Segments'
+CHECKSUM_HEADER = 'X-Object-Meta-Backup-Checksum'
+LISTING_LIMIT = 1000
+# Write chunks queued for a segment's PUT before `write` waits for the network.
+QUEUE_DEPTH = 4
+_END, _CANCEL = object(), object()
+_now = time.time   # the clock cleanup_partials compares Swift's listing times with
+
+
+class _Cancelled(Exception):
+    """Raised inside a segment's body so the PUT breaks off instead of storing a short segment."""
+
+
+def connect(auth_url=None, username=None, password=None, project_name=None, project_id=None,
+            user_domain_name='Default', project_domain_name='Default', token=None,
+            storage_url=None, region_name=None, interface='public', verify=True, timeout=60):
+    """openstacksdk's object-store proxy for these credentials.
+
+    `storage_url` + `token`: a pre-authenticated Swift endpoint (no Keystone).
+    `token` (+ project): an existing Keystone token. Otherwise a Keystone
+    password. The proxy re-authenticates by itself when a Keystone token expires.
+    """
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1 import token_endpoint
+    from keystoneauth1.identity import v3
+    from openstack import connection
+
+    scope = dict(project_id=project_id, project_name=project_name,
+                 project_domain_name=project_domain_name if project_name else None)
+    if storage_url and token:
+        auth = token_endpoint.Token(storage_url, token)
+    elif token:
+        auth = v3.Token(auth_url=auth_url, token=token, **scope)
+    elif auth_url and username and password:
+        auth = v3.Password(auth_url=auth_url, username=username, password=password,
+                           user_domain_name=user_domain_name, **scope)
+    else:
+        raise base.StorageError(details='swift storage needs auth_url with username and '
+                                'password, a token, or storage_url with a token')
+    session = ks_session.Session(auth=auth, verify=verify, timeout=timeout)
+    conn = connection.Connection(session=session, region_name=region_name,
+                                 object_store_interface=interface)
+    return conn.object_store
+
+
+class _Response:
+    """The body of a GET as a binary file-like object."""
+
+    def __init__(self, response, key):
+        self._response = response
+        self._key = key
+
+    def read(self, size=-1):
+        try:
+            return self._response.raw.read(None if size is None or size < 0 else size)
+        except Exception as error:
+            raise base.StorageError(details='reading %s from swift: %s' % (
+                self._key, type(error).__name__))
+
+    def close(self):
+        self._response.close()
+
+
+class _SegmentUpload:
+    """One segment, sent as a chunked PUT from its own thread while the writer feeds it."""
+
+    def __init__(self, store, name):
+        self.name = name
+        self.size = 0
+        self._store = store
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._queue = queue.Queue(maxsize=QUEUE_DEPTH)
+        self._response = self._error = None
+        self._thread = threading.Thread(target=self._send, daemon=True,
+                                        name='swift-segment')
+        self._thread.start()
+
+    def _body(self):
+        while True:
+            data = self._queue.get()
+            if data is _END:
+                return
+            if data is _CANCEL:
+                raise _Cancelled()
+            yield data
+
+    def _send(self):
+        try:
+            self._response = self._store.request('PUT', self.name, data=self._body())
+        except BaseException as error:   # noqa: B902 - reported to the writer's thread
+            self._error = error
+
+    def _put(self, item):
+        while self._thread.is_alive():
+            try:
+                self._queue.put(item, timeout=1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def write(self, data):
+        if not self._put(data):
+            raise self._failure()
+        self._md5.update(data)
+        self.size += len(data)
+
+    def finish(self):
+        """The manifest entry of the stored segment, once Swift confirmed its ETag."""
+        self._put(_END)
+        self._thread.join()
+        response = self._response
+        if response is None or response.status_code != 201:
+            raise self._failure()
+        etag = response.headers.get('Etag', '').strip('"')
+        if etag != self._md5.hexdigest():
+            raise base.StorageError(details='segment %s: swift stored etag %s, sent md5 %s' % (
+                self.name, etag, self._md5.hexdigest()))
+        return {'path': '/%s/%s' % (self._store.container, self.name), 'etag': etag,
+                'size_bytes': self.size}
+
+    def cancel(self):
+        self._put(_CANCEL)
+        self._thread.join(timeout=30)
+
+    def _failure(self):
+        if isinstance(self._error, base.StorageError):
+            return self._error
+        if self._response is not None:
+            return self._store.error('PUT', self.name, self._response)
+        return base.StorageError(details='segment %s: %s' % (
+            self.name, type(self._error).__name__ if self._error else 'upload ended'))
+
+
+class _SwiftWriter(base.ObjectWriter):
+
+    def __init__(self, store, key):
+        super().__init__(key)
+        self._store = store
+        self.writer_name = secrets.token_hex(8)
+        self.segment_prefix = '%s%s/%s/' % (SEGMENT_PREFIX, key, self.writer_name)
+        self._segments = []
+        self._current = None
+
+    def _write(self, data):
+        store = self._store
+        view = memoryview(data)
+        while view:
+            if self._current is None:
+                if len(self._segments) >= store.max_segments:
+                    raise base.StorageError('The backup is larger than the backup storage '
+                                            'accepts.', details='%s: more than %d segments' % (
+                                                self.key, store.max_segments))
+                self._current = _SegmentUpload(
+                    store, '%s%08d' % (self.segment_prefix, len(self._segments) + 1))
+            piece = view[:store.segment_size - self._current.size]
+            self._current.write(bytes(piece))
+            view = view[len(piece):]
+            if self._current.size >= store.segment_size:
+                self._finish_segment()
+
+    def _finish_segment(self):
+        current, self._current = self._current, None
+        self._segments.append(current.finish())
+
+    def _commit(self):
+        if self._current is not None:
+            self._finish_segment()
+        headers = {CHECKSUM_HEADER: base.format_checksum(self._digest)}
+        if not self._segments:
+            self._store.expect((201,), 'PUT', self.key, data=b'', headers=headers)
+            return
+        headers[SEGMENTS_HEADER] = self.writer_name
+        self._store.expect((201,), 'PUT', self.key, params={'multipart-manifest': 'put'},
+                           data=json.dumps(self._segments), headers=headers)
+
+    def _abort(self):
+        if self._current is not None:
+            self._current.cancel()
+            self._current = None
+        try:
+            self._store.delete_prefix(self.segment_prefix)
+        except base.StorageError as error:
+            # cleanup_partials removes them later.
+            LOG.warning('could not remove the segments of aborted %s: %s', self.key,
+                        error.details)
+
+
+class SwiftObjectStore(base.BackupStorage):
+    """Objects in one Swift container (created on the first write if missing).
+
+    Credentials are those of `connect`; `connection` is an object-store proxy
+    to use instead (the caller's own openstacksdk connection).
+    """
+
+    def __init__(self, container, segment_size=DEFAULT_SEGMENT_SIZE,
+                 max_segments=DEFAULT_MAX_SEGMENTS, connection=None, **auth):
+        if not container or '/' in container or len(container) > 256:
+            raise base.StorageError(details='invalid swift container name %r' % (container,))
+        if not 0 < int(segment_size) <= MAX_SEGMENT_SIZE:
+            raise base.StorageError(details='segment_size must be 1 byte to 5 GiB')
+        self.container = container
+        self.segment_size = int(segment_size)
+        self.max_segments = int(max_segments)
+        self._proxy = connection
+        self._auth = auth
+        self._lock = threading.Lock()
+        self._container_ready = False
+
+    def __repr__(self):
+        # Never the credentials.
+        return '<SwiftObjectStore container=%s>' % (self.container,)
+
+    # -- HTTP ---------------------------------------------------------------------------
+    @property
+    def proxy(self):
+        with self._lock:
+            if self._proxy is None:
+                self._proxy = connect(**self._auth)
+            return self._proxy
+
+    def request(self, method, name=None, params=None, **kwargs):
+        """One request on the container (or on the object `name` in it); the response."""
+        path = '/' + parse.quote(self.container, safe='')
+        if name is not None:
+            path += '/' + parse.quote(name, safe='/')
+        if params:
+            path += '?' + parse.urlencode(params)
+        try:
+            return self.proxy.request(path, method, raise_exc=False, **kwargs)
+        except base.StorageError:
+            raise
+        except Exception as error:
+            # keystoneauth's messages name URLs and statuses, never credentials.
+            raise base.StorageError(details='swift %s %s: %s: %s' % (
+                method, path, type(error).__name__, error))
+
+    def error(self, method, name, response):
+        return base.StorageError(details='swift %s %s/%s: HTTP %d' % (
+            method, self.container, name or '', response.status_code))
+
+    def expect(self, statuses, method, name=None, **kwargs):
+        response = self.request(method, name, **kwargs)
+        if response.status_code not in statuses:
+            raise self.error(method, name, response)
+        return response
+
+    def _not_found(self, key):
+        return base.ObjectNotFound(details='no object %s in swift container %s' % (
+            key, self.container))
+
+    def _ensure_container(self):
+        if not self._container_ready:
+            self.expect((201, 202, 204), 'PUT')
+            self._container_ready = True
+
+    def list_names(self, prefix):
+        """(name, last modified as a Unix time) of every object whose name starts with `prefix`."""
+        found, marker = [], ''
+        while True:
+            response = self.request('GET', params={'prefix': prefix, 'marker': marker,
+                                                   'limit': LISTING_LIMIT, 'format': 'json'})
+            if response.status_code == 404:
+                return found
+            if response.status_code not in (200, 204):
+                raise self.error('GET', None, response)
+            page = response.json() if response.status_code == 200 else []
+            found += [(item['name'], _timestamp(item['last_modified'])) for item in page]
+            if len(page) < LISTING_LIMIT:
+                return found
+            marker = page[-1]['name']
+
+    def delete_prefix(self, prefix):
+        """Delete every object under `prefix`; how many went."""
+        removed = 0
+        for name, _ in self.list_names(prefix):
+            removed += self.expect((204, 404), 'DELETE', name).status_code == 204
+        return removed
+
+    # -- BackupStorage --------------------------------------------------------------------
+    def open_writer(self, key):
+        base.check_key(key)
+        self._ensure_container()
+        return _SwiftWriter(self, key)
+
+    def open_reader(self, key):
+        response = self.request('GET', base.check_key(key), stream=True)
+        if response.status_code == 404:
+            response.close()
+            raise self._not_found(key)
+        if response.status_code != 200:
+            response.close()
+            raise self.error('GET', key, response)
+        return _Response(response, key)
+
+    def _head(self, key):
+        response = self.request('HEAD', base.check_key(key))
+        if response.status_code == 404:
+            return None
+        if response.status_code not in (200, 204):
+            raise self.error('HEAD', key, response)
+        return response.headers
+
+    def exists(self, key):
+        return self._head(key) is not None
+
+    def size(self, key):
+        headers = self._head(key)
+        if headers is None:
+            raise self._not_found(key)
+        return int(headers['Content-Length'])
+
+    def delete(self, key):
+        """The manifest and its segments (Swift's SLO delete), or a plain object."""
+        response = self.request('DELETE', base.check_key(key),
+                                params={'multipart-manifest': 'delete'},
+                                headers={'Accept': 'application/json'})
+        if response.status_code == 404:
+            return False
+        if response.status_code == 204:
+            return True
+        if response.status_code != 200:
+            raise self.error('DELETE', key, response)
+        # An SLO delete answers 200 with its own status and errors in the body.
+        # (a missing object is 'Number Not Found': 1, not a 404).
+        result = response.json()
+        status = result.get('Response Status', '')
+        if status.startswith('400') and 'Not an SLO manifest' in str(result.get('Errors')):
+            # An empty object is stored plain.
+            return self.expect((204, 404), 'DELETE', key).status_code == 204
+        if not status.startswith('200') or result.get('Errors'):
+            raise base.StorageError(details='swift delete of %s: %s %s %s' % (
+                key, status, result.get('Response Body'), result.get('Errors')))
+        return result.get('Number Deleted', 0) > 0
+
+    def cleanup_partials(self, older_than_seconds):
+        """Remove the segments of writers that stopped `older_than_seconds` ago and never committed.
+
+        A live writer adds a segment every `segment_size` bytes, so the
+        threshold must be longer than writing one segment takes. One HEAD per
+        writer old enough, to ask whether its manifest is the committed one.
+        """
+        cutoff = _now() - older_than_seconds
+        writers = {}
+        for name, modified in self.list_names(SEGMENT_PREFIX):
+            prefix = name.rsplit('/', 1)[0] + '/'
+            writers.setdefault(prefix, []).append((name, modified))
+        removed = 0
+        for prefix, segments in sorted(writers.items()):
+            if max(modified for _, modified in segments) > cutoff:
+                continue
+            key, _, writer = prefix[len(SEGMENT_PREFIX):-1].rpartition('/')
+            try:
+                headers = self._head(key)
+            except base.InvalidKey:
+                headers = None
+            if headers is not None and headers.get(SEGMENTS_HEADER) == writer:
+                continue
+            for name, _ in segments:
+                self.expect((204, 404), 'DELETE', name)
+            removed += 1
+        if removed:
+            LOG.info('removed %d stale partial backup object(s) from swift container %s',
+                     removed, self.container)
+        return removed
+
+
+def _timestamp(value):
+    """Swift's listing time ('2026-11-22T03:10:26.123450', UTC) as a Unix time."""
+    moment = datetime.datetime.fromisoformat(value)
+    return moment.replace(tzinfo=datetime.timezone.utc).timestamp()
