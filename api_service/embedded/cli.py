@@ -1,4 +1,9 @@
-"""dbaas-stack run | up | down | status: the embedded stack's commands (make run/up/down/status)."""
+"""dbaas-stack run | up | down | status | stop-service NAME | start-service NAME.
+
+The embedded stack's commands (make run/up/down/status); stop-service and start-service stop
+and start one service of a running stack (taskmanager or conductor), e.g. to see what a
+task manager's downtime does.
+"""
 import faulthandler
 import json
 import os
@@ -150,7 +155,9 @@ def status(layout):
     print('Stack %s (launcher pid %d), state in %s' % (state['status'], state['launcher_pid'],
                                                       layout.root))
     for name, pid in sorted(state['children'].items()):
-        print('  %-12s pid %-8s %s' % (name, pid, 'running' if _alive(pid) else 'DEAD'))
+        print('  %-12s pid %-8s %s' % (name, pid, 'stopped (stop-service)'
+                                       if name in state.get('held', ()) else
+                                       'running' if _alive(pid) else 'DEAD'))
     for name, url in sorted(state['urls'].items()):
         try:
             code = requests.get(url + ('/auth/login/' if name == 'dashboard' else '/'),
@@ -161,16 +168,60 @@ def status(layout):
     return 0
 
 
+def _hold(layout, name, held):
+    """Ask the launcher to stop (held) or start one service; wait until it has."""
+    state = _running(layout)
+    if not state or state['status'] != 'ready':
+        print('The stack is not running.', file=sys.stderr)
+        return 1
+    if name not in stack_mod.RESTARTABLE:
+        print('Only %s can be stopped and started on their own.'
+              % ' and '.join(stack_mod.RESTARTABLE), file=sys.stderr)
+        return 2
+    path = stack_mod.hold_path(layout, name)
+    if held:
+        open(path, 'w').close()
+    elif os.path.exists(path):
+        os.remove(path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = _running(layout)
+        if state is None:
+            print('The launcher stopped.', file=sys.stderr)
+            return 1
+        if (name in state.get('held', ())) == held and \
+                (held or _alive(state['children'].get(name))):
+            print('%s %s (pid %s).' % (name, 'stopped' if held else 'started',
+                                       state['children'].get(name)))
+            return 0
+        time.sleep(0.05)
+    print('The launcher did not %s %s in 60 s.' % ('stop' if held else 'start', name),
+          file=sys.stderr)
+    return 1
+
+
+def stop_service(layout, name):
+    return _hold(layout, name, True)
+
+
+def start_service(layout, name):
+    return _hold(layout, name, False)
+
+
 COMMANDS = {'run': run, 'up': up, 'down': down, 'status': status}
+SERVICE_COMMANDS = {'stop-service': stop_service, 'start-service': start_service}
 
 
 def main(argv=None):
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <launcher>` prints where it is
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1 or argv[0] not in COMMANDS:
-        print('usage: dbaas-stack {run|up|down|status}', file=sys.stderr)
-        return 2
-    return COMMANDS[argv[0]](layout_mod.Layout())
+    if len(argv) == 1 and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](layout_mod.Layout())
+    if len(argv) == 2 and argv[0] in SERVICE_COMMANDS:
+        return SERVICE_COMMANDS[argv[0]](layout_mod.Layout(), argv[1])
+    print('usage: dbaas-stack {run|up|down|status} | dbaas-stack {stop-service|start-service} '
+          '{%s}' % '|'.join(stack_mod.RESTARTABLE), file=sys.stderr)
+    return 2
 
 
 if __name__ == '__main__':

@@ -17,6 +17,13 @@ from api_service.embedded import rabbitmq
 from api_service.embedded import services
 
 STARTUP_TIMEOUT = 120
+# Services an operator (or a test) may stop and start while the stack runs:
+# `dbaas-stack stop-service NAME` leaves run/hold-NAME, and the launcher follows it.
+RESTARTABLE = ('taskmanager', 'conductor')
+
+
+def hold_path(layout, name):
+    return os.path.join(layout.run, 'hold-' + name)
 
 
 class Stack:
@@ -26,6 +33,8 @@ class Stack:
         self.layout = layout or layout_mod.Layout()
         self.secrets = layout_mod.load_secrets(self.layout)
         self.children = {}
+        self.held = set()
+        self.facts = None
         self.stopping = threading.Event()
 
     # -- start ---------------------------------------------------------------
@@ -34,6 +43,9 @@ class Stack:
         began = self.began = time.monotonic()
         layout = self.layout
         _check_ports_free(layout)
+        for name in RESTARTABLE:     # holds of an earlier run do not outlive it
+            if os.path.exists(hold_path(layout, name)):
+                os.remove(hold_path(layout, name))
         _check_reachable_by_engines(layout)
         services.write_config(layout, self.secrets)
         services.write_guest_config(layout, self.secrets)
@@ -57,7 +69,7 @@ class Stack:
         # In the main thread: oslo.messaging's reply threads and executor threads don't mix.
         self._await_rpc()
         openrc.write_files(layout, self.secrets)
-        facts = {'seconds': round(time.monotonic() - began, 1), **projects}
+        facts = self.facts = {'seconds': round(time.monotonic() - began, 1), **projects}
         self._write_state('ready', facts)
         return facts
 
@@ -99,6 +111,7 @@ class Stack:
     def _write_state(self, status, facts=None):
         state = {'status': status, 'launcher_pid': os.getpid(),
                  'children': {n: c.pid for n, c in self.children.items()},
+                 'held': sorted(self.held),
                  'urls': {'dashboard': self.layout.horizon_url, 'api': self.layout.api_url,
                           'keystone': self.layout.keystone_url}}
         if facts:
@@ -118,10 +131,25 @@ class Stack:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
         while not self.stopping.wait(0.5):
-            for child in self.children.values():
-                if not child.alive():
+            self._follow_holds()
+            for name, child in self.children.items():
+                if name not in self.held and not child.alive():
                     return child
         return None
+
+    def _follow_holds(self):
+        """Stop a service while its hold file exists; start it again once it is removed."""
+        for name in RESTARTABLE:
+            wanted_held = os.path.exists(hold_path(self.layout, name))
+            if wanted_held == (name in self.held):
+                continue
+            if wanted_held:
+                self._stop_child(self.children[name])
+                self.held.add(name)
+            else:
+                self.children[name] = services.start(self.layout, name)
+                self.held.discard(name)
+            self._write_state('ready', self.facts)
 
     def stop(self):
         """Stop our services side by side, then the broker they were talking to."""
