@@ -41,12 +41,22 @@ def _get(ctx, instance_id, schedule_id, session):
     return schedule
 
 
+def _check_can_back_up(view, incremental):
+    """Refuse a schedule whose every run would fail: the engine must offer what it asks for."""
+    capabilities = set(filter(None, (view.version.capabilities or '').split(',')))
+    if 'backups' not in capabilities:
+        raise exceptions.BadRequest('%s instances cannot be backed up.' % view.datastore.name)
+    if incremental and 'incremental_backups' not in capabilities:
+        raise exceptions.BadRequest('%s %s instances cannot make incremental backups: schedule '
+                                    'full backups (incremental false).'
+                                    % (view.datastore.name, view.version.name))
+
+
 def create(ctx, instance_id, body):
     check_pattern(body['pattern'])
     with session_scope() as session:
         view = instances.get(ctx, instance_id, session)
-        if 'backups' not in set(filter(None, (view.version.capabilities or '').split(','))):
-            raise exceptions.BadRequest('%s instances cannot be backed up.' % view.datastore.name)
+        _check_can_back_up(view, body.get('incremental', False))
         schedule = s.Schedule(project_id=view.instance.project_id, instance_id=instance_id,
                               name=body['name'], description=body.get('description'),
                               pattern=body['pattern'],
@@ -77,6 +87,8 @@ def update(ctx, instance_id, schedule_id, changes):
         schedule = _get(ctx, instance_id, schedule_id, session)
         if 'pattern' in changes:
             check_pattern(changes['pattern'])
+        if changes.get('incremental'):
+            _check_can_back_up(instances.get(ctx, instance_id, session), True)
         for field in FIELDS:
             if field in changes:
                 setattr(schedule, field, changes[field])

@@ -64,7 +64,8 @@ def _claim_and_run(schedule, now, start_backup):
                 s.Schedule.next_execution_time == schedule.next_execution_time)
                 .values(next_execution_time=following)).rowcount
             if moved != 1:
-                return False      # another task manager got here first
+                _lost(schedule, run_time)
+                return False
             for when in missed:
                 session.add(s.Execution(schedule_id=schedule.id, scheduled_time=when,
                                         state='MISSED', output='No task manager was running.'))
@@ -74,9 +75,17 @@ def _claim_and_run(schedule, now, start_backup):
             session.flush()
             execution_id = execution.id
     except IntegrityError:
+        _lost(schedule, run_time)
         return False
+    LOG.info('schedule %s: claimed the run of %s (%d missed)', schedule.id,
+             run_time.isoformat(), len(missed))
     _run(schedule, execution_id, start_backup)
     return True
+
+
+def _lost(schedule, run_time):
+    LOG.info('schedule %s: the run of %s was claimed by another task manager', schedule.id,
+             run_time.isoformat())
 
 
 def _run(schedule, execution_id, start_backup):
