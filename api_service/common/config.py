@@ -4,6 +4,10 @@ Defaults work for the embedded stack; production overrides them in a config file
 """
 from oslo_config import cfg
 
+# The one import from above `common`: the Swift storage driver declares its own
+# options, because the guest agent (which must not import this module) reads them too.
+from api_service.drivers.storage import swift as swift_storage
+
 CONF = cfg.CONF
 
 api_opts = [
@@ -90,7 +94,12 @@ backup_opts = [
                help='Root directory of the local backup object store.'),
     cfg.IntOpt('deadline', default=3600, min=10,
                help='Seconds a backup may take before it is failed.'),
+    cfg.StrOpt('storage_backend', default='local', choices=['local', 'swift'],
+               help='Where backups are stored: the local directory storage_root, or Swift '
+                    '(configured in [backup_swift]); guest agents get the same.'),
 ]
+
+backup_swift_opts = swift_storage.conf_options()
 
 
 def register_opts(conf=CONF):
@@ -102,6 +111,7 @@ def register_opts(conf=CONF):
     conf.register_opts(local_driver_opts, group='local_driver')
     conf.register_opts(instance_opts, group='instance')
     conf.register_opts(backup_opts, group='backup')
+    conf.register_opts(backup_swift_opts, group='backup_swift')
     conf.register_opts(rpc_opts, group='rpc')
 
 
@@ -109,7 +119,8 @@ def list_opts():
     """For oslo-config-generator."""
     return [('DEFAULT', common_opts + compute_opts), ('api', api_opts), ('database', database_opts),
             ('quota', quota_opts), ('local_driver', local_driver_opts),
-            ('instance', instance_opts), ('backup', backup_opts), ('rpc', rpc_opts)]
+            ('instance', instance_opts), ('backup', backup_opts),
+            ('backup_swift', backup_swift_opts), ('rpc', rpc_opts)]
 
 
 register_opts()

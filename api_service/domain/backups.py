@@ -215,7 +215,10 @@ def complete(instance_id, backup_id, size, checksum, metadata):
 
 
 def object_store():
-    """The configured store backups live in."""
+    """The configured store backups live in ([backup] storage_backend)."""
+    if CONF.backup.storage_backend == 'swift':
+        from api_service.drivers.storage import swift
+        return storage.get_storage('swift', **swift.options_from_conf(CONF.backup_swift))
     return storage.LocalObjectStore(os.path.abspath(CONF.backup.storage_root))
 
 

@@ -1,6 +1,8 @@
 """The guest agent's options: who it is, where its engine lives, how to report."""
 from oslo_config import cfg
 
+from api_service.drivers.storage import swift as swift_storage
+
 CONF = cfg.CONF
 
 guest_opts = [
@@ -20,7 +22,10 @@ guest_opts = [
     cfg.BoolOpt('restart_failed_engines', default=True,
                 help='Restart the engine when a heartbeat finds it dead.'),
     cfg.StrOpt('conductor_topic', default='dbaas-conductor', help='Where reports go.'),
+    cfg.StrOpt('backup_storage_backend', default='local', choices=['local', 'swift'],
+               help='Where backups go: backup_storage_root, or Swift as in [backup_swift].'),
     cfg.StrOpt('backup_storage_root', help='Root of the local backup object store.'),
 ]
 
 CONF.register_opts(guest_opts, group='guest')
+CONF.register_opts(swift_storage.conf_options(), group='backup_swift')

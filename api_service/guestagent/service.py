@@ -69,6 +69,10 @@ class GuestEndpoint:
         self.manager.start()
 
     def _storage(self):
+        if self.conf.backup_storage_backend == 'swift':
+            from api_service.drivers.storage import swift
+            from api_service.guestagent.config import CONF
+            return swift.SwiftObjectStore(**swift.options_from_conf(CONF.backup_swift))
         from api_service.drivers.storage import local
         return local.LocalObjectStore(self.conf.backup_storage_root)
 

@@ -310,3 +310,28 @@ def test_bad_options_are_refused():
         swift.SwiftObjectStore('c', segment_size=6 * 1024 ** 3, storage_url='http://x', token='t')
     with pytest.raises(base.StorageError):
         swift.SwiftObjectStore('c').exists('backups/x/data')
+
+
+def test_configured_backend_reaches_the_server_and_the_guest():
+    from oslo_config import cfg
+
+    from api_service.common import config  # noqa: F401 - registers [backup_swift]
+    from api_service.domain import backups
+    from api_service.drivers.compute import local_instances
+    conf = cfg.CONF
+    assert local_instances._guest_storage_lines() == []       # local: the guest default
+    conf.set_override('storage_backend', 'swift', 'backup')
+    conf.set_override('container', 'tenant_backups', 'backup_swift')
+    conf.set_override('storage_url', 'http://swift.invalid/v1/AUTH_p', 'backup_swift')
+    conf.set_override('token', 'secret-token', 'backup_swift')
+    try:
+        store = backups.object_store()
+        assert isinstance(store, swift.SwiftObjectStore)
+        assert store.container == 'tenant_backups'
+        lines = local_instances._guest_storage_lines()
+        assert lines[:2] == ['backup_storage_backend = swift', '[backup_swift]']
+        assert 'container = tenant_backups' in lines and 'token = secret-token' in lines
+    finally:
+        for name, group in (('storage_backend', 'backup'), ('container', 'backup_swift'),
+                            ('storage_url', 'backup_swift'), ('token', 'backup_swift')):
+            conf.clear_override(name, group)

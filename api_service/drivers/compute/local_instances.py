@@ -97,6 +97,7 @@ def write_guest_config(session, instance, version, key):
              'restart_failed_engines = %s' % CONF.instance.restart_failed_engines,
              'conductor_topic = %s' % CONF.rpc.conductor_topic,
              'backup_storage_root = %s' % os.path.abspath(CONF.backup.storage_root)]
+    lines += _guest_storage_lines()
     path = os.path.join(rdir, 'guest.conf')
     if os.path.exists(path):
         # Keep the admin password the engine was prepared with.
@@ -110,6 +111,17 @@ def write_guest_config(session, instance, version, key):
     with os.fdopen(fd, 'w') as handle:
         handle.write('\n'.join(lines) + '\n')
     return path
+
+
+def _guest_storage_lines():
+    """The guest's backup store when it is Swift: the same [backup_swift] (the file is 0600)."""
+    if CONF.backup.storage_backend != 'swift':
+        return []
+    lines = ['backup_storage_backend = swift', '[backup_swift]']
+    for name, value in sorted(CONF.backup_swift.items()):
+        if value is not None:
+            lines.append('%s = %s' % (name, value))
+    return lines
 
 
 def spawn_guest(instance_id):

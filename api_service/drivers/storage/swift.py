@@ -83,6 +83,46 @@ def connect(auth_url=None, username=None, password=None, project_name=None, proj
     return conn.object_store
 
 
+def conf_options():
+    """The oslo.config options of this backend ([backup_swift] on the server and in the guest)."""
+    from oslo_config import cfg
+    return [
+        cfg.StrOpt('container', default='database_backups',
+                   help='Container backups are stored in (created on the first backup).'),
+        cfg.IntOpt('segment_size', default=DEFAULT_SEGMENT_SIZE, min=1, max=MAX_SEGMENT_SIZE,
+                   help='Bytes per segment of a backup object; the largest backup is this '
+                        'times max_segments.'),
+        cfg.IntOpt('max_segments', default=DEFAULT_MAX_SEGMENTS, min=1,
+                   help="Segments per object: Swift's max_manifest_segments."),
+        cfg.URIOpt('auth_url', help='Keystone v3 URL, e.g. http://keystone:5000/v3.'),
+        cfg.StrOpt('username', help='Keystone user owning the backups.'),
+        cfg.StrOpt('password', secret=True, help="That user's password."),
+        cfg.StrOpt('user_domain_name', default='Default', help="The user's domain."),
+        cfg.StrOpt('project_name', help='Project (Swift account) backups are stored in.'),
+        cfg.StrOpt('project_id', help='Project id, instead of project_name.'),
+        cfg.StrOpt('project_domain_name', default='Default', help="The project's domain."),
+        cfg.StrOpt('token', secret=True,
+                   help='An existing Keystone token instead of a password; with storage_url, '
+                        'a pre-authenticated Swift token (no Keystone).'),
+        cfg.URIOpt('storage_url', help='Swift endpoint (http://swift:8080/v1/AUTH_<project>) '
+                                       'instead of the Keystone catalog; needs token.'),
+        cfg.StrOpt('region_name', help='Region of the object-store endpoint in the catalog.'),
+        cfg.StrOpt('interface', default='public', choices=['public', 'internal', 'admin'],
+                   help='Catalog interface of the object-store endpoint.'),
+        cfg.StrOpt('cafile', help='CA bundle to verify Keystone and Swift with.'),
+        cfg.BoolOpt('insecure', default=False, help='Do not verify TLS certificates.'),
+        cfg.IntOpt('timeout', default=60, min=1, help='Seconds an HTTP request may take.'),
+    ]
+
+
+def options_from_conf(group):
+    """get_storage('swift', **options) for an oslo.config group of conf_options()."""
+    options = {opt.dest: group[opt.dest] for opt in conf_options()}
+    insecure, cafile = options.pop('insecure'), options.pop('cafile')
+    options['verify'] = False if insecure else (cafile or True)
+    return options
+
+
 class _Response:
     """The body of a GET as a binary file-like object."""
 
