@@ -102,6 +102,9 @@ INSTANCE_RULES = [
 BACKUP_RULES = [
     _rule('backup:create', OWNER, 'Back up an instance.', '/backups', 'POST'),
     _rule('backup:index', OWNER, 'List backups.', '/backups'),
+    _rule('backup:index:all_projects', 'rule:admin',
+          "List every project's backups (?all_projects=true) or another project's "
+          '(?project_id=).', '/backups'),
     _rule('backup:show', OWNER, 'Show a backup.', '/backups/{backup}'),
     _rule('backup:delete', OWNER, 'Delete a backup.', '/backups/{backup}', 'DELETE'),
     _rule('instance:backups', OWNER, "List an instance's backups.", I + '/backups'),

@@ -9,7 +9,7 @@ from api_service.db.models import Base, new_id, utcnow
 
 class Backup(Base):
     __tablename__ = 'backups'
-    __table_args__ = (Index('ix_backups_project_live', 'project_id', 'deleted', 'id'),)
+    __table_args__ = (Index('ix_backups_project_live', 'project_id', 'deleted', 'created', 'id'),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(255))

@@ -8,7 +8,7 @@ import json
 import os
 import uuid
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from api_service.common import exceptions
 from api_service.common.config import CONF
@@ -16,6 +16,7 @@ from api_service.db import models
 from api_service.db import models_backups as b
 from api_service.db import models_instances as m
 from api_service.db.session import read_scope, session_scope
+from api_service.domain import datastores
 from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import instances
@@ -124,32 +125,47 @@ _V = models.DatastoreVersion.__table__
 _D = models.Datastore.__table__
 
 
-def _page_stmt(with_marker, with_instance):
+_FILTERS = ('marker', 'instance', 'datastore', 'project')
+
+
+def _page_stmt(filters):
+    """Newest first (Trove's order), keyset-paged on (created, id); `filters` ⊆ _FILTERS."""
     stmt = (select(_B, _V.c.name.label('version_name'), _D.c.name.label('datastore_name'))
             .join(_V, _V.c.id == _B.c.datastore_version_id)
             .join(_D, _D.c.id == _V.c.datastore_id)
-            .where(_B.c.project_id == bindparam('project'), _B.c.deleted.is_(False))
-            .order_by(_B.c.id).limit(bindparam('limit')))
-    if with_marker:
-        stmt = stmt.where(_B.c.id > bindparam('marker'))
-    if with_instance:
+            .where(_B.c.deleted.is_(False))
+            .order_by(_B.c.created.desc(), _B.c.id.desc()).limit(bindparam('limit')))
+    if 'project' in filters:
+        stmt = stmt.where(_B.c.project_id == bindparam('project'))
+    if 'marker' in filters:
+        marker = select(_B.c.created).where(_B.c.id == bindparam('marker')).scalar_subquery()
+        stmt = stmt.where(or_(_B.c.created < marker,
+                              and_(_B.c.created == marker, _B.c.id < bindparam('marker'))))
+    if 'instance' in filters:
         stmt = stmt.where(_B.c.instance_id == bindparam('instance'))
+    if 'datastore' in filters:
+        stmt = stmt.where(_D.c.id == bindparam('datastore'))
     return stmt
 
 
-_PAGES = {(marker, inst): _page_stmt(marker, inst) for marker in (False, True)
-          for inst in (False, True)}
+# Built once per combination of filters: compiling a statement costs more than running it.
+_PAGES = {}
 
 
-def list_page(ctx, limit, marker=None, instance_id=None):
-    """A page of the project's backups with their datastore names: one query."""
-    params = {'project': ctx.project_id, 'limit': limit + 1}
-    if marker:
-        params['marker'] = marker
-    if instance_id:
-        params['instance'] = instance_id
+def list_page(project_id, limit, marker=None, instance_id=None, datastore=None):
+    """A page of a project's backups (every project's when project_id is None: the
+    caller checked the policy) with their datastore names, in one query.
+    `datastore` is a name or id (404 if unknown)."""
+    params = {'limit': limit + 1, 'marker': marker, 'instance': instance_id,
+              'project': project_id,
+              'datastore': datastores.get_datastore(datastore).id if datastore else None}
+    filters = frozenset(name for name in _FILTERS if params[name] is not None)
+    stmt = _PAGES.get(filters)
+    if stmt is None:
+        stmt = _PAGES[filters] = _page_stmt(filters)
     with read_scope() as conn:
-        rows = conn.execute(_PAGES[(bool(marker), bool(instance_id))], params).all()
+        rows = conn.execute(stmt, {k: v for k, v in params.items()
+                                   if k == 'limit' or k in filters}).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more else None)

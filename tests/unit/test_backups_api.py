@@ -158,3 +158,45 @@ def test_a_backup_that_finishes_after_failing_stays_failed_and_leaves_no_object(
     assert shown['status'] == 'FAILED'
     assert not store.exists(location)
     assert backups_in_use() == held == 0
+
+
+def test_listing_is_newest_first_paged_and_filtered(bapi):
+    import datetime
+    instance_id = active_instance(bapi)
+    made = []
+    for index in range(5):
+        made.append(backup(bapi, instance_id).json_body_or_none['backup']['id'])
+        complete(made[-1])
+    with session_scope() as session:   # two share a timestamp: the id breaks the tie
+        for index, backup_id in enumerate(made):
+            session.get(b.Backup, backup_id).created = datetime.datetime(
+                2026, 1, 1, 0, 0, min(index, 3))
+    newest_first = sorted(made, key=lambda i: (min(made.index(i), 3), i), reverse=True)
+    seen, url = [], '/backups?limit=2'
+    while url:
+        body = bapi.get(url).json_body_or_none
+        seen += [x['id'] for x in body['backups']]
+        nxt = [link['href'] for link in body.get('links', []) if link['rel'] == 'next']
+        url = nxt[0][nxt[0].index('/backups'):] if nxt else None
+    assert seen == newest_first
+    assert [x['id'] for x in bapi.get('/backups?datastore=mariadb').json_body_or_none[
+        'backups']] == newest_first
+    assert bapi.get('/backups?datastore=redis').json_body_or_none['backups'] == []
+    resp = bapi.get('/backups?datastore=nosuch')
+    assert resp.status_code == 404 and 'nosuch' in message(resp)
+
+
+def test_only_admins_list_other_projects_backups(bapi):
+    mine = active_instance(bapi)
+    theirs = active_instance(bapi, project=OTHER_PROJECT)
+    first = backup(bapi, mine).json_body_or_none['backup']['id']
+    complete(first)
+    resp = bapi.request('POST', '/backups', body={'backup': {'name': 'x', 'instance': theirs}},
+                        project=OTHER_PROJECT)
+    other = resp.json_body_or_none['backup']['id']
+    assert bapi.get('/backups?all_projects=true').status_code == 403
+    assert bapi.get('/backups?project_id=%s' % OTHER_PROJECT).status_code == 403
+    every = bapi.get('/backups?all_projects=true', roles='admin').json_body_or_none['backups']
+    assert {first, other} <= {x['id'] for x in every}
+    only = bapi.get('/backups?project_id=%s' % OTHER_PROJECT, roles='admin').json_body_or_none
+    assert [x['id'] for x in only['backups']] == [other]

@@ -46,18 +46,24 @@ class Backups(Resource):
     @route('GET', '/backups', summary='List backups', response_key='backups', query=LIST_QUERY)
     def index(self, req):
         policy.enforce(req.ctx, 'backup:index')
-        return self._page(req, req.GET.get('instance_id') or None)
+        project = req.GET.get('project_id') or req.ctx.project_id
+        if req.GET.get('all_projects', '').lower() in ('true', '1', 'yes'):
+            project = req.GET.get('project_id') or None   # None: every project
+        if project != req.ctx.project_id:
+            policy.enforce(req.ctx, 'backup:index:all_projects')
+        return self._page(req, req.GET.get('instance_id') or None, project,
+                          datastore=req.GET.get('datastore') or None)
 
     @route('GET', '/instances/{instance_id}/backups', summary="List an instance's backups",
            response_key='backups', query=paging.QUERY)
     def for_instance(self, req, instance_id):
         view = instances.get(req.ctx, instance_id)
         policy.enforce(req.ctx, 'instance:backups', _target(view.instance.project_id))
-        return self._page(req, instance_id)
+        return self._page(req, instance_id, view.instance.project_id)
 
-    def _page(self, req, instance_id):
+    def _page(self, req, instance_id, project_id, datastore=None):
         limit, marker = paging.params(req)
-        rows, next_marker = backups.list_page(req.ctx, limit, marker, instance_id)
+        rows, next_marker = backups.list_page(project_id, limit, marker, instance_id, datastore)
         return {'backups': [views.backup(req, r) for r in rows],
                 'links': paginated_links(req, 'backups', next_marker)}
 
