@@ -391,6 +391,11 @@ def test_full_and_incremental_backups_restore_each_point_exactly(engine, make_ma
         assert count == 1000 * len(chain)
         assert admin_view(target) == expected_admin_view
         assert_admin_is_this_instances(target, source.admin_password)
+        # The first start finished the admin reset and left nothing of it behind.
+        assert not target._load_state().get('admin_reset_pending')
+        assert not os.path.exists(target._run_file('admin-reset.sql'))
+        if engine.manager == 'postgresql':
+            assert 'trust' not in open(target._run_file('pg_hba.conf')).read()
         assert sorted(os.listdir(target.data_dir)) == ['data']   # no scratch left
         if engine.run_as:
             uid = __import__('pwd').getpwnam(engine.run_as).pw_uid

@@ -9,9 +9,9 @@ Restore: `mbstream -x` of each object into its own directory, then (all
 checksums confirmed) `--prepare` of the full backup and once more with
 --incremental-dir for each incremental, in order; the prepared directory
 becomes the data directory by a rename. The data carries the source
-instance's os_admin, with its password: a short run of the server with
---init-file and no networking sets this instance's (as a hash) before
-anything else can connect.
+instance's os_admin, with its password: the first start runs with an
+--init-file that sets this instance's (as a hash) before the server accepts
+any connection (EngineManager.defer_admin_reset).
 
 An incremental holds every page changed since the parent's to_lsn, its
 starting checkpoint; on a quiet server the checkpoint lags, so it may repeat
@@ -25,12 +25,9 @@ import shutil
 import subprocess
 import tempfile
 
-import pymysql
-
 from api_service.guestagent import errors
 from api_service.guestagent.backup import base
 from api_service.guestagent.backup import processes
-from api_service.guestagent.datastore.mariadb import native_password_hash
 
 
 def _tool(manager, name):
@@ -118,26 +115,4 @@ class MariaDBBackup(base.BackupStrategy):
 
     def _finish(self, manager, chain, staging):
         manager._write_config()
-        init = os.path.join(staging, 'admin-reset.sql')
-        digest = native_password_hash(manager.admin_password)
-        user = "'%s'@'localhost'" % manager.admin_user
-        manager._write_file(init, ''.join(statement + ';\n' for statement in (
-            "CREATE USER IF NOT EXISTS %s IDENTIFIED BY PASSWORD '%s'" % (user, digest),
-            "ALTER USER %s IDENTIFIED BY PASSWORD '%s' ACCOUNT UNLOCK" % (user, digest),
-            'GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION' % user)))
-        with processes.temporary_engine(
-                manager, ['--skip-networking', '--init-file=%s' % init],
-                lambda: self._admin_works(manager), 'Resetting the admin account of the restored '
-                'MariaDB data'):
-            pass
-        os.unlink(init)
-
-    @staticmethod
-    def _admin_works(manager):
-        try:
-            conn = pymysql.connect(unix_socket=manager.socket_path, user=manager.admin_user,
-                                   password=manager.admin_password, connect_timeout=2)
-        except pymysql.MySQLError:
-            return False
-        conn.close()
-        return True
+        manager.defer_admin_reset()

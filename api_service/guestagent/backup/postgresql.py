@@ -17,11 +17,12 @@ every incremental, in order.
 Incremental, before 17 ('wal'): WAL segments since the parent plus a named
 restore point; see postgresql_wal.py.
 
-Restore then runs the server once off the network, with trust for os_admin
-on the private socket: it replays WAL (up to the restore point for a WAL
-chain) and promotes, and the agent sets this instance's admin password
-(as a SCRAM verifier) in the restored roles before the normal config,
-password-only, is put back.
+Restore of a full backup or a native chain leaves crash recovery to the
+first start, which also sets this instance's admin password (as a SCRAM
+verifier) in the restored roles (EngineManager.defer_admin_reset). A WAL
+chain instead runs the server once off the network, with trust for os_admin
+on the private socket, replaying up to the restore point, and sets the
+password there.
 
 Metadata: method ('native' or 'wal'), server_version, system_identifier,
 timeline, start_lsn, end_lsn (backup WAL range), end_wal (the segment of the
@@ -36,7 +37,6 @@ import subprocess
 import time
 
 import psycopg
-from psycopg import sql
 
 from api_service.guestagent import errors
 from api_service.guestagent.backup import base
@@ -198,20 +198,21 @@ class PostgreSQLBackup(base.BackupStrategy):
         # What this instance kept for incrementals belongs to the data replaced.
         shutil.rmtree(manager.wal_archive_dir, ignore_errors=True)
         shutil.rmtree(_manifest_dir(manager), ignore_errors=True)
-        # The server runs once with trust for os_admin on the private socket
-        # (bootstrap config), replays, and gets this instance's password.
+        if not (chain[0][1]['method'] == 'wal' and len(chain) > 1):
+            # Consistent after crash recovery, which the first start does; it
+            # also sets this instance's admin password (defer_admin_reset).
+            manager.defer_admin_reset()
+            return
+        # A WAL chain replays to its restore point: the server runs once off the
+        # network, with trust for os_admin on the private socket (bootstrap
+        # config), and gets this instance's password before it is promoted.
         manager._write_config(bootstrap=True)
         args = ['-c', "listen_addresses=", '-c', 'archive_mode=off']
-        if chain[0][1]['method'] == 'wal' and len(chain) > 1:
-            args += wal.recovery_settings(manager, os.path.join(staging, 'wal'), chain)
+        args += wal.recovery_settings(manager, os.path.join(staging, 'wal'), chain)
         try:
             with processes.temporary_engine(manager, args, lambda: self._writable(manager),
                                             'Recovering the restored PostgreSQL data'):
-                with manager._connection('Resetting the admin account') as conn:
-                    conn.execute(sql.SQL('ALTER ROLE {} WITH LOGIN SUPERUSER PASSWORD {}').format(
-                        sql.Identifier(manager.admin_user),
-                        sql.Literal(manager._verifier(conn, manager.admin_user,
-                                                      manager.admin_password))))
+                manager._complete_admin_reset()
         finally:
             manager._write_config(bootstrap=False)
 

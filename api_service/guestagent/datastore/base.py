@@ -2,8 +2,9 @@
 
 Following the datastore-manager-refactor spec, this class owns the lifecycle
 plumbing (prepare, start, stop, pid files, waiting, the data-directory template,
-running as another system user, paging, input validation, reserved names) and
-each engine module supplies only what differs: how to initialise a data
+running as another system user; databases, users, root, paging, input
+validation and reserved names come from accounts.GuestAccounts) and each
+engine module supplies only what differs: how to initialise a data
 directory, the config file and command line, how to ping, and the SQL (or
 commands) for databases, users and root.
 
@@ -32,17 +33,19 @@ import json
 import logging
 import os
 import pwd
-import re
-import secrets
 import shutil
 import signal
-import string
 import subprocess
 import tempfile
 import threading
 import time
 
 from api_service.guestagent import errors
+from api_service.guestagent.datastore.accounts import GuestAccounts
+# The helpers live in util; engine modules, the backups and the tests reach some through base.
+from api_service.guestagent.datastore.util import (  # noqa: F401
+    generate_password, path_within, proc_stat, process_alive, readlink_or_none, tail_of_file,
+    wait_for)
 
 LOG = logging.getLogger(__name__)
 
@@ -51,105 +54,15 @@ MIB = 1024 * 1024
 # Bump when the way a template is initialised changes, so old templates are not reused.
 TEMPLATE_FORMAT = 1
 
+# The first start of restored data may replay a lot of log.
+RESTORED_START_TIMEOUT = 600
+
 # Unix socket paths are limited to 107 bytes (sun_path).
 MAX_SOCKET_PATH = 107
 
-_PASSWORD_ALPHABET = string.ascii_letters + string.digits
 
 
-def generate_password(length=32):
-    """A strong random password of letters and digits (safe in any client and URL)."""
-    return ''.join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
-
-
-def wait_for(condition, timeout, what, interval=0.01, max_interval=0.1):
-    """Poll `condition` until it returns something truthy; raise EngineTimeout at the deadline.
-
-    The interval starts small and grows, so fast engines are seen at once and
-    slow ones are not hammered.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise errors.EngineTimeout('Timed out after %.0f s waiting for %s.' % (timeout, what))
-        time.sleep(interval)
-        interval = min(interval * 1.5, max_interval)
-
-
-def _proc_stat(pid):
-    """(state, start_time) of a process from /proc, or None when it does not exist."""
-    try:
-        with open('/proc/%d/stat' % pid) as handle:
-            fields = handle.read().rsplit(')', 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return fields[0], int(fields[19])
-
-
-def process_alive(pid):
-    """True when the process exists and is not a zombie; reaps it if it is our dead child."""
-    stat = _proc_stat(pid)
-    if stat is None:
-        return False
-    if stat[0] in ('Z', 'X'):
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        return False
-    return True
-
-
-def _readlink(path):
-    try:
-        return os.readlink(path)
-    except OSError:
-        return None
-
-
-def _within(path, directory):
-    return path == directory or path.startswith(directory + os.sep)
-
-
-def _tail(path, lines=15):
-    """The last lines of a log file, for operator details."""
-    try:
-        with open(path, 'rb') as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - 8192))
-            text = handle.read().decode('utf-8', 'replace')
-    except OSError:
-        return ''
-    return '\n'.join(text.splitlines()[-lines:])
-
-
-def check_paging(limit, marker):
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise errors.BadRequest('The limit must be a positive integer.')
-    if marker is not None and not isinstance(marker, str):
-        raise errors.BadRequest('The marker must be a string.')
-
-
-def paginate(items, key, limit=None, marker=None):
-    """Trove paging: items sorted by `key`, starting after `marker`, at most `limit`.
-
-    Returns (page, next_marker); next_marker is the key of the page's last item
-    when more items follow, else None.
-    """
-    check_paging(limit, marker)
-    items = sorted(items, key=key)
-    if marker is not None:
-        items = [item for item in items if key(item) > marker]
-    if limit is None or len(items) <= limit:
-        return items, None
-    page = items[:limit]
-    return page, key(page[-1])
-
-
-class EngineManager(abc.ABC):
+class EngineManager(GuestAccounts, abc.ABC):
     """Drives one database engine process for one instance.
 
     Subclasses declare `manager`, `default_port`, `capabilities`, naming rules
@@ -173,15 +86,6 @@ class EngineManager(abc.ABC):
     # Whether users are name@host (MariaDB) or plain names (the host is ignored).
     supports_host = False
 
-    reserved_databases = frozenset()
-    reserved_users = frozenset()
-    database_name_max = 64
-    user_name_max = 63
-    database_name_pattern = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_-]*\Z')
-    user_name_pattern = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]*\Z')
-    name_rule_text = "letters, digits, '_' and '-'"
-    user_name_rule_text = "letters, digits, '_', '.' and '-'"
-    password_max = 256
 
     # How the engine is asked to shut down cleanly.
     stop_signal = signal.SIGTERM
@@ -361,7 +265,7 @@ class EngineManager(abc.ABC):
                 pid, started = (int(part) for part in handle.read().split())
         except (OSError, ValueError):
             return None
-        stat = _proc_stat(pid)
+        stat = proc_stat(pid)
         if stat is None or stat[1] != started or not process_alive(pid):
             return None
         return pid
@@ -382,11 +286,11 @@ class EngineManager(abc.ABC):
         for entry in os.listdir('/proc'):
             if not entry.isdigit():
                 continue
-            exe = _readlink('/proc/%s/exe' % entry)
+            exe = readlink_or_none('/proc/%s/exe' % entry)
             if exe is None or exe.replace(' (deleted)', '') != binary:
                 continue
-            cwd = _readlink('/proc/%s/cwd' % entry)
-            if cwd is not None and _within(cwd, data) and process_alive(int(entry)):
+            cwd = readlink_or_none('/proc/%s/cwd' % entry)
+            if cwd is not None and path_within(cwd, data) and process_alive(int(entry)):
                 found.append(int(entry))
         return found
 
@@ -399,12 +303,12 @@ class EngineManager(abc.ABC):
                 pass
         wait_for(lambda: not self._engine_processes(), timeout, 'leftover engine processes to exit')
 
-    def _spawn(self):
+    def _spawn(self, extra_args=()):
         os.makedirs(self.run_dir, exist_ok=True)
         log = open(self.log_path, 'ab')
         try:
             self._chown(self.log_path)
-            child = subprocess.Popen(self._command(), stdout=log, stderr=subprocess.STDOUT,
+            child = subprocess.Popen(self._command() + list(extra_args), stdout=log, stderr=subprocess.STDOUT,
                                      cwd=self.run_dir, start_new_session=True, close_fds=True,
                                      **self._process_kwargs())
         except OSError as exc:
@@ -413,13 +317,13 @@ class EngineManager(abc.ABC):
         finally:
             log.close()
         self._child = child
-        stat = _proc_stat(child.pid)
+        stat = proc_stat(child.pid)
         started = stat[1] if stat else 0
         self._write_file(self._pid_path, '%d %d\n' % (child.pid, started), mode=0o644)
         return child.pid
 
     def _log_tail(self):
-        return _tail(self.log_path)
+        return tail_of_file(self.log_path)
 
     def start(self, timeout=30):
         """Start the engine and wait until it answers; a no-op when it already does."""
@@ -430,6 +334,10 @@ class EngineManager(abc.ABC):
                 wait_for(lambda: not process_alive(pid) or self._ping(), timeout,
                          '%s to answer' % self.display_name)
                 if process_alive(pid):
+                    if self._load_state().get('admin_reset_pending'):
+                        # Started by an agent that stopped before it finished the reset.
+                        self._complete_admin_reset()
+                        self._save_state(admin_reset_pending=False)
                     return
             self._check_can_run()
             self._kill_leftovers()
@@ -438,9 +346,14 @@ class EngineManager(abc.ABC):
                                          % self.display_name)
             # Regenerated from the settings and the persisted state at every start,
             # so a config never outlives a change of format or of the agent.
-            self._write_config(bootstrap=not self._load_state().get('prepared'))
+            state = self._load_state()
+            resetting = bool(state.get('admin_reset_pending'))
+            if resetting:
+                # The first start of restored data also recovers it: give it time.
+                timeout = max(timeout, RESTORED_START_TIMEOUT)
+            self._write_config(bootstrap=not state.get('prepared') or resetting)
             started = time.monotonic()
-            pid = self._spawn()
+            pid = self._spawn(self._admin_reset_args() if resetting else ())
 
             def answers():
                 if not process_alive(pid):
@@ -453,6 +366,9 @@ class EngineManager(abc.ABC):
             except errors.EngineTimeout as exc:
                 exc.details = self._log_tail()
                 raise
+            if resetting:
+                self._complete_admin_reset()
+                self._save_state(admin_reset_pending=False)
             LOG.info('%s: started pid %d in %.2f s', self.manager, pid, time.monotonic() - started)
 
     def stop(self, timeout=30):
@@ -508,6 +424,23 @@ class EngineManager(abc.ABC):
 
     def _check_can_run(self):
         """Hook: refuse early when the engine cannot run as the chosen user."""
+
+    # ------------------------------------------------ restored admin account
+    # Restored data carries the source instance's admin credential. Rather than
+    # run the engine once just to replace it, a restore marks it pending and the
+    # next start does it: the engine starts with what the hooks below add, and
+    # the credential is this instance's before anything else can use it.
+
+    def defer_admin_reset(self):
+        """Called by a restore: the next start replaces the admin credential."""
+        self._save_state(admin_reset_pending=True)
+
+    def _admin_reset_args(self):
+        """Extra command-line arguments for the start that resets the admin credential."""
+        return []
+
+    def _complete_admin_reset(self):
+        """The engine answers after a start with the reset arguments: finish the reset."""
 
     # ----------------------------------------------------------- templates
 
@@ -711,306 +644,3 @@ class EngineManager(abc.ABC):
     @abc.abstractmethod
     def _bootstrap(self):
         """Create and secure the agent's admin account on a freshly initialised engine."""
-
-    # ----------------------------------------------------------- validation
-
-    def _require(self, capability):
-        if capability not in self.capabilities:
-            raise errors.NotSupported(capability, self.manager)
-
-    def _check_name(self, name, kind, pattern, maximum, rule):
-        label = kind.capitalize()
-        if not isinstance(name, str) or not name:
-            raise errors.InvalidName('%s name is missing.' % label)
-        if len(name) > maximum:
-            raise errors.InvalidName('%s name %r is longer than %d characters.'
-                                     % (label, name[:maximum] + '…', maximum))
-        if not pattern.match(name):
-            raise errors.InvalidName('%s name %r may contain only %s, and must not start with '
-                                     "'-' or '.'." % (label, name, rule))
-        return name
-
-    def _check_database_name(self, name, allow_reserved=False):
-        self._check_name(name, 'database', self.database_name_pattern, self.database_name_max,
-                         self.name_rule_text)
-        if not allow_reserved and self._is_reserved_database(name):
-            raise errors.ReservedName("'%s' is a system database and cannot be used." % name)
-        return name
-
-    def _check_user_name(self, name):
-        self._check_name(name, 'user', self.user_name_pattern, self.user_name_max,
-                         self.user_name_rule_text)
-        if self._is_reserved_user(name):
-            raise errors.ReservedName("'%s' is a system account and cannot be managed here%s."
-                                      % (name, '; use root enable' if name == self.root_user_name
-                                         else ''))
-        return name
-
-    def _check_host(self, host):
-        """The user's host: validated for engines with name@host users, else always '%'."""
-        if not self.supports_host:
-            return '%'
-        if host is None or host == '':
-            return '%'
-        if not isinstance(host, str) or len(host) > 255 or not re.match(
-                r'[A-Za-z0-9.%_:/-]+\Z', host):
-            raise errors.InvalidName('Host %r may contain only letters, digits and . %% _ : / -.'
-                                     % (host if isinstance(host, str) else type(host).__name__))
-        return host
-
-    def _check_password(self, password):
-        if not isinstance(password, str) or not password:
-            raise errors.BadRequest('A password is required.')
-        if len(password) > self.password_max or '\x00' in password:
-            raise errors.BadRequest('The password must be at most %d characters and contain no '
-                                    'NUL character.' % self.password_max)
-        return password
-
-    def _is_reserved_database(self, name):
-        return name in self.reserved_databases
-
-    def _is_reserved_user(self, name):
-        return name in self.reserved_users or name == self.admin_user
-
-    @staticmethod
-    def _name_of(item, kind):
-        if isinstance(item, dict):
-            return item.get('name')
-        if isinstance(item, str):
-            return item
-        raise errors.BadRequest('Each %s must be an object with a name.' % kind)
-
-    def _database_spec(self, database):
-        name = self._check_database_name(self._name_of(database, 'database'))
-        spec = {'name': name, 'character_set': None, 'collate': None}
-        if isinstance(database, dict):
-            for key in ('character_set', 'collate'):
-                value = database.get(key)
-                if value in (None, ''):
-                    continue
-                if not isinstance(value, str) or not re.match(r'[A-Za-z0-9_.@-]{1,64}\Z', value):
-                    raise errors.BadRequest('The %s %r is not valid.' % (
-                        key.replace('_', ' '), value))
-                spec[key] = value
-        return spec
-
-    def _user_spec(self, user, require_password=True):
-        if not isinstance(user, dict):
-            raise errors.BadRequest('Each user must be an object with a name and a password.')
-        spec = {'name': self._check_user_name(user.get('name')),
-                'host': self._check_host(user.get('host')),
-                'password': None, 'databases': []}
-        if require_password or user.get('password') is not None:
-            spec['password'] = self._check_password(user.get('password'))
-        databases = user.get('databases') or []
-        if not isinstance(databases, (list, tuple)):
-            raise errors.BadRequest('A user\'s databases must be a list.')
-        spec['databases'] = sorted({self._check_database_name(self._name_of(db, 'database'))
-                                    for db in databases})
-        return spec
-
-    # --------------------------------------------------------- databases
-
-    def _database_names(self):
-        return {db['name'] for db in self._list_databases()}
-
-    def _check_databases_exist(self, names):
-        missing = sorted(set(names) - self._database_names())
-        if missing:
-            raise errors.NotFound('Database %s does not exist.' % ', '.join(
-                "'%s'" % name for name in missing))
-
-    def create_databases(self, databases):
-        """Create databases given as Trove dicts {"name", "character_set"?, "collate"?}."""
-        self._require('databases')
-        specs = [self._database_spec(db) for db in databases]
-        names = [spec['name'] for spec in specs]
-        if len(set(names)) != len(names):
-            raise errors.BadRequest('The same database is named twice.')
-        existing = sorted(set(names) & self._database_names())
-        if existing:
-            raise errors.Conflict('Database %s already exists.' % ', '.join(
-                "'%s'" % name for name in existing))
-        for spec in specs:
-            self._create_database(spec)
-
-    def list_databases(self, limit=None, marker=None):
-        """Tenant databases as [{"name", "character_set", "collate"}], and the next marker."""
-        self._require('databases')
-        check_paging(limit, marker)
-        items = [db for db in self._list_databases() if not self._is_reserved_database(db['name'])]
-        return paginate(items, key=lambda db: db['name'], limit=limit, marker=marker)
-
-    def delete_database(self, name):
-        self._require('databases')
-        self._check_database_name(name)
-        self._check_databases_exist([name])
-        self._delete_database(name)
-
-    # ------------------------------------------------------------- users
-
-    def _user_marker(self, user):
-        if self.supports_host:
-            return '%s@%s' % (user['name'], user['host'])
-        return user['name']
-
-    def _existing_user(self, name, host):
-        name = self._check_user_name(name)
-        host = self._check_host(host)
-        user = self._find_user(name, host)
-        if user is None:
-            raise errors.NotFound("User '%s' does not exist." % (
-                '%s@%s' % (name, host) if self.supports_host else name))
-        return user
-
-    def create_users(self, users):
-        """Create users given as Trove dicts {"name", "password", "host"?, "databases"?}."""
-        self._require('users')
-        specs = [self._user_spec(user) for user in users]
-        keys = [(spec['name'], spec['host']) for spec in specs]
-        if len(set(keys)) != len(keys):
-            raise errors.BadRequest('The same user is named twice.')
-        for spec in specs:
-            if self._find_user(spec['name'], spec['host']) is not None:
-                raise errors.Conflict("User '%s' already exists." % self._user_marker(spec))
-        self._check_databases_exist({db for spec in specs for db in spec['databases']})
-        for spec in specs:
-            self._create_user(spec)
-
-    def list_users(self, limit=None, marker=None):
-        """Tenant users as [{"name", "host", "databases": [{"name"}]}], and the next marker."""
-        self._require('users')
-        check_paging(limit, marker)
-        items = [self._user_view(user) for user in self._list_users()
-                 if user['name'] and not self._is_reserved_user(user['name'])]
-        return paginate(items, key=self._user_marker, limit=limit, marker=marker)
-
-    def _user_view(self, user):
-        databases = sorted(db for db in user['databases'] if not self._is_reserved_database(db))
-        return {'name': user['name'], 'host': user['host'],
-                'databases': [{'name': db} for db in databases]}
-
-    def get_user(self, name, host=None):
-        self._require('users')
-        return self._user_view(self._existing_user(name, host))
-
-    def delete_user(self, name, host=None):
-        self._require('users')
-        user = self._existing_user(name, host)
-        self._delete_user(user['name'], user['host'])
-
-    def change_passwords(self, users):
-        """Set new passwords for users given as [{"name", "host"?, "password"}]."""
-        self._require('users')
-        specs = [self._user_spec(user) for user in users]
-        for spec in specs:
-            self._existing_user(spec['name'], spec['host'])
-        for spec in specs:
-            self._set_password(spec['name'], spec['host'], spec['password'])
-
-    def update_attributes(self, name, host, new_name=None, new_password=None, new_host=None):
-        """Rename a user, move it to another host, and/or set its password."""
-        self._require('users')
-        user = self._existing_user(name, host)
-        target_name = self._check_user_name(new_name) if new_name else user['name']
-        target_host = self._check_host(new_host) if new_host else user['host']
-        if new_password is not None:
-            self._check_password(new_password)
-        if (target_name, target_host) != (user['name'], user['host']):
-            if self._find_user(target_name, target_host) is not None:
-                raise errors.Conflict("User '%s' already exists." % self._user_marker(
-                    {'name': target_name, 'host': target_host}))
-            self._rename_user(user['name'], user['host'], target_name, target_host)
-        if new_password is not None:
-            self._set_password(target_name, target_host, new_password)
-
-    def grant_access(self, name, host, databases):
-        """Give the user full access to each database named in `databases` ([{"name"}])."""
-        self._require('users')
-        user = self._existing_user(name, host)
-        names = sorted({self._check_database_name(self._name_of(db, 'database'))
-                        for db in databases})
-        self._check_databases_exist(names)
-        if names:
-            self._grant(user['name'], user['host'], names)
-
-    def revoke_access(self, name, host, database):
-        self._require('users')
-        user = self._existing_user(name, host)
-        self._check_database_name(database)
-        self._check_databases_exist([database])
-        self._revoke(user['name'], user['host'], database)
-
-    def list_access(self, name, host):
-        """The databases the user can use, as [{"name"}]."""
-        self._require('users')
-        return self._user_view(self._existing_user(name, host))['databases']
-
-    # -------------------------------------------------------------- root
-
-    def enable_root(self, password=None):
-        """Enable (or reset) the root account; returns {"name", "password"}."""
-        self._require('root')
-        password = self._check_password(password) if password is not None else generate_password()
-        self._enable_root(password)
-        return {'name': self.root_user_name, 'password': password}
-
-    def disable_root(self):
-        self._require('root')
-        self._disable_root()
-
-    def is_root_enabled(self):
-        self._require('root')
-        return self._is_root_enabled()
-
-    # Hooks of the 'databases', 'users' and 'root' capabilities. Engines that
-    # declare a capability implement its hooks; the public methods above check
-    # the capability first, so these defaults are never reached otherwise.
-
-    def _unsupported(self, capability):
-        raise errors.NotSupported(capability, self.manager)
-
-    def _list_databases(self):
-        """All databases as [{"name", "character_set", "collate"}], system ones included."""
-        self._unsupported('databases')
-
-    def _create_database(self, spec):
-        self._unsupported('databases')
-
-    def _delete_database(self, name):
-        self._unsupported('databases')
-
-    def _list_users(self):
-        """All users as [{"name", "host", "databases": [names]}], system ones included."""
-        self._unsupported('users')
-
-    def _find_user(self, name, host):
-        """The user as in _list_users, or None."""
-        self._unsupported('users')
-
-    def _create_user(self, spec):
-        self._unsupported('users')
-
-    def _delete_user(self, name, host):
-        self._unsupported('users')
-
-    def _set_password(self, name, host, password):
-        self._unsupported('users')
-
-    def _rename_user(self, name, host, new_name, new_host):
-        self._unsupported('users')
-
-    def _grant(self, name, host, databases):
-        self._unsupported('users')
-
-    def _revoke(self, name, host, database):
-        self._unsupported('users')
-
-    def _enable_root(self, password):
-        self._unsupported('root')
-
-    def _disable_root(self):
-        self._unsupported('root')
-
-    def _is_root_enabled(self):
-        self._unsupported('root')

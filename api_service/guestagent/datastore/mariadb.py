@@ -193,6 +193,32 @@ class MariaDBManager(base.EngineManager):
         conn.close()
         return True
 
+    # ----------------------------------------------- restored admin account
+
+    @property
+    def _admin_reset_file(self):
+        return self._run_file('admin-reset.sql')
+
+    def defer_admin_reset(self):
+        # --init-file runs before the server accepts a connection. It holds the
+        # password's hash only, in the private run directory.
+        digest = native_password_hash(self.admin_password)
+        user = "'%s'@'localhost'" % self.admin_user
+        self._write_file(self._admin_reset_file, ''.join(statement + ';\n' for statement in (
+            "CREATE USER IF NOT EXISTS %s IDENTIFIED BY PASSWORD '%s'" % (user, digest),
+            "ALTER USER %s IDENTIFIED BY PASSWORD '%s' ACCOUNT UNLOCK" % (user, digest),
+            'GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION' % user)))
+        super().defer_admin_reset()
+
+    def _admin_reset_args(self):
+        return ['--init-file=%s' % self._admin_reset_file]
+
+    def _complete_admin_reset(self):
+        try:
+            os.unlink(self._admin_reset_file)
+        except FileNotFoundError:
+            pass
+
     # ------------------------------------------------------------- lifecycle
 
     def _bootstrap(self):

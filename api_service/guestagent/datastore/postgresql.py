@@ -238,6 +238,19 @@ class PostgreSQLManager(base.EngineManager):
         conn.close()
         return True
 
+    # ----------------------------------------------- restored admin account
+    # The start after a restore runs the bootstrap config (trust for os_admin on
+    # the private socket only; it is refused over TCP either way), so the agent
+    # can set this instance's password, then the normal config is reloaded.
+
+    def _complete_admin_reset(self):
+        with self._connection('Resetting the admin account') as conn:
+            conn.execute(sql.SQL('ALTER ROLE {} WITH LOGIN SUPERUSER PASSWORD {}').format(
+                sql.Identifier(self.admin_user),
+                sql.Literal(self._verifier(conn, self.admin_user, self.admin_password))))
+            self._write_config(bootstrap=False)
+            conn.execute('SELECT pg_reload_conf()')
+
     # ------------------------------------------------------------- lifecycle
 
     def _bootstrap(self):
