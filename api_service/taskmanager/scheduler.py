@@ -43,19 +43,26 @@ def tick(start_backup, delete_objects, now=None):
 
 
 def _due_times(schedule, now):
-    """Every scheduled time from next_execution_time up to now, oldest first."""
-    times, current = [], schedule.next_execution_time
-    it = croniter(schedule.pattern, current - datetime.timedelta(microseconds=1))
-    while current <= now and len(times) <= MAX_MISSED_RECORDED:
-        current = it.get_next(datetime.datetime)
-        if current <= now:
-            times.append(current)
-    return times or [schedule.next_execution_time]
+    """The missed times (the first MAX_MISSED_RECORDED) and the latest due time, to run.
+
+    The latest is found directly, not by stepping: a seconds-level pattern after a long
+    downtime has far more due times than are recorded, and the run is still the latest.
+    """
+    latest = max(schedule.next_execution_time, croniter(
+        schedule.pattern, now + datetime.timedelta(microseconds=1)).get_prev(datetime.datetime))
+    missed = []
+    it = croniter(schedule.pattern, schedule.next_execution_time -
+                  datetime.timedelta(microseconds=1))
+    while len(missed) < MAX_MISSED_RECORDED:
+        when = it.get_next(datetime.datetime)
+        if when >= latest:
+            break
+        missed.append(when)
+    return missed, latest
 
 
 def _claim_and_run(schedule, now, start_backup):
-    times = _due_times(schedule, now)
-    run_time, missed = times[-1], times[:-1]
+    missed, run_time = _due_times(schedule, now)
     following = croniter(schedule.pattern, now).get_next(datetime.datetime)
     try:
         with session_scope() as session:
