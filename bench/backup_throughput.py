@@ -3,9 +3,9 @@
 On a ~1 GiB dataset per engine (random-ish text: hex digests, ~2:1 compressible),
 in one run, for each of MariaDB, PostgreSQL 15, PostgreSQL 18 and Redis:
 
-    raw backup    the tool writing a local file: mariadb-backup --backup --stream=xbstream
-                  > file, pg_basebackup -D dir -Ft -X fetch (base.tar), BGSAVE + a copy
-                  of dump.rdb
+    raw backup    the tool writing a local file, synced to disk: mariadb-backup --backup
+                  --stream=xbstream > file, pg_basebackup -D dir -Ft -X fetch (base.tar;
+                  it syncs itself), BGSAVE + a copy of dump.rdb
     our backup    the strategy streaming, compressed (zstd -1, 2 threads; --fast=5 for
                   Redis), into the LocalObjectStore (sha256, fsync and rename at commit)
     raw restore   the tool's local restore into a new data directory: mbstream -x, --prepare
@@ -165,7 +165,20 @@ def raw_backup(bench, manager, key):
                           600, 'BGSAVE')
         shutil.copyfile(os.path.join(manager.engine_data_dir, 'dump.rdb'),
                         os.path.join(out, 'dump.rdb'))
+    # On disk, like ours (the store fsyncs at commit) and pg_basebackup (it syncs
+    # its output): a backup still in the page cache is not a backup yet.
+    fsync_tree(out)
     return out
+
+
+def fsync_tree(top):
+    for root, _, names in os.walk(top):
+        for name in names:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
 
 def raw_restore(bench, target, raw):
