@@ -142,12 +142,12 @@ def replay():
     """replay(name) -> (store, fixture, server), the store talking to the replayed recording."""
     servers = []
 
-    def start(name):
+    def start(name, container=None):
         fixture = load(name)
         server = Replay(fixture['exchanges'])
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-        store = storage.get_storage('swift', container=fixture['container'],
+        store = storage.get_storage('swift', container=container or fixture['container'],
                                     segment_size=fixture['segment_size'],
                                     storage_url=server.url + fixture['storage_path'],
                                     token=TOKEN)
@@ -186,6 +186,37 @@ def test_object_is_visible_only_after_commit_and_reads_back_exactly(replay):
     assert store.list_names(swift.SEGMENT_PREFIX) == []
     assert store.delete('backups/b1/data') is False
     server.check_done()
+
+
+def test_a_location_addresses_another_container_of_the_account(replay):
+    # The store's own container is another one: every request must still go to the recorded one.
+    store, fixture, server = replay('commit_read_delete', container='deployment_default')
+    key = swift.location(fixture['container'], 'backups/b1/data')
+    assert swift.split_location(key) == (fixture['container'], 'backups/b1/data')
+    payload = bytes.fromhex(fixture['facts']['payload'])
+    writer = store.open_writer(key)
+    writer.write(payload[:7])
+    writer.write(payload[7:17])
+    assert store.exists(key) is False
+    writer.write(payload[17:])
+    record = writer.commit()
+    assert record == fixture['facts']['record']
+    with base.verified_reader(store, key, record['checksum'], 20) as reader:
+        assert b''.join(reader) == payload
+    assert store.exists(key) is True and store.size(key) == 20
+    assert store.delete(key) is True and store.exists(key) is False
+    assert store.in_container(fixture['container']).list_names(swift.SEGMENT_PREFIX) == []
+    assert store.delete(key) is False
+    server.check_done()
+
+
+def test_bad_locations_are_invalid_keys():
+    store = swift.SwiftObjectStore('c', storage_url='http://swift.invalid', token='t')
+    for key in ('swift:///backups/x', 'swift://c', 'swift://c/../x', 'swift://c/'):
+        with pytest.raises(base.InvalidKey):
+            store.exists(key)
+    with pytest.raises(base.InvalidKey):
+        storage.LocalObjectStore('/nonexistent').exists(swift.location('c', 'backups/x/data'))
 
 
 def test_recording_has_segments_of_the_bytes_then_the_manifest():

@@ -14,6 +14,11 @@ as with the local store's rename. The manifest carries the writer's name
 (`X-Object-Meta-Backup-Segments`), so `cleanup_partials` can tell the
 segments of a committed object from those of a writer that died.
 
+A key may also be a location in another container of the same account,
+`swift://<container>/<key>` (`location()`): a backup records the container
+it went to that way, so it is found there whatever the store's own
+container becomes later (Trove's per-project or per-instance strategies).
+
 Swift caps an object at 5 GiB and a manifest at 1000 segments by default, so
 the largest backup is `segment_size` x `max_segments` (1 TiB by default).
 
@@ -21,6 +26,7 @@ openstacksdk is imported on first use: the guest agent imports this package
 whatever its backend, and the SDK is large.
 """
 import datetime
+import functools
 import hashlib
 import json
 import logging
@@ -41,10 +47,45 @@ DEFAULT_MAX_SEGMENTS = 1000
 SEGMENTS_HEADER = 'X-Object-Meta-Backup-Segments'
 CHECKSUM_HEADER = 'X-Object-Meta-Backup-Checksum'
 LISTING_LIMIT = 1000
+LOCATION_SCHEME = 'swift://'
 # Write chunks queued for a segment's PUT before `write` waits for the network.
 QUEUE_DEPTH = 4
 _END, _CANCEL = object(), object()
 _now = time.time   # the clock cleanup_partials compares Swift's listing times with
+
+
+def check_container(name):
+    """`name` if Swift accepts it as a container name, else StorageError."""
+    if not isinstance(name, str) or not name or '/' in name or len(name.encode()) > 256:
+        raise base.StorageError(details='invalid swift container name %r' % (name,))
+    return name
+
+
+def location(container, key):
+    """The location of the object `key` in `container`, as any SwiftObjectStore of the account
+    reads, writes and deletes it."""
+    return '%s%s/%s' % (LOCATION_SCHEME, check_container(container), base.check_key(key))
+
+
+def split_location(key):
+    """(container, key) of a location; (None, key) for a plain key of the store's container."""
+    if not isinstance(key, str) or not key.startswith(LOCATION_SCHEME):
+        return None, key
+    container, _, rest = key[len(LOCATION_SCHEME):].partition('/')
+    try:
+        check_container(container)
+    except base.StorageError:
+        raise base.InvalidKey(details='invalid swift location %r' % (key,))
+    return container, rest
+
+
+def _routed(method):
+    """Run a BackupStorage method on the container a location names (the store's own by default)."""
+    @functools.wraps(method)
+    def in_container(self, key, *args):
+        container, key = split_location(key)
+        return method(self.in_container(container), key, *args)
+    return in_container
 
 
 class _Cancelled(Exception):
@@ -275,8 +316,7 @@ class SwiftObjectStore(base.BackupStorage):
 
     def __init__(self, container, segment_size=DEFAULT_SEGMENT_SIZE,
                  max_segments=DEFAULT_MAX_SEGMENTS, connection=None, **auth):
-        if not container or '/' in container or len(container) > 256:
-            raise base.StorageError(details='invalid swift container name %r' % (container,))
+        check_container(container)
         if not 0 < int(segment_size) <= MAX_SEGMENT_SIZE:
             raise base.StorageError(details='segment_size must be 1 byte to 5 GiB')
         self.container = container
@@ -286,6 +326,17 @@ class SwiftObjectStore(base.BackupStorage):
         self._auth = auth
         self._lock = threading.Lock()
         self._container_ready = False
+        self._others = {}
+
+    def in_container(self, container):
+        """This store, or one on the same connection for another container (None: this one)."""
+        if container is None or container == self.container:
+            return self
+        other = self._others.get(container)
+        if other is None:
+            other = self._others.setdefault(container, SwiftObjectStore(
+                container, self.segment_size, self.max_segments, connection=self.proxy))
+        return other
 
     def __repr__(self):
         # Never the credentials.
@@ -358,11 +409,13 @@ class SwiftObjectStore(base.BackupStorage):
         return removed
 
     # -- BackupStorage --------------------------------------------------------------------
+    @_routed
     def open_writer(self, key):
         base.check_key(key)
         self._ensure_container()
         return _SwiftWriter(self, key)
 
+    @_routed
     def open_reader(self, key):
         response = self.request('GET', base.check_key(key), stream=True)
         if response.status_code == 404:
@@ -381,15 +434,18 @@ class SwiftObjectStore(base.BackupStorage):
             raise self.error('HEAD', key, response)
         return response.headers
 
+    @_routed
     def exists(self, key):
         return self._head(key) is not None
 
+    @_routed
     def size(self, key):
         headers = self._head(key)
         if headers is None:
             raise self._not_found(key)
         return int(headers['Content-Length'])
 
+    @_routed
     def delete(self, key):
         """The manifest and its segments (Swift's SLO delete), or a plain object."""
         response = self.request('DELETE', base.check_key(key),
