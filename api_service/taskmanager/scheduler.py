@@ -24,6 +24,8 @@ from api_service.domain import backups
 
 LOG = logging.getLogger(__name__)
 MAX_MISSED_RECORDED = 100
+# The longest chain (a full backup and its incrementals) an incremental schedule builds.
+MAX_CHAIN = 10
 
 
 def tick(start_backup, delete_objects, now=None):
@@ -75,7 +77,8 @@ def _claim_and_run(schedule, now, start_backup):
                 return False
             for when in missed:
                 session.add(s.Execution(schedule_id=schedule.id, scheduled_time=when,
-                                        state='MISSED', output='No task manager was running.'))
+                                        state='MISSED',
+                                        output='No task manager ran it in time.'))
             execution = s.Execution(schedule_id=schedule.id, scheduled_time=run_time,
                                     started=now, state='RUNNING')
             session.add(execution)
@@ -103,7 +106,7 @@ def _run(schedule, execution_id, start_backup):
                                                             models.utcnow().isoformat()),
                                          'instance': schedule.instance_id,
                                          'description': 'Made by schedule %s' % schedule.id,
-                                         'incremental': schedule.incremental})
+                                         'incremental': _continues_a_chain(schedule)})
     except exceptions.DBaaSError as error:
         _finish(execution_id, 'SKIPPED', error.message)
         return
@@ -115,6 +118,22 @@ def _run(schedule, execution_id, start_backup):
         session.get(b.Backup, backup.id).schedule_id = schedule.id
         session.get(s.Execution, execution_id).backup_id = backup.id
     start_backup(schedule.instance_id, backup.id)
+
+
+def _continues_a_chain(schedule):
+    """Whether this run is an incremental. An incremental schedule starts a new chain with a
+    full backup when the instance has none to build on, or when the chain reached its limit:
+    retention (so whole old chains can go) and at most MAX_CHAIN (so restores stay short)."""
+    if not schedule.incremental:
+        return False
+    limit = min(schedule.retention, MAX_CHAIN) if schedule.retention > 0 else MAX_CHAIN
+    with session_scope() as session:
+        newest = session.scalars(select(b.Backup).where(
+            b.Backup.instance_id == schedule.instance_id, b.Backup.status == 'COMPLETED',
+            b.Backup.deleted.is_(False)).order_by(b.Backup.created.desc())).first()
+        if newest is None:
+            return False
+        return len(backups.chain(session, newest)) < limit
 
 
 def _finish(execution_id, state, output):

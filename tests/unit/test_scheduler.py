@@ -147,7 +147,13 @@ def test_retention_keeps_exactly_n_and_never_a_needed_parent(bapi, incremental):
                 assert not parent.deleted
                 parent_id = parent.parent_id
     if incremental:
-        # each incremental builds on the one before: all are ancestors of the newest
-        assert len(live) == 5 and deleted == []
+        # Chains of at most `retention` backups: a run after a full chain starts a new one
+        # with a full backup, and an old chain goes once no kept backup needs it.
+        with session_scope() as session:
+            made = [session.get(b.Backup, backup_id) for backup_id in calls]
+            assert [x.parent_id is None for x in made] == [False, True, False, True, False]
+            assert made[0].parent_id == full and made[2].parent_id == made[1].id
+        assert [x.id for x in sorted(live, key=lambda x: x.created)] == calls[-2:]
+        assert len(deleted) == 3
     else:
         assert len(live) == 2 and len(deleted) == 3
