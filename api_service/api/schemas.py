@@ -106,6 +106,9 @@ root_enable = {'anyOf': [_object({'password': {'type': 'string', 'minLength': 1,
                          {'type': 'null'}],
                'description': 'The body is empty or {"password": "..."}.'}
 
+# A Swift container name (of the account backups are stored in); plain ASCII, no '/'.
+swift_container = {'type': 'string', 'minLength': 1, 'maxLength': 255,
+                   'pattern': '^[A-Za-z0-9][A-Za-z0-9_.-]*$'}
 backup_create = _object({'backup': _object({
     'name': name,
     'instance': uuid_like,
@@ -113,14 +116,15 @@ backup_create = _object({'backup': _object({
     'parent_id': {'type': ['string', 'null'], 'maxLength': 36},
     'incremental': {'type': ['integer', 'boolean'], 'enum': [0, 1, True, False]},
     'storage_driver': {'type': ['string', 'null'], 'enum': ['local', 'swift', None]},
-    'swift_container': {'type': ['string', 'null'], 'maxLength': 255},
+    'swift_container': dict(swift_container, type=['string', 'null']),
     'restore_from': {'type': 'object'},
 }, ['name'])}, ['backup'])
 
 backup_strategy_create = _object({'backup_strategy': _object({
+    'project_id': {'type': 'string', 'minLength': 1, 'maxLength': 64},
     'instance_id': {'type': ['string', 'null'], 'maxLength': 36},
-    'swift_container': {'type': ['string', 'null'], 'maxLength': 255},
-})}, ['backup_strategy'])
+    'swift_container': swift_container,
+}, ['swift_container'])}, ['backup_strategy'])
 
 cron_pattern = {'type': 'string', 'minLength': 9, 'maxLength': 128}
 schedule_create = _object({'schedule': _object({

@@ -16,6 +16,7 @@ from api_service.db import models
 from api_service.db import models_backups as b
 from api_service.db import models_instances as m
 from api_service.db.session import read_scope, session_scope
+from api_service.domain import backup_strategies
 from api_service.domain import datastores
 from api_service.domain import events
 from api_service.domain import faults
@@ -56,14 +57,16 @@ def create(ctx, body):
         instance = session.get(m.Instance, view.instance.id)
         status.check(instance, 'backup')
         parent = _parent(ctx, session, instance, body)
+        backup_id = models.new_id()
+        location = backup_strategies.backup_location(session, instance, body,
+                                                     'backups/%s/data' % backup_id)
         quotas.reserve(session, ctx.project_id, {'backups': 1})
-        backup = b.Backup(name=body['name'], description=body.get('description'),
+        backup = b.Backup(id=backup_id, name=body['name'], description=body.get('description'),
                           project_id=ctx.project_id, instance_id=instance.id,
-                          parent_id=parent.id if parent else None,
+                          parent_id=parent.id if parent else None, location=location,
                           datastore_version_id=instance.datastore_version_id, status=NEW)
         session.add(backup)
         session.flush()
-        backup.location = 'backups/%s/data' % backup.id
         instance.status = status.BACKUP
         instance.task = 'backup'
         instance.task_deadline = models.utcnow() + datetime.timedelta(seconds=CONF.backup.deadline)

@@ -5,6 +5,7 @@ from api_service.api.controllers import paging
 from api_service.api.wsgi import Resource, paginated_links, route
 from api_service.common import exceptions
 from api_service.common import policy
+from api_service.domain import backup_strategies
 from api_service.domain import backups
 from api_service.domain import instances
 from api_service.rpc import clients
@@ -34,9 +35,6 @@ class Backups(Resource):
             raise exceptions.BadRequest('Importing backups (restore_from) is not available yet.')
         if not body.get('instance'):
             raise exceptions.BadRequest('backup.instance is required.')
-        if body.get('storage_driver') == 'swift':
-            raise exceptions.BadRequest('This deployment stores backups locally; Swift is not '
-                                        'configured.')
         backup, parent = backups.create(req.ctx, body)
         self.taskmanager.create_backup(req.ctx, instance_id=backup.instance_id,
                                        backup_id=backup.id)
@@ -86,23 +84,43 @@ class Backups(Resource):
         return None
 
 
+def _strategy(row):
+    """Trove's backup_strategy shape."""
+    return {'project_id': row.project_id, 'instance_id': row.instance_id,
+            'backend': row.backend, 'swift_container': row.swift_container}
+
+
+STRATEGY_QUERY = {'instance_id': {'type': 'string', 'maxLength': 36},
+                  'project_id': {'type': 'string', 'maxLength': 64}}
+
+
 class BackupStrategies(Resource):
-    """Trove's /backup_strategies. Only the local store exists, so a strategy records intent."""
+    """Trove's /backup_strategies: the Swift container a project's (or an instance's) backups
+    go to."""
 
     @route('GET', '/backup_strategies', summary='List backup strategies',
-           response_key='backup_strategies')
+           response_key='backup_strategies', query=STRATEGY_QUERY)
     def index(self, req):
-        policy.enforce(req.ctx, 'backup_strategy:index')
-        return {'backup_strategies': []}
+        project_id = req.GET.get('project_id') or req.ctx.project_id
+        policy.enforce(req.ctx, 'backup_strategy:index', _target(project_id))
+        rows = backup_strategies.list_for(project_id, req.GET.get('instance_id') or None)
+        return {'backup_strategies': [_strategy(row) for row in rows]}
 
     @route('POST', '/backup_strategies', schema=schemas.backup_strategy_create,
-           summary='Create a backup strategy', response_key='backup_strategy')
+           summary='Create (or change) the backup strategy of a project or an instance',
+           response_key='backup_strategy', status=202)
     def create(self, req):
-        policy.enforce(req.ctx, 'backup_strategy:create')
-        raise exceptions.BadRequest('Backups go to the local object store in this deployment; '
-                                    'there is no Swift container to choose.')
+        body = req.body_json['backup_strategy']
+        project_id = body.get('project_id') or req.ctx.project_id
+        policy.enforce(req.ctx, 'backup_strategy:create', _target(project_id))
+        row = backup_strategies.create(req.ctx, project_id, body.get('instance_id'),
+                                       body['swift_container'])
+        return {'backup_strategy': _strategy(row)}
 
-    @route('DELETE', '/backup_strategies', summary='Delete backup strategies', status=202)
+    @route('DELETE', '/backup_strategies', summary="Delete the project's (or, with "
+           "?instance_id=, an instance's) backup strategy", status=202, query=STRATEGY_QUERY)
     def delete(self, req):
-        policy.enforce(req.ctx, 'backup_strategy:delete')
+        project_id = req.GET.get('project_id') or req.ctx.project_id
+        policy.enforce(req.ctx, 'backup_strategy:delete', _target(project_id))
+        backup_strategies.delete(project_id, req.GET.get('instance_id') or '')
         return None
