@@ -7,20 +7,18 @@ something else, in another order, or sends other bytes, fails the test; so
 does one that leaves recorded requests unsent. Re-record with
 scripts/record_swift_fixtures.py.
 """
-import base64
-import http.server
 import itertools
 import json
 import os
 import threading
 from unittest import mock
-from urllib import parse
 
 import pytest
 
 from api_service.drivers import storage
 from api_service.drivers.storage import base
 from api_service.drivers.storage import swift
+from tests.unit.http_replay import Replay, body_bytes as _bytes
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'fixtures', 'swift')
 TOKEN = 'SCRUBBED-TOKEN'
@@ -30,111 +28,6 @@ RECORDED_ADDRESS = 'http://swift.invalid'
 def load(name):
     with open(os.path.join(FIXTURES, '%s.json' % name)) as handle:
         return json.load(handle)
-
-
-def _bytes(body):
-    if not body:
-        return b''
-    if 'base64' in body:
-        return base64.b64decode(body['base64'])
-    return body['text'].encode('utf-8')
-
-
-class Replay(http.server.ThreadingHTTPServer):
-    """Serves a recording's exchanges in order; collects every mismatch."""
-
-    daemon_threads = True
-
-    def __init__(self, exchanges):
-        super().__init__(('127.0.0.1', 0), _Handler)
-        self.exchanges = list(exchanges)
-        self.position = 0
-        self.mismatches = []
-        self.lock = threading.Lock()
-        self.url = 'http://127.0.0.1:%d' % self.server_address[1]
-
-    def next_exchange(self, method, path, headers, body, broken):
-        with self.lock:
-            if self.position >= len(self.exchanges):
-                self.mismatches.append('unexpected %s %s' % (method, path))
-                return None
-            expected = self.exchanges[self.position]
-            self.position += 1
-        want = parse.urlsplit(expected['url'])
-        got = parse.urlsplit(path)
-        problems = []
-        if (method, got.path) != (expected['method'], want.path):
-            problems.append('%s %s' % (method, got.path))
-        if parse.parse_qs(got.query, keep_blank_values=True) != parse.parse_qs(
-                want.query, keep_blank_values=True):
-            problems.append('query %s' % got.query)
-        if headers.get('X-Auth-Token') != TOKEN:
-            problems.append('token %r' % headers.get('X-Auth-Token'))
-        for name, value in expected['request_headers'].items():
-            if name.lower().startswith('x-object-meta-') and headers.get(name) != value:
-                problems.append('%s: %r' % (name, headers.get(name)))
-        if body != _bytes(expected.get('request_body')):
-            problems.append('body %r' % body[:80])
-        if broken != ('error' in expected):
-            problems.append('request broken off' if broken else 'request completed')
-        if problems:
-            self.mismatches.append('exchange %d (%s %s): %s' % (
-                self.position, expected['method'], want.path, '; '.join(problems)))
-        return expected
-
-    def check_done(self):
-        assert self.mismatches == []
-        assert self.position == len(self.exchanges), 'recorded requests not sent: %s' % [
-            '%s %s' % (e['method'], e['url']) for e in self.exchanges[self.position:]]
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-
-    def log_message(self, *args):
-        pass
-
-    def _read_body(self):
-        if self.headers.get('Transfer-Encoding', '').lower() == 'chunked':
-            body = bytearray()
-            while True:
-                line = self.rfile.readline()
-                if not line:
-                    return bytes(body), True
-                size = int(line.split(b';')[0].strip() or b'0', 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return bytes(body), False
-                chunk = self.rfile.read(size + 2)
-                if len(chunk) < size + 2:
-                    return bytes(body) + chunk[:size], True
-                body.extend(chunk[:size])
-        length = int(self.headers.get('Content-Length') or 0)
-        return self.rfile.read(length), False
-
-    def _serve(self):
-        body, broken = self._read_body()
-        exchange = self.server.next_exchange(self.command, self.path, self.headers, body, broken)
-        if broken:
-            self.close_connection = True
-            return
-        if exchange is None or 'status' not in exchange:
-            self.send_response(599)
-            self.send_header('Content-Length', '0')
-            self.end_headers()
-            return
-        payload = _bytes(exchange.get('response_body'))
-        self.send_response(exchange['status'])
-        for name, value in exchange['response_headers'].items():
-            if name.lower() != 'content-length':
-                self.send_header(name, value)
-        self.send_header('Content-Length', exchange['response_headers'].get(
-            'Content-Length', str(len(payload))))
-        self.end_headers()
-        if self.command != 'HEAD':
-            self.wfile.write(payload)
-
-    do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _serve
 
 
 @pytest.fixture
