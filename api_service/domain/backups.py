@@ -51,8 +51,14 @@ def get(ctx, backup_id, session=None):
 def create(ctx, body):
     """Record a NEW backup and move its instance to BACKUP; returns (backup, parent)."""
     view = instances.get(ctx, body['instance'])
-    if 'backups' not in set(filter(None, (view.version.capabilities or '').split(','))):
+    capabilities = set(filter(None, (view.version.capabilities or '').split(',')))
+    if 'backups' not in capabilities:
         raise exceptions.BadRequest('%s instances cannot be backed up.' % view.datastore.name)
+    if (body.get('incremental') or body.get('parent_id')) and \
+            'incremental_backups' not in capabilities:
+        raise exceptions.BadRequest('%s %s instances cannot make incremental backups; make a '
+                                    'full backup (no incremental, no parent_id).'
+                                    % (view.datastore.name, view.version.name))
     with session_scope() as session:
         instance = session.get(m.Instance, view.instance.id)
         status.check(instance, 'backup')
@@ -239,6 +245,16 @@ def object_store():
         from api_service.drivers.storage import swift
         return storage.get_storage('swift', **swift.options_from_conf(CONF.backup_swift))
     return storage.LocalObjectStore(os.path.abspath(CONF.backup.storage_root))
+
+
+def recent_swift_containers(within_seconds):
+    """The containers other than the default that backups updated lately went to: where a
+    backup that died midway may have left segments (one DISTINCT over recent rows)."""
+    since = models.utcnow() - datetime.timedelta(seconds=within_seconds)
+    with read_scope() as conn:
+        locations = conn.execute(select(_B.c.location).distinct().where(
+            _B.c.updated >= since, _B.c.location.like('swift://%'))).scalars()
+        return sorted({location[len('swift://'):].partition('/')[0] for location in locations})
 
 
 def fail(instance_id, backup_id, message):

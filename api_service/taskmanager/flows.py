@@ -251,8 +251,18 @@ def delete_backup_objects(ctx, locations):
         store.delete(location)
 
 
+# How far back a backup that may have left a partial in another container is looked for.
+PARTIAL_SWEEP_WINDOW = 2 * 24 * 3600
+
+
 def cleanup_backup_partials(older_than_seconds):
     """Partial objects of backups that died midway: never visible, but they take space."""
-    removed = backups_domain.object_store().cleanup_partials(older_than_seconds)
+    store = backups_domain.object_store()
+    removed = store.cleanup_partials(older_than_seconds)
+    if hasattr(store, 'in_container'):
+        # Backups may go to other containers (strategies, swift_container): sweep those
+        # that backups used lately, as a partial is at most that old.
+        for container in backups_domain.recent_swift_containers(PARTIAL_SWEEP_WINDOW):
+            removed += store.in_container(container).cleanup_partials(older_than_seconds)
     if removed:
         LOG.info('removed %d partial backup object(s)', removed)

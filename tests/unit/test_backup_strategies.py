@@ -2,6 +2,8 @@
 instance, the most specific winning, recorded with each backup; refused on local deployments."""
 import pytest
 
+from api_service.db import models_backups as b
+from api_service.db.session import session_scope
 from api_service.drivers.storage import swift
 from tests.unit.conftest import OTHER_PROJECT, PROJECT
 from tests.unit.test_backups_api import (  # noqa: F401  (bapi: fixture)
@@ -154,3 +156,28 @@ def test_backups_record_the_container_they_went_to(bapi, swift_deployment):
     assert kwargs['locations'] == [shown['locationRef']]
     resp = backup(bapi, instance_id, storage_driver='local')
     assert resp.status_code == 400 and 'storage_driver local' in message(resp)
+
+
+def test_the_partial_sweep_visits_every_container_backups_used_lately(bapi, monkeypatch):
+    from api_service.domain import backups as backups_domain
+    from api_service.taskmanager import flows
+    swept = []
+
+    class Store:
+        def __init__(self, container):
+            self.container = container
+
+        def cleanup_partials(self, older_than_seconds):
+            swept.append(self.container)
+            return 1
+
+        def in_container(self, container):
+            return Store(container)
+
+    monkeypatch.setattr(backups_domain, 'object_store', lambda: Store('database_backups'))
+    instance_id = active_instance(bapi)
+    made = backup(bapi, instance_id).json_body_or_none['backup']['id']
+    with session_scope() as session:
+        session.get(b.Backup, made).location = 'swift://team-a/backups/%s/data' % made
+    flows.cleanup_backup_partials(3600)
+    assert swept == ['database_backups', 'team-a']

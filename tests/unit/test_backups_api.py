@@ -14,7 +14,8 @@ def bapi(api, monkeypatch):  # noqa: F811
     from api_service.domain import catalogue_admin
     catalogue_admin.upsert_datastore_version('mariadb', '10.11', '10.11.19', 'mariadb',
                                              '/usr/sbin',
-                                             capabilities='backups,databases,root,users')
+                                             capabilities='backups,databases,'
+                                                          'incremental_backups,root,users')
     recorder = Recorder()
     monkeypatch.setattr(backups_controller.Backups, 'taskmanager', recorder)
     api.backup_casts = recorder.casts
@@ -200,3 +201,17 @@ def test_only_admins_list_other_projects_backups(bapi):
     assert {first, other} <= {x['id'] for x in every}
     only = bapi.get('/backups?project_id=%s' % OTHER_PROJECT, roles='admin').json_body_or_none
     assert [x['id'] for x in only['backups']] == [other]
+
+
+def test_incrementals_are_refused_where_the_engine_makes_none(bapi):
+    from api_service.domain import catalogue_admin
+    catalogue_admin.upsert_datastore_version('mariadb', '10.11', '10.11.19', 'mariadb',
+                                             '/usr/sbin', capabilities='backups,databases')
+    instance_id = active_instance(bapi)
+    first = backup(bapi, instance_id).json_body_or_none['backup']['id']
+    complete(first)
+    for extra in ({'incremental': 1}, {'parent_id': first}):
+        resp = backup(bapi, instance_id, **extra)
+        assert resp.status_code == 400 and 'cannot make incremental backups' in message(resp)
+    with session_scope() as session:
+        assert session.get(m.Instance, instance_id).status == 'ACTIVE'

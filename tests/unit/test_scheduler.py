@@ -54,6 +54,9 @@ def test_bad_patterns_and_unknown_instances_are_clear(bapi):  # noqa: F811
 
 
 def test_incremental_schedules_need_an_engine_that_makes_incrementals(bapi):  # noqa: F811
+    from api_service.domain import catalogue_admin
+    catalogue_admin.upsert_datastore_version('mariadb', '10.11', '10.11.19', 'mariadb',
+                                             '/usr/sbin', capabilities='backups,databases')
     instance_id = active_instance(bapi)     # its version offers backups, not incrementals
     resp = bapi.request('POST', '/instances/%s/schedules' % instance_id, body={'schedule': {
         'name': 'x', 'pattern': '0 3 * * *', 'incremental': True}})
@@ -63,7 +66,6 @@ def test_incremental_schedules_need_an_engine_that_makes_incrementals(bapi):  # 
     resp = bapi.request('PATCH', '/instances/%s/schedules/%s' % (instance_id, schedule_id),
                         body={'schedule': {'incremental': True}})
     assert resp.status_code == 400 and 'incremental false' in resp.body.decode()
-    from api_service.domain import catalogue_admin
     catalogue_admin.upsert_datastore_version(
         'mariadb', '10.11', '10.11.19', 'mariadb', '/usr/sbin',
         capabilities='backups,databases,incremental_backups,root,users')
