@@ -35,6 +35,8 @@ class BackupStrategy(Base):
     """Where a project's (or one instance's) backups go: Trove's /backup_strategies."""
 
     __tablename__ = 'backup_strategies'
+    __table_args__ = (Index('uq_backup_strategies_target', 'project_id', 'instance_id',
+                            unique=True),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(String(64), index=True)

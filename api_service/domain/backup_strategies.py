@@ -8,6 +8,7 @@ Strategies only mean something when backups go to Swift (`[backup] storage_backe
 """
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from api_service.common import exceptions
 from api_service.common.config import CONF
@@ -50,18 +51,23 @@ def create(ctx, project_id, instance_id, swift_container):
     if instance_id and instances.get(ctx, instance_id).instance.project_id != project_id:
         raise exceptions.BadRequest('Instance %s does not belong to project %s.'
                                     % (instance_id, project_id))
-    with session_scope() as session:
-        strategy = session.scalars(select(b.BackupStrategy).where(
-            b.BackupStrategy.project_id == project_id,
-            b.BackupStrategy.instance_id == instance_id)).first()
-        if strategy is None:
-            strategy = b.BackupStrategy(project_id=project_id, instance_id=instance_id)
-            session.add(strategy)
-        strategy.backend = SWIFT
-        strategy.swift_container = swift_container
-        session.flush()
-        session.expunge(strategy)
-        return strategy
+    try:
+        with session_scope() as session:
+            strategy = session.scalars(select(b.BackupStrategy).where(
+                b.BackupStrategy.project_id == project_id,
+                b.BackupStrategy.instance_id == instance_id)).first()
+            if strategy is None:
+                strategy = b.BackupStrategy(project_id=project_id, instance_id=instance_id)
+                session.add(strategy)
+            strategy.backend = SWIFT
+            strategy.swift_container = swift_container
+            session.flush()
+            session.expunge(strategy)
+            return strategy
+    except IntegrityError:
+        # Another request created the same strategy at the same moment (unique index).
+        raise exceptions.Conflict('The backup strategy was created by another request at the '
+                                  'same time; retry to change its container.')
 
 
 def delete(project_id, instance_id=''):
