@@ -101,6 +101,7 @@ def connect(auth_url=None, username=None, password=None, project_name=None, proj
     `token` (+ project): an existing Keystone token. Otherwise a Keystone
     password. The proxy re-authenticates by itself when a Keystone token expires.
     """
+    from keystoneauth1 import exceptions as ks_exceptions
     from keystoneauth1 import session as ks_session
     from keystoneauth1 import token_endpoint
     from keystoneauth1.identity import v3
@@ -119,6 +120,16 @@ def connect(auth_url=None, username=None, password=None, project_name=None, proj
         raise base.StorageError(details='swift storage needs auth_url with username and '
                                 'password, a token, or storage_url with a token')
     session = ks_session.Session(auth=auth, verify=verify, timeout=timeout)
+    # Looked up here so a missing endpoint is our error, said plainly (and not left to
+    # openstacksdk's disabled-service shim).
+    try:
+        endpoint = session.get_endpoint(service_type='object-store', interface=interface,
+                                        region_name=region_name)
+    except ks_exceptions.EndpointNotFound:
+        endpoint = None
+    if not endpoint:
+        raise base.StorageError(details='%s endpoint for object-store service in %s region not '
+                                'found' % (interface, region_name or 'any'))
     conn = connection.Connection(session=session, region_name=region_name,
                                  object_store_interface=interface)
     return conn.object_store
@@ -362,9 +373,13 @@ class SwiftObjectStore(base.BackupStorage):
         except base.StorageError:
             raise
         except Exception as error:
-            # keystoneauth's messages name URLs and statuses, never credentials.
-            raise base.StorageError(details='swift %s %s: %s: %s' % (
-                method, path, type(error).__name__, error))
+            # keystoneauth's messages name URLs and statuses, never credentials. The status
+            # is added from the attribute: the message text may not carry it.
+            status = getattr(error, 'http_status', None)
+            raise base.StorageError(details='swift %s %s: %s: %s%s' % (
+                method, path, type(error).__name__, error,
+                ' (HTTP %s)' % status if status and 'HTTP %s' % status not in str(error)
+                else ''))
 
     def error(self, method, name, response):
         return base.StorageError(details='swift %s %s/%s: HTTP %d' % (
