@@ -8,7 +8,7 @@ import json
 import os
 import uuid
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import bindparam, or_, select
 
 from api_service.common import exceptions
 from api_service.common.config import CONF
@@ -148,8 +148,9 @@ def _page_stmt(filters):
         stmt = stmt.where(_B.c.project_id == bindparam('project'))
     if 'marker' in filters:
         marker = select(_B.c.created).where(_B.c.id == bindparam('marker')).scalar_subquery()
-        stmt = stmt.where(or_(_B.c.created < marker,
-                              and_(_B.c.created == marker, _B.c.id < bindparam('marker'))))
+        # `created <= marker` first: an index range, so a later page costs what the first does.
+        stmt = stmt.where(_B.c.created <= marker,
+                          or_(_B.c.created < marker, _B.c.id < bindparam('marker')))
     if 'instance' in filters:
         stmt = stmt.where(_B.c.instance_id == bindparam('instance'))
     if 'datastore' in filters:

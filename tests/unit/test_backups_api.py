@@ -215,3 +215,22 @@ def test_incrementals_are_refused_where_the_engine_makes_none(bapi):
         assert resp.status_code == 400 and 'cannot make incremental backups' in message(resp)
     with session_scope() as session:
         assert session.get(m.Instance, instance_id).status == 'ACTIVE'
+
+
+@pytest.mark.parametrize('filters', [{'project'}, {'project', 'marker'},
+                                     {'project', 'marker', 'instance', 'datastore'}])
+def test_every_page_of_the_list_is_an_index_range(bapi, filters):
+    """No sort and no skipping: a later page costs what the first does (O(page))."""
+    from api_service.db.session import read_scope
+    from api_service.domain import backups as backups_domain
+    stmt = backups_domain._page_stmt(frozenset(filters))
+    with read_scope() as conn:
+        compiled = stmt.compile(conn)
+        values = {'project': PROJECT, 'limit': 21, 'marker': 'm', 'instance': 'i',
+                  'datastore': 'd'}
+        plan = [row[-1] for row in conn.exec_driver_sql(
+            'EXPLAIN QUERY PLAN ' + str(compiled),
+            tuple(values.get(name, 0) for name in compiled.positiontup)).all()]
+    scan = next(step for step in plan if 'ix_backups_project_live' in step)
+    assert not any('TEMP B-TREE' in step for step in plan), plan
+    assert ('created<?' in scan) == ('marker' in filters), plan
