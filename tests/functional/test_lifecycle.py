@@ -2,9 +2,11 @@
 import json
 import os
 import signal
+import shutil
 import subprocess
 import time
 
+import pytest
 import redis as redis_py
 import requests
 
@@ -58,8 +60,20 @@ def listening(port):
     return bool(out.stdout.strip())
 
 
-def test_ctrl_c_stops_everything_and_a_restart_keeps_data():
-    root = traversable_tempdir('dbaas-test-lifecycle-')
+@pytest.fixture
+def root(request):
+    """The stack's state directory: removed after a passing test, kept (and named) after a
+    failing one."""
+    path = traversable_tempdir('dbaas-test-%s-' % request.node.name.replace('test_', '')[:20])
+    failed_before = request.session.testsfailed
+    yield path
+    if request.session.testsfailed == failed_before:
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        print('\nThe stack\'s state and logs are kept in %s' % path)
+
+
+def test_ctrl_c_stops_everything_and_a_restart_keeps_data(root):
     env = stack_env(root, OFFSET)
     run = [os.path.join(BIN, 'dbaas-stack'), 'run']
 
@@ -115,8 +129,7 @@ def test_ctrl_c_stops_everything_and_a_restart_keeps_data():
         assert second.wait(60) == 0
 
 
-def test_up_status_down_are_idempotent():
-    root = traversable_tempdir('dbaas-test-updown-')
+def test_up_status_down_are_idempotent(root):
     env = stack_env(root, OFFSET)
     stack = os.path.join(BIN, 'dbaas-stack')
 
@@ -140,8 +153,7 @@ def test_up_status_down_are_idempotent():
     assert cmd('down').returncode == 0
 
 
-def test_up_fails_clearly_when_a_port_is_taken():
-    root = traversable_tempdir('dbaas-test-ports-')
+def test_up_fails_clearly_when_a_port_is_taken(root):
     env = stack_env(root, OFFSET)
     import socket
     blocker = socket.socket()
