@@ -39,6 +39,7 @@ class Replay(http.server.ThreadingHTTPServer):
         super().__init__(('127.0.0.1', 0), _Handler)
         self.exchanges = list(exchanges)
         self.position = 0
+        self.skipped = []       # broken-off exchanges passed over, in case they come late
         self.mismatches = []
         self.lock = threading.Lock()
         self.url = 'http://127.0.0.1:%d' % self.server_address[1]
@@ -56,21 +57,32 @@ class Replay(http.server.ThreadingHTTPServer):
             body = body.replace(placeholder.encode(), value.encode())
         return body
 
+    @staticmethod
+    def _is(exchange, method, path):
+        return (method, path) == (exchange['method'], parse.urlsplit(exchange['url']).path)
+
     def next_exchange(self, method, path, headers, body, broken):
+        got = parse.urlsplit(path)
         with self.lock:
-            if self.position >= len(self.exchanges):
-                self.mismatches.append('unexpected %s %s' % (method, path))
-                return None
-            expected = self.exchanges[self.position]
-            got = parse.urlsplit(path)
-            if 'error' in expected and (method, got.path) != (
-                    expected['method'], parse.urlsplit(expected['url']).path) and \
-                    self.position + 1 < len(self.exchanges):
-                # A request the client broke off may never have reached the server (an
-                # abort before its first byte went out): it was optional.
-                self.position += 1
+            # A request the client broke off is optional and unordered: it may never reach
+            # the server (an abort before its first byte), or reach it late (its handler
+            # thread runs after the requests that followed it).
+            late = [index for index in self.skipped if broken and
+                    self._is(self.exchanges[index], method, got.path)]
+            if late:
+                self.skipped.remove(late[0])
+                expected = self.exchanges[late[0]]
+            else:
+                while (self.position + 1 < len(self.exchanges)
+                       and 'error' in self.exchanges[self.position]
+                       and not self._is(self.exchanges[self.position], method, got.path)):
+                    self.skipped.append(self.position)
+                    self.position += 1
+                if self.position >= len(self.exchanges):
+                    self.mismatches.append('unexpected %s %s' % (method, path))
+                    return None
                 expected = self.exchanges[self.position]
-            self.position += 1
+                self.position += 1
         want = parse.urlsplit(expected['url'])
         problems = []
         if (method, got.path) != (expected['method'], want.path):
