@@ -251,11 +251,12 @@ def object_store():
 def recent_swift_containers(within_seconds):
     """The containers other than the default that backups updated lately went to: where a
     backup that died midway may have left segments (one DISTINCT over recent rows)."""
+    from api_service.drivers.storage import swift
     since = models.utcnow() - datetime.timedelta(seconds=within_seconds)
     with read_scope() as conn:
         locations = conn.execute(select(_B.c.location).distinct().where(
-            _B.c.updated >= since, _B.c.location.like('swift://%'))).scalars()
-        return sorted({location[len('swift://'):].partition('/')[0] for location in locations})
+            _B.c.updated >= since, _B.c.location.like(swift.LOCATION_SCHEME + '%'))).scalars()
+        return sorted({swift.split_location(location)[0] for location in locations})
 
 
 def fail(instance_id, backup_id, message):
