@@ -77,7 +77,7 @@ def render(session, url):
 def main():
     # The stack's Horizon inherits this and logs each HTTP request it makes.
     os.environ['DBAAS_HORIZON_LOG_API_CALLS'] = '1'
-    with stackctl.running_stack(offset=os.environ.get('BENCH_PORT_OFFSET', '500')) as state:
+    with stackctl.running_stack(offset=os.environ.get('BENCH_PORT_OFFSET', stackctl.PORT_OFFSET)) as state:
         _token, project = stackctl.token(state)
         stackctl.seed_instances(state, project, TOTAL)
         session, url = login(state)

@@ -8,10 +8,11 @@ import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
+PORT_OFFSET = '500'   # beside `make run` (0) and the test stacks (600, 1000, 2000)
 
 
 @contextlib.contextmanager
-def running_stack(offset='500'):
+def running_stack(offset=PORT_OFFSET):
     root = tempfile.mkdtemp(prefix='dbaas-bench-')
     os.chmod(root, 0o755)  # engines run as their own users when we are root
     env = dict(os.environ, STACK_DIR=root, STACK_PORT_OFFSET=offset)

@@ -18,10 +18,12 @@ class Ports:
 
     @classmethod
     def from_env(cls):
-        # An offset lets a test stack run beside `make run` without clashing.
+        # An offset lets a test stack run beside `make run` without clashing. Every port stays
+        # below the kernel's ephemeral range (32768 up on Linux): there an outgoing connection
+        # can already hold it as its local port, and the listener fails with EADDRINUSE.
         offset = int(os.environ.get('STACK_PORT_OFFSET', '0'))
         return cls(keystone=5000 + offset, api=8779 + offset, horizon=8000 + offset,
-                   amqp=35672 + offset, amqp_dist=35673 + offset, epmd=34369 + offset)
+                   amqp=19672 + offset, amqp_dist=19673 + offset, epmd=19369 + offset)
 
 
 class Layout:

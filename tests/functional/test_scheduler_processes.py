@@ -29,7 +29,7 @@ from tests.conftest import BIN, REPO, RunningStack, alive, pids_of, stack_env, \
     traversable_tempdir
 from tests.functional.instance_helpers import processes_mentioning
 
-# Its ports (5000, 8779, 8000, 35672-3, 34369 + offset) clash with no other stack the tests
+# Its ports (5000, 8779, 8000, 19672-3, 19369 + offset) clash with no other stack the tests
 # run: the shared one is at 1000 (its Horizon is on 9000), the lifecycle one at 2000.
 OFFSET = '600'
 PERIOD = 2

@@ -18,7 +18,7 @@ def test_secrets_are_made_once_and_private(tmp_path):
 def test_port_offset_moves_every_port(monkeypatch):
     monkeypatch.setenv('STACK_PORT_OFFSET', '100')
     ports = layout_mod.Ports.from_env()
-    assert (ports.keystone, ports.api, ports.horizon, ports.amqp) == (5100, 8879, 8100, 35772)
+    assert (ports.keystone, ports.api, ports.horizon, ports.amqp) == (5100, 8879, 8100, 19772)
 
 
 def test_discovery_finds_the_installed_engines():
@@ -46,3 +46,21 @@ def test_the_stacks_the_tests_run_at_once_share_no_port(monkeypatch):
             assert port not in owners, 'port %d of the %s stack is also the %s stack\'s' % (
                 port, name, owners[port])
             owners[port] = name
+
+
+def test_the_test_stacks_listen_below_the_ephemeral_port_range(monkeypatch):
+    # A fixed port inside the range can be taken at any time as some outgoing connection's
+    # local port: the stack's start then fails with EADDRINUSE (seen in CI with RabbitMQ).
+    import dataclasses
+
+    from tests import conftest
+    from tests.functional import test_lifecycle, test_scheduler_processes
+    monkeypatch.syspath_prepend(os.path.join(conftest.REPO, 'bench'))
+    import stackctl
+    with open('/proc/sys/net/ipv4/ip_local_port_range') as ranges:
+        first_ephemeral = int(ranges.read().split()[0])
+    for offset in ('0', conftest.TEST_PORT_OFFSET, test_lifecycle.OFFSET,
+                   test_scheduler_processes.OFFSET, stackctl.PORT_OFFSET):
+        monkeypatch.setenv('STACK_PORT_OFFSET', offset)
+        ports = dataclasses.astuple(layout_mod.Ports.from_env())
+        assert max(ports) < first_ephemeral, (offset, ports)
