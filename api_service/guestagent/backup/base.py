@@ -182,24 +182,28 @@ class BackupStrategy(abc.ABC):
     def _unpack(self, manager, reader, metadata, target):
         """Decompress one object into the directory `target` (owned by the engine's user)."""
         codec = streams.get_codec(metadata.get('compression'))
-        argv = self._extract_command(manager, metadata, target)
         try:
-            with processes.Tool(manager, argv, 'Unpacking the backup',
-                                stdin=subprocess.PIPE) as tool:
-                streams.widen_pipe(tool.stdin)
-                stdin = tool.proc.stdin
-                tool.proc.stdin = None
-                codec.decompress(reader, stdin)
-                tool.check()
+            self._unpack_stream(manager, codec, reader, metadata, target)
         except BaseException:
             # A corrupted object often breaks the decompressor or the tool
             # before its end: read the rest, and say so when that is why.
             streams.drain(reader)
             raise
 
-    @abc.abstractmethod
+    def _unpack_stream(self, manager, codec, reader, metadata, target):
+        """Unpack with the engine's tool (_extract_command) reading the decompressed stream."""
+        argv = self._extract_command(manager, metadata, target)
+        with processes.Tool(manager, argv, 'Unpacking the backup',
+                            stdin=subprocess.PIPE) as tool:
+            streams.widen_pipe(tool.stdin)
+            stdin = tool.proc.stdin
+            tool.proc.stdin = None
+            codec.decompress(reader, stdin)
+            tool.check()
+
     def _extract_command(self, manager, metadata, target):
         """The argv that reads one decompressed object on stdin and unpacks it into `target`."""
+        raise NotImplementedError
 
     def _assemble(self, manager, chain, parts, staging):
         """Turn the unpacked parts into one data directory; returns its path."""

@@ -18,6 +18,7 @@ mbstream) stops reading early.
 import abc
 import collections
 import concurrent.futures
+import contextlib
 import fcntl
 import os
 import shutil
@@ -25,6 +26,7 @@ import subprocess
 import threading
 import zlib
 
+from api_service.drivers import storage
 from api_service.guestagent import errors
 
 CHUNK = 1024 * 1024
@@ -229,6 +231,10 @@ class ZstdCodec(Codec):
             _close(sink)
 
     def decompress(self, reader, sink):
+        shared = getattr(reader, 'share_file', lambda: None)()
+        if shared is not None:
+            self._decompress_file(reader, shared, sink)
+            return
         proc = self._spawn(['-d', '-q', '-c'], stdin=subprocess.PIPE, stdout=sink)
         _close(sink)
         widen_pipe(proc.stdin)
@@ -245,6 +251,49 @@ class ZstdCodec(Codec):
             status = proc.wait()
         if status != 0:
             raise CorruptStream(details='zstd -d exited with status %d' % status)
+
+
+    def _decompress_file(self, reader, fd, sink):
+        # A local object: zstd reads the file itself while this thread hashes
+        # it (reader.drain), instead of every byte passing through Python.
+        proc = self._spawn(['-d', '-q', '-c'], stdin=fd, stdout=sink)
+        _close(sink)
+        try:
+            reader.drain()
+        except BaseException:
+            proc.kill()
+            raise
+        finally:
+            status = proc.wait()
+        if status != 0:
+            raise CorruptStream(details='zstd -d exited with status %d' % status)
+
+
+@contextlib.contextmanager
+def decompressed_pipe(codec, reader):
+    """The read end of a pipe that `codec` fills, from a thread, with `reader` decompressed.
+
+    The consumer reads it to its end. The thread always reads `reader` to its
+    end (so its checksum is checked); a ChecksumMismatch it meets wins over the
+    consumer's own error, which a corrupted stream usually causes.
+    """
+    read_fd, write_fd = os.pipe()
+    sink = os.fdopen(write_fd, 'wb', buffering=0)
+    widen_pipe(sink)
+    worker = _Thread(codec.decompress, reader, sink)
+    try:
+        yield read_fd
+    except BaseException:
+        os.close(read_fd)
+        read_fd = None
+        worker.join()
+        if isinstance(worker.error, storage.ChecksumMismatch):
+            raise worker.error
+        raise
+    finally:
+        if read_fd is not None:
+            os.close(read_fd)
+    worker.join_and_raise()
 
 
 class _Thread(threading.Thread):

@@ -1,4 +1,4 @@
-"""Reading chosen members of a tar stream while it passes through, on its way to compression.
+"""Tar streams: reading chosen members on the way to compression, and unpacking on restore.
 
 pg_basebackup's tar ends with backup_manifest (and starts with backup_label):
 the strategy needs the manifest, and reading it on the way saves a second
@@ -10,8 +10,15 @@ pass over the backup. Two ways to watch the stream:
   it keeps. Member contents move between the pipes without a copy: a plain
   copy stage costs ~1 s per GiB on these 2-core machines.
 
+Restore unpacks with `extract(src_fd, target)`: headers are read into
+Python, member contents are spliced from the decompressor's pipe into their
+files. That is one copy of the data, where `zstd -d | tar -x` makes three
+(into the pipe, out of it, into the file): on a 1 GiB PostgreSQL backup the
+unpack then takes about what tar takes on an uncompressed local file.
+
 Handles ustar names with prefixes, GNU long names ('L') and pax headers.
 """
+import errno
 import os
 
 BLOCK = 512
@@ -134,6 +141,138 @@ class TarCapture:
                 return
         while os.splice(src, dst, SPLICE_MAX):   # what follows the end-of-archive blocks
             pass
+
+
+class UnsafeMember(Exception):
+    """The archive holds something a restore does not write (a link, a device, a path outside)."""
+
+
+def extract(src, target, chown=None):
+    """Unpack the tar stream on file descriptor `src` (read to its end) into the directory `target`.
+
+    Only directories and regular files are written, at paths inside `target`;
+    anything else raises UnsafeMember before it touches the disk. Modes keep
+    their permission bits (under the umask); `chown(path)` is called on each
+    created entry. Modification times are not restored: nothing reads them.
+    """
+    made = {target}
+    pending_name = None
+    while True:
+        header = _read_exact(src, BLOCK)
+        if len(header) < BLOCK:
+            raise EOFError('the tar stream ends inside a header')
+        parsed = parse_header(header)
+        if parsed is None:
+            break
+        name, size, kind = parsed
+        padding = (-size) % BLOCK
+        if kind in (b'L', b'x', b'g'):
+            data = _read_exact(src, size + padding)[:size]
+            if len(data) < size:
+                raise EOFError('the tar stream ends inside a header')
+            if kind == b'L':
+                pending_name = data.split(b'\0', 1)[0]
+            elif kind == b'x':
+                pending_name = _pax_path(data) or pending_name
+            continue
+        if pending_name is not None:
+            name, pending_name = pending_name, None
+        path = _member_path(target, name, kind)
+        mode = _mode(header)
+        if kind == b'5':
+            if path is not None:   # not the archive's own top directory ('./')
+                _make_dirs(path, made, chown)
+                os.chmod(path, mode | 0o700)
+            _skip(src, size + padding)
+            continue
+        if kind not in (b'0', b'\0', b'7'):
+            raise UnsafeMember('the backup holds %s, which a restore does not write: %s'
+                               % (_KINDS.get(kind, 'an entry of type %r' % kind), _clean(name)))
+        _make_dirs(os.path.dirname(path), made, chown)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     mode)
+        try:
+            if chown is not None:
+                chown(path)
+            _copy_exact(src, fd, size)
+        finally:
+            os.close(fd)
+        _skip(src, padding)
+    while os.read(src, SPLICE_MAX):   # the zero blocks that end the archive's last record
+        pass
+
+
+_KINDS = {b'1': 'a hard link', b'2': 'a symbolic link', b'3': 'a character device',
+          b'4': 'a block device', b'6': 'a FIFO', b'S': 'a sparse file'}
+
+
+def _mode(header):
+    text = header[100:108].split(b'\0', 1)[0].strip()
+    return (int(text, 8) if text else 0o600) & 0o777
+
+
+def _pax_path(data):
+    """The 'path' record of a pax extended header ('<len> path=<name>\n' records)."""
+    view = data
+    while view:
+        length_text, _, rest = view.partition(b' ')
+        if not length_text.isdigit():
+            return None
+        length = int(length_text)
+        record, view = view[:length], view[length:]
+        key, _, value = record[len(length_text) + 1:].partition(b'=')
+        if key == b'path':
+            return value.rstrip(b'\n')
+    return None
+
+
+def _member_path(target, name, kind):
+    text = _clean(name).rstrip('/')
+    if kind == b'5' and text in ('', '.'):
+        return None
+    parts = text.split('/')
+    if not text or name.startswith(b'/') or any(part in ('', '.', '..') for part in parts):
+        raise UnsafeMember('the backup holds a path a restore does not write: %r' % text)
+    return os.path.join(target, *parts)
+
+
+def _make_dirs(path, made, chown):
+    if path in made:
+        return
+    _make_dirs(os.path.dirname(path), made, chown)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if not os.path.isdir(path) or os.path.islink(path):
+            raise UnsafeMember('the backup holds a directory over a file: %s' % path)
+    else:
+        if chown is not None:
+            chown(path)
+    made.add(path)
+
+
+def _copy_exact(src, dst, size):
+    """Move `size` bytes from the pipe `src` into the file `dst`: splice, else read and write."""
+    while size:
+        try:
+            moved = os.splice(src, dst, min(size, SPLICE_MAX))
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOSYS):
+                raise
+            data = os.read(src, min(size, SPLICE_MAX))   # a file system without splice
+            _write_all(dst, data)
+            moved = len(data)
+        if not moved:
+            raise EOFError('the tar stream ends inside a member')
+        size -= moved
+
+
+def _skip(src, size):
+    while size:
+        data = os.read(src, min(size, SPLICE_MAX))
+        if not data:
+            raise EOFError('the tar stream ends inside a member')
+        size -= len(data)
 
 
 def _read_exact(fd, size):
