@@ -1,13 +1,16 @@
 """Restore's byte path: tar unpacking in-process, and zstd reading local objects directly."""
+import hashlib
 import io
 import os
 import stat
 import subprocess
 import tarfile
+import threading
 
 import pytest
 
-from api_service.drivers.storage import ChecksumMismatch, LocalObjectStore, verified_reader
+from api_service.drivers.storage import (ChecksumMismatch, LocalObjectStore, VerifiedReader,
+                                         verified_reader)
 from api_service.guestagent.backup import streams, tarstream
 
 
@@ -179,3 +182,25 @@ def test_the_checksum_error_wins_over_what_the_corrupted_stream_did_to_the_consu
             with streams.decompressed_pipe(streams.get_codec('zstd'), reader) as stream:
                 os.read(stream, 4096)
                 raise tarstream.UnsafeMember('garbage, as a corrupted stream gives')
+
+
+@pytest.mark.parametrize('codec_name', ['zstd', 'gzip'])
+def test_a_streamed_object_unpacks_through_the_pipe_too(source, tmp_path, codec_name):
+    # What a Swift object (no local file) takes: the codec feeds from Python.
+    archive = subprocess.run(['tar', '-c', '-f', '-', '-C', str(source), '.'],
+                             capture_output=True, check=True).stdout
+    codec = streams.get_codec(codec_name)
+    packed = []
+    feeder = subprocess.Popen(['cat'], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    writer = threading.Thread(target=lambda: (feeder.stdin.write(archive), feeder.stdin.close()))
+    writer.start()
+    codec.compress(feeder.stdout, packed.append)
+    writer.join()
+    feeder.wait()
+    packed = b''.join(packed)
+    reader = VerifiedReader(io.BytesIO(packed), 'sha256:' + hashlib.sha256(packed).hexdigest())
+    assert reader.share_file() is None
+    (tmp_path / 'ours').mkdir()
+    with streams.decompressed_pipe(codec, reader) as stream:
+        tarstream.extract(stream, str(tmp_path / 'ours'))
+    assert reader.verified and _tree(tmp_path / 'ours') == _tree(source)
