@@ -183,7 +183,7 @@ class PostgreSQLBackup(base.BackupStrategy):
         # files and directories inside the target.
         with streams.decompressed_pipe(codec, reader) as stream:
             try:
-                tarstream.extract(stream, target, chown=manager._chown)
+                tarstream.extract(stream, target, owner=manager.file_owner())
             except (tarstream.UnsafeMember, EOFError) as exc:
                 raise errors.EngineError('The backup could not be unpacked: %s.' % exc)
 

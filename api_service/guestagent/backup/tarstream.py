@@ -147,59 +147,110 @@ class UnsafeMember(Exception):
     """The archive holds something a restore does not write (a link, a device, a path outside)."""
 
 
-def extract(src, target, chown=None):
+def extract(src, target, owner=None):
     """Unpack the tar stream on file descriptor `src` (read to its end) into the directory `target`.
 
     Only directories and regular files are written, at paths inside `target`;
     anything else raises UnsafeMember before it touches the disk. Modes keep
-    their permission bits (under the umask); `chown(path)` is called on each
-    created entry. Modification times are not restored: nothing reads them.
+    their permission bits (under the umask); with `owner` (uid, gid) every
+    created entry is given to it. Modification times are not restored:
+    nothing reads them.
+
+    The agent may run as root while `target` belongs to the engine's user, so
+    nothing is opened by path: every directory is held open and entries are
+    made relative to it, never following a symbolic link. Whatever that user
+    does to the tree meanwhile cannot send a write outside it.
     """
-    made = {target}
-    pending_name = None
-    while True:
-        header = _read_exact(src, BLOCK)
-        if len(header) < BLOCK:
-            raise EOFError('the tar stream ends inside a header')
-        parsed = parse_header(header)
-        if parsed is None:
-            break
-        name, size, kind = parsed
-        padding = (-size) % BLOCK
-        if kind in (b'L', b'x', b'g'):
-            data = _read_exact(src, size + padding)[:size]
-            if len(data) < size:
+    with _Tree(target, owner) as tree:
+        pending_name = None
+        while True:
+            header = _read_exact(src, BLOCK)
+            if len(header) < BLOCK:
                 raise EOFError('the tar stream ends inside a header')
-            if kind == b'L':
-                pending_name = data.split(b'\0', 1)[0]
-            elif kind == b'x':
-                pending_name = _pax_path(data) or pending_name
-            continue
-        if pending_name is not None:
-            name, pending_name = pending_name, None
-        path = _member_path(target, name, kind)
-        mode = _mode(header)
-        if kind == b'5':
-            if path is not None:   # not the archive's own top directory ('./')
-                _make_dirs(path, made, chown)
-                os.chmod(path, mode | 0o700)
-            _skip(src, size + padding)
-            continue
-        if kind not in (b'0', b'\0', b'7'):
-            raise UnsafeMember('the backup holds %s, which a restore does not write: %s'
-                               % (_KINDS.get(kind, 'an entry of type %r' % kind), _clean(name)))
-        _make_dirs(os.path.dirname(path), made, chown)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     mode)
+            parsed = parse_header(header)
+            if parsed is None:
+                break
+            name, size, kind = parsed
+            padding = (-size) % BLOCK
+            if kind in (b'L', b'x', b'g'):
+                data = _read_exact(src, size + padding)[:size]
+                if len(data) < size:
+                    raise EOFError('the tar stream ends inside a header')
+                if kind == b'L':
+                    pending_name = data.split(b'\0', 1)[0]
+                elif kind == b'x':
+                    pending_name = _pax_path(data) or pending_name
+                continue
+            if pending_name is not None:
+                name, pending_name = pending_name, None
+            parts = _member_parts(name, kind)
+            if kind == b'5':
+                if parts:   # not the archive's own top directory ('./')
+                    os.fchmod(tree.directory(parts), _mode(header) | 0o700)
+                _skip(src, size + padding)
+                continue
+            if kind not in (b'0', b'\0', b'7'):
+                raise UnsafeMember('the backup holds %s, which a restore does not write: %s'
+                                   % (_KINDS.get(kind, 'an entry of type %r' % kind),
+                                      _clean(name)))
+            fd = tree.create_file(parts, _mode(header))
+            try:
+                _copy_exact(src, fd, size)
+            finally:
+                os.close(fd)
+            _skip(src, padding)
+        while os.read(src, SPLICE_MAX):   # the zero blocks that end the archive's last record
+            pass
+
+
+class _Tree:
+    """Open descriptors of the directories made so far, by their parts below the top."""
+
+    _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+    def __init__(self, top, owner):
+        self.owner = owner
+        self.fds = {(): os.open(top, self._DIRECTORY)}
+
+    def directory(self, parts):
+        fd = self.fds.get(parts)
+        if fd is None:
+            parent = self.directory(parts[:-1])
+            try:
+                os.mkdir(parts[-1], 0o700, dir_fd=parent)
+            except FileExistsError:
+                pass
+            try:
+                fd = os.open(parts[-1], self._DIRECTORY, dir_fd=parent)
+            except OSError:   # a file, or a link, where a directory goes
+                raise UnsafeMember('the backup holds a directory over something else: %s'
+                                   % '/'.join(parts))
+            self._own(fd)
+            self.fds[parts] = fd
+        return fd
+
+    def create_file(self, parts, mode):
         try:
-            if chown is not None:
-                chown(path)
-            _copy_exact(src, fd, size)
-        finally:
+            fd = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW |
+                         os.O_CLOEXEC, mode, dir_fd=self.directory(parts[:-1]))
+        except OSError as exc:
+            if exc.errno not in (errno.EISDIR, errno.ELOOP):
+                raise
+            raise UnsafeMember('the backup holds a file over something else: %s'
+                               % '/'.join(parts))
+        self._own(fd)
+        return fd
+
+    def _own(self, fd):
+        if self.owner is not None:
+            os.fchown(fd, *self.owner)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        for fd in self.fds.values():
             os.close(fd)
-        _skip(src, padding)
-    while os.read(src, SPLICE_MAX):   # the zero blocks that end the archive's last record
-        pass
 
 
 _KINDS = {b'1': 'a hard link', b'2': 'a symbolic link', b'3': 'a character device',
@@ -226,29 +277,15 @@ def _pax_path(data):
     return None
 
 
-def _member_path(target, name, kind):
+def _member_parts(name, kind):
+    """The member's path as a tuple of names below the top; () for the top directory itself."""
     text = _clean(name).rstrip('/')
     if kind == b'5' and text in ('', '.'):
-        return None
-    parts = text.split('/')
+        return ()
+    parts = tuple(text.split('/'))
     if not text or name.startswith(b'/') or any(part in ('', '.', '..') for part in parts):
         raise UnsafeMember('the backup holds a path a restore does not write: %r' % text)
-    return os.path.join(target, *parts)
-
-
-def _make_dirs(path, made, chown):
-    if path in made:
-        return
-    _make_dirs(os.path.dirname(path), made, chown)
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        if not os.path.isdir(path) or os.path.islink(path):
-            raise UnsafeMember('the backup holds a directory over a file: %s' % path)
-    else:
-        if chown is not None:
-            chown(path)
-    made.add(path)
+    return parts
 
 
 def _copy_exact(src, dst, size):

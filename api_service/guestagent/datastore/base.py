@@ -176,6 +176,10 @@ class EngineManager(GuestAccounts, abc.ABC):
         return {'PATH': '%s:/usr/sbin:/usr/bin:/sbin:/bin' % self.engine_path,
                 'HOME': self.run_dir, 'LANG': 'C.UTF-8', 'LC_ALL': 'C.UTF-8'}
 
+    def file_owner(self):
+        """(uid, gid) to give the files the agent makes for the engine; None when not root."""
+        return (self._uid, self._gid) if os.geteuid() == 0 else None
+
     def _chown(self, path):
         if os.geteuid() == 0:
             os.lchown(path, self._uid, self._gid)
