@@ -211,10 +211,19 @@ def resize_volume(ctx, instance_id, new_size):
               traceback.format_exc())
 
 
-def resize_flavor(ctx, instance_id, flavor_id):
+def resize_flavor(ctx, instance_id, flavor_id, place_lock):
     flavor = local.LocalDriver().get_flavor(flavor_id)
     with session_scope() as session:
         old_ram = session.get(m.Instance, instance_id).ram_mb
+    try:
+        with events.step(instance_id, 'resize_flavor', 'host room'):
+            with place_lock:
+                _check_room_for(instance_id, flavor)
+    except placement.PlacementError as error:
+        # Refused before anything changed: the database keeps running as it was.
+        _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
+        _refuse(instance_id, 'resize_flavor', str(error))
+        return
     try:
         with events.step(instance_id, 'resize_flavor', 'apply memory and restart'):
             _guest(instance_id).resize_memory(ctx, flavor.ram)
@@ -223,6 +232,34 @@ def resize_flavor(ctx, instance_id, flavor_id):
         _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
         _fail(instance_id, 'resize_flavor', 'Resizing the flavor failed: %s' % error,
               traceback.format_exc())
+
+
+def _check_room_for(instance_id, flavor):
+    """PlacementError unless the instance's host can hold it with the new flavor."""
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        used_ram, used_vcpus = local_instances.host_usage(session).get(instance.host, (0, 0))
+        host = next((h for h in local.parse_hosts(local.CONF.local_driver.hosts)
+                     if h.name == instance.host), None)
+        if host is None:
+            return   # a host since removed from the configuration: nothing to measure
+        usage = placement.HostUsage(host.name, host.zone, host.ram_mb, host.vcpus,
+                                    used_ram - instance.ram_mb, used_vcpus - instance.vcpus)
+        placement.check_fits(usage, flavor.ram, flavor.vcpus,
+                             local.CONF.local_driver.cpu_allocation_ratio)
+
+
+def _refuse(instance_id, operation, message):
+    """An operation refused before it changed anything: ACTIVE again, with a fault saying why."""
+    LOG.info('instance %s: %s refused: %s', instance_id, operation, message)
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        if instance is None or instance.deleted or instance.status == status.DELETING:
+            return
+        instance.status = status.ACTIVE
+        instance.task = None
+        instance.task_deadline = None
+        faults.record(instance_id, message, session=session)
 
 
 # -- backups ----------------------------------------------------------------------------

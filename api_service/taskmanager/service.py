@@ -53,7 +53,7 @@ class TaskManagerEndpoint:
         _run(flows.resize_volume, ctxt, instance_id, new_size)
 
     def resize_flavor(self, ctxt, instance_id, flavor_id):
-        _run(flows.resize_flavor, ctxt, instance_id, flavor_id)
+        _run(flows.resize_flavor, ctxt, instance_id, flavor_id, self.place_lock)
 
     def create_backup(self, ctxt, instance_id, backup_id):
         _run(flows.create_backup, ctxt, instance_id, backup_id)

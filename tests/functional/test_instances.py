@@ -235,6 +235,42 @@ def test_instance_that_does_not_fit_its_zone_fails_with_a_fault(stack, demo):
     delete_and_check_nothing_left(stack, demo, instance.id)
 
 
+def test_resize_to_a_flavor_its_host_cannot_hold_is_refused_and_the_database_keeps_running(
+        stack, demo):
+    subprocess_manage(stack, 'flavor', 'create', '91', 'db.vast', '--ram', '12000', '--vcpus', '1')
+    instance = create(demo, 'stays', 'redis', '7.0', availability_zone='zone-b')  # an 8 GiB host
+    instance = wait_status(demo, instance.id, 'ACTIVE')
+    ip = instance.ip[0]
+    name, password = demo.root.create(instance.id)
+    redis_py.Redis(host=ip, port=6379, password=password).set('kept', 'yes')
+    ram_in_use = _quota_usage(demo, stack.demo_project_id)
+    demo.instances.resize_instance(instance.id, '91')
+    refused = _wait_refused(demo, instance.id)
+    assert refused.flavor['id'] == instance.flavor['id']
+    assert "Host 'host-3'" in refused.fault['message'] and '12000 MB' in refused.fault['message']
+    assert [(s['name'], s['outcome']) for s in _events(demo, instance.id)
+            if s['operation'] == 'resize_flavor'] == [('host room', 'FAILED')]
+    assert _quota_usage(demo, stack.demo_project_id) == ram_in_use   # the reservation is back
+    assert redis_py.Redis(host=ip, port=6379, password=password).get('kept') == b'yes'
+    delete_and_check_nothing_left(stack, demo, instance.id, ip)
+
+
+def _wait_refused(client, instance_id, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        instance = client.instances.get(instance_id)
+        assert instance.status in ('RESIZE', 'ACTIVE'), instance.status
+        if instance.status == 'ACTIVE' and getattr(instance, 'fault', None):
+            return instance
+        time.sleep(0.2)
+    raise AssertionError('the resize of %s was not refused in %d s' % (instance_id, timeout))
+
+
+def _quota_usage(client, project_id):
+    quotas = client.instances.api.client.get('/mgmt/quotas/%s' % project_id)[1]['quotas']
+    return {q['resource']: (q['in_use'], q['reserved']) for q in quotas}
+
+
 def subprocess_manage(stack, *args):
     import subprocess
     from tests.conftest import BIN

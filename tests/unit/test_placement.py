@@ -1,7 +1,8 @@
 """Placement: capacity, zones, affinity and anti-affinity as real decisions."""
 import pytest
 
-from api_service.drivers.compute.placement import HostUsage, PlacementError, Request, choose_host
+from api_service.drivers.compute.placement import (HostUsage, PlacementError, Request, check_fits,
+                                                   choose_host)
 
 
 def hosts(*specs):
@@ -61,3 +62,13 @@ def test_anti_affinity_spreads_members_then_fails_clearly():
     assert used == {'a', 'b'}
     with pytest.raises(PlacementError, match='Anti-affinity needs 3 hosts.*2 are available'):
         choose_host(pool, Request(512, 1, policy='anti-affinity', group_hosts=frozenset(used)))
+
+
+def test_a_resize_fits_only_in_what_the_other_instances_leave():
+    (host,) = hosts(('a', 'nova', 4096, 2, 3072))       # others use 3 GiB of 4
+    check_fits(host, 1024, 2, cpu_ratio=1.0)
+    with pytest.raises(PlacementError, match="Host 'a' has room for 1024 MB RAM and 2 vCPUs.*"
+                                             "needs 2048 MB and 1 vCPUs"):
+        check_fits(host, 2048, 1, cpu_ratio=1.0)
+    with pytest.raises(PlacementError, match='needs 512 MB and 3 vCPUs'):
+        check_fits(host, 512, 3, cpu_ratio=1.0)

@@ -74,3 +74,13 @@ def choose_host(hosts, request, cpu_ratio=4.0):
             'No host %s has room for %d MB RAM and %d vCPUs (the most free RAM on a '
             'suitable host is %d MB).' % (where, request.ram_mb, request.vcpus, best.free_ram()))
     return max(fitting, key=lambda h: (h.free_ram(), h.name))
+
+
+def check_fits(host, ram_mb, vcpus, cpu_ratio=4.0):
+    """PlacementError unless `host` (its usage without the instance) can take it at this size."""
+    if host.free_ram() < ram_mb or host.free_vcpus(cpu_ratio) < vcpus:
+        raise PlacementError(
+            "Host '%s' has room for %d MB RAM and %d vCPUs beside its other instances; "
+            'the new flavor needs %d MB and %d vCPUs.'
+            % (host.name, max(host.free_ram(), 0), max(host.free_vcpus(cpu_ratio), 0),
+               ram_mb, vcpus))
