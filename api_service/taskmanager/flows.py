@@ -36,13 +36,14 @@ class Abandoned(Exception):
     """The instance left the operation meanwhile (deleted, or failed by its deadline)."""
 
 
-def _fail(instance_id, operation, message, details=''):
+def _fail(instance_id, operation, message, details='', after=status.ERROR):
+    """End the operation with a fault (`after`=ACTIVE: refused before it changed anything)."""
     LOG.warning('instance %s: %s failed: %s', instance_id, operation, message)
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id)
         if instance is None or instance.deleted or instance.status == status.DELETING:
             return
-        instance.status = status.ERROR
+        instance.status = after
         instance.task = None
         instance.task_deadline = None
         faults.record(instance_id, message, details, session=session)
@@ -222,7 +223,7 @@ def resize_flavor(ctx, instance_id, flavor_id, place_lock):
     except placement.PlacementError as error:
         # Refused before anything changed: the database keeps running as it was.
         _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
-        _refuse(instance_id, 'resize_flavor', str(error))
+        _fail(instance_id, 'resize_flavor', str(error), after=status.ACTIVE)
         return
     try:
         with events.step(instance_id, 'resize_flavor', 'apply memory and restart'):
@@ -247,19 +248,6 @@ def _check_room_for(instance_id, flavor):
                                     used_ram - instance.ram_mb, used_vcpus - instance.vcpus)
         placement.check_fits(usage, flavor.ram, flavor.vcpus,
                              local.CONF.local_driver.cpu_allocation_ratio)
-
-
-def _refuse(instance_id, operation, message):
-    """An operation refused before it changed anything: ACTIVE again, with a fault saying why."""
-    LOG.info('instance %s: %s refused: %s', instance_id, operation, message)
-    with session_scope() as session:
-        instance = session.get(m.Instance, instance_id)
-        if instance is None or instance.deleted or instance.status == status.DELETING:
-            return
-        instance.status = status.ACTIVE
-        instance.task = None
-        instance.task_deadline = None
-        faults.record(instance_id, message, session=session)
 
 
 # -- backups ----------------------------------------------------------------------------
