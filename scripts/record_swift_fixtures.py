@@ -242,13 +242,17 @@ class Recorder:
                         'request_headers': {
                             name: recorder.scrub(value) for name, value in request.headers.items()
                             if name.lower() in KEPT_REQUEST_HEADERS}}
-            recorder.exchanges.append(exchange)
+            # Recorded once answered (or broken off), in the order the server saw each
+            # request whole: a segment's streamed PUT starts before, and ends after,
+            # requests made while it is being fed.
             try:
                 response = original(adapter, request, **kwargs)
             except Exception as error:
                 exchange['request_body'] = _body(bytes(sent))
                 exchange['error'] = type(error).__name__
+                recorder.exchanges.append(exchange)
                 raise
+            recorder.exchanges.append(exchange)
             exchange['request_body'] = _body(bytes(sent)) if body is not None else None
             content = response.content
             exchange['status'] = response.status_code
@@ -382,19 +386,26 @@ def scenario_checksum_mismatch(store):
 
 def scenario_cleanup_partials(store):
     committed = write(store, 'backups/b4/data', data(20, 5))
+    unmarked = write(store, 'backups/b6/data', data(10, 7))
+    # Its writer stopped between the manifest and the marker:
+    store.expect((204,), 'DELETE', '.segments/backups/b6/data/0000000000000002/committed')
     dead = store.open_writer('backups/b5/data')
     dead.write(data(16, 6))       # two whole segments, then the writer "dies"
     dead.state = 'killed'         # (never aborted: what a killed agent leaves)
+    # A marker alone: the delete of its object stopped before removing it.
+    store.mark_committed('.segments/backups/b7/data/00000000000000ff/')
     clock = [time.time()]
     spared = store.cleanup_partials(3600)
     time.sleep(2)
     clock.append(time.time())
     removed = store.cleanup_partials(1)
-    facts = {'clock': clock, 'committed': committed, 'spared': spared,
+    facts = {'clock': clock, 'committed': committed, 'unmarked': unmarked, 'spared': spared,
              'removed': removed,
              'segments_left': [name for name, _ in store.list_names(swift.SEGMENT_PREFIX)],
              'committed_intact': store.size('backups/b4/data')}
     store.delete('backups/b4/data')
+    store.delete('backups/b6/data')
+    facts['segments_after_deletes'] = [name for name, _ in store.list_names(swift.SEGMENT_PREFIX)]
     return facts
 
 

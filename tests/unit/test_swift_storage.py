@@ -112,16 +112,20 @@ def test_bad_locations_are_invalid_keys():
         storage.LocalObjectStore('/nonexistent').exists(swift.location('c', 'backups/x/data'))
 
 
-def test_recording_has_segments_of_the_bytes_then_the_manifest():
+def test_recording_has_segments_of_the_bytes_then_the_manifest_then_the_marker():
     fixture = load('commit_read_delete')
     puts = [e for e in fixture['exchanges'] if e['method'] == 'PUT']
-    segments = [_bytes(e['request_body']) for e in puts if '/.segments/' in e['url']]
-    manifest = json.loads(_bytes(puts[-1]['request_body']))
-    assert 'multipart-manifest=put' in puts[-1]['url']
+    segments = [_bytes(e['request_body']) for e in puts if '/.segments/' in e['url']
+                and not e['url'].endswith('/committed')]
+    manifest_put, marker_put = puts[-2:]
+    manifest = json.loads(_bytes(manifest_put['request_body']))
+    assert 'multipart-manifest=put' in manifest_put['url']
     assert [len(s) for s in segments] == [8, 8, 4]
     assert b''.join(segments) == bytes.fromhex(fixture['facts']['payload'])
     assert [entry['size_bytes'] for entry in manifest] == [8, 8, 4]
-    assert puts[-1]['request_headers'][swift.SEGMENTS_HEADER] == '0000000000000001'
+    assert manifest_put['request_headers'][swift.SEGMENTS_HEADER] == '0000000000000001'
+    assert marker_put['url'].endswith('/.segments/backups/b1/data/0000000000000001/committed')
+    assert _bytes(marker_put['request_body']) == b''
 
 
 def test_empty_object_is_stored_plain(replay):
@@ -190,22 +194,51 @@ def test_checksum_mismatch_is_raised_at_the_end_of_the_stream(replay):
 def test_cleanup_removes_only_writers_that_died(replay):
     store, fixture, server = replay('cleanup_partials')
     facts = fixture['facts']
-    payload = data(20, 5)
-    writer = store.open_writer('backups/b4/data')
-    for start in range(0, 20, 6):
-        writer.write(payload[start:start + 6])
-    assert writer.commit() == facts['committed']
+    assert _write(store, 'backups/b4/data', data(20, 5)) == facts['committed']
+    assert _write(store, 'backups/b6/data', data(10, 7)) == facts['unmarked']
+    store.expect((204,), 'DELETE', '.segments/backups/b6/data/0000000000000002/committed')
     dead = store.open_writer('backups/b5/data')
     dead.write(data(16, 6))
+    store.mark_committed('.segments/backups/b7/data/00000000000000ff/')
     with mock.patch.object(swift, '_now', side_effect=facts['clock']):
         assert store.cleanup_partials(3600) == 0      # still fresh: spared
         assert store.cleanup_partials(1) == 1         # stale and uncommitted: removed
     names = [name for name, _ in store.list_names(swift.SEGMENT_PREFIX)]
     assert names == facts['segments_left']
-    assert all('/backups/b4/' in '/' + name for name in names)
+    # b4's and b6's segments and markers (b6 marked again by the janitor); b5 and b7 gone.
+    assert names == ['.segments/backups/b4/data/0000000000000001/%s' % n
+                     for n in ('00000001', '00000002', '00000003', 'committed')] + [
+                    '.segments/backups/b6/data/0000000000000002/%s' % n
+                     for n in ('00000001', '00000002', 'committed')]
     assert store.size('backups/b4/data') == 20
     assert store.delete('backups/b4/data') is True
+    assert store.delete('backups/b6/data') is True
+    assert store.list_names(swift.SEGMENT_PREFIX) == []      # deletes leave nothing behind
     server.check_done()
+
+
+def test_cleanup_asks_swift_only_about_writers_without_a_marker():
+    sweep = _second_sweep(load('cleanup_partials')['exchanges'])
+    heads = [e['url'].split('/database_backups/')[1] for e in sweep if e['method'] == 'HEAD']
+    assert heads == ['backups/b5/data', 'backups/b6/data']    # not b4: its marker says enough
+    assert [e['url'].rsplit('/', 4)[-4:] for e in sweep if e['method'] == 'PUT'] == [
+        ['b6', 'data', '0000000000000002', 'committed']]
+
+
+def _second_sweep(exchanges):
+    """The exchanges of the second cleanup_partials: from the second segment listing on,
+    up to the listing the test makes after it."""
+    listings = [i for i, e in enumerate(exchanges) if e['method'] == 'GET'
+                and 'prefix=.segments%2F' in e['url'] and 'marker=&' in e['url']]
+    return exchanges[listings[1] + 1:listings[2]]
+
+
+def _write(store, key, payload, pieces=3):
+    writer = store.open_writer(key)
+    step = max(1, len(payload) // pieces)
+    for start in range(0, len(payload), step):
+        writer.write(payload[start:start + step])
+    return writer.commit()
 
 
 def test_replay_notices_a_driver_that_sends_other_bytes(replay):

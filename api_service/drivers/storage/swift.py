@@ -5,14 +5,22 @@ Layout in the container:
     <key>                                   committed objects: a Static Large Object
                                             manifest (or, for an empty object, a plain one)
     .segments/<key>/<writer>/<00000001>     the segments a writer streamed
+    .segments/<key>/<writer>/committed      written right after its manifest: these
+                                            segments belong to a committed object
 
 A writer streams its bytes as segments of `segment_size` (each one chunked
 PUT fed from a small queue, so at most a few write chunks sit in memory),
 checks each segment's ETag against the MD5 of what it sent, and on commit
 PUTs the manifest at the key, last: the key only ever names a whole object,
-as with the local store's rename. The manifest carries the writer's name
-(`X-Object-Meta-Backup-Segments`), so `cleanup_partials` can tell the
-segments of a committed object from those of a writer that died.
+as with the local store's rename. Then it PUTs its `committed` marker, so
+`cleanup_partials` tells the segments of committed objects from those of
+writers that died from one listing, without a request per object. The
+manifest also carries the writer's name (`X-Object-Meta-Backup-Segments`):
+for a writer stopped between the two PUTs, the janitor asks the manifest
+(one HEAD) and writes the marker itself. Deleting an object removes its
+manifest, its segments and whatever else is left under its segment prefix
+(the marker, writers of that key that died). Keys are written once: the
+segments of an object overwritten at the same key stay until it is deleted.
 
 A key may also be a location in another container of the same account,
 `swift://<container>/<key>` (`location()`): a backup records the container
@@ -45,6 +53,7 @@ DEFAULT_SEGMENT_SIZE = 1024 ** 3
 MAX_SEGMENT_SIZE = 5 * 1024 ** 3
 DEFAULT_MAX_SEGMENTS = 1000
 SEGMENTS_HEADER = 'X-Object-Meta-Backup-Segments'
+COMMITTED_MARKER = 'committed'
 CHECKSUM_HEADER = 'X-Object-Meta-Backup-Checksum'
 LISTING_LIMIT = 1000
 LOCATION_SCHEME = 'swift://'
@@ -305,6 +314,12 @@ class _SwiftWriter(base.ObjectWriter):
         headers[SEGMENTS_HEADER] = self.writer_name
         self._store.expect((201,), 'PUT', self.key, params={'multipart-manifest': 'put'},
                            data=json.dumps(self._segments), headers=headers)
+        try:
+            self._store.mark_committed(self.segment_prefix)
+        except base.StorageError as error:
+            # The object is whole already; the janitor finds the manifest and marks it.
+            LOG.warning('could not mark the segments of %s committed: %s', self.key,
+                        error.details)
 
     def _abort(self):
         if self._current is not None:
@@ -416,6 +431,9 @@ class SwiftObjectStore(base.BackupStorage):
                 return found
             marker = page[-1]['name']
 
+    def mark_committed(self, writer_prefix):
+        self.expect((201,), 'PUT', writer_prefix + COMMITTED_MARKER, data=b'')
+
     def delete_prefix(self, prefix):
         """Delete every object under `prefix`; how many went."""
         removed = 0
@@ -462,7 +480,14 @@ class SwiftObjectStore(base.BackupStorage):
 
     @_routed
     def delete(self, key):
-        """The manifest and its segments (Swift's SLO delete), or a plain object."""
+        """The manifest and its segments (Swift's SLO delete) or a plain object, then what else
+        is left under its segment prefix."""
+        deleted = self._delete_object(key)
+        if deleted:
+            self.delete_prefix('%s%s/' % (SEGMENT_PREFIX, key))
+        return deleted
+
+    def _delete_object(self, key):
         response = self.request('DELETE', base.check_key(key),
                                 params={'multipart-manifest': 'delete'},
                                 headers={'Accept': 'application/json'})
@@ -488,8 +513,9 @@ class SwiftObjectStore(base.BackupStorage):
         """Remove the segments of writers that stopped `older_than_seconds` ago and never committed.
 
         A live writer adds a segment every `segment_size` bytes, so the
-        threshold must be longer than writing one segment takes. One HEAD per
-        writer old enough, to ask whether its manifest is the committed one.
+        threshold must be longer than writing one segment takes. One listing
+        of the segments; a HEAD only for a writer with neither a marker nor
+        recent segments (died, or stopped between its manifest and marker).
         """
         cutoff = _now() - older_than_seconds
         writers = {}
@@ -497,23 +523,33 @@ class SwiftObjectStore(base.BackupStorage):
             prefix = name.rsplit('/', 1)[0] + '/'
             writers.setdefault(prefix, []).append((name, modified))
         removed = 0
-        for prefix, segments in sorted(writers.items()):
-            if max(modified for _, modified in segments) > cutoff:
+        for prefix, objects in sorted(writers.items()):
+            segments = [name for name, _ in objects if name != prefix + COMMITTED_MARKER]
+            marked = len(segments) < len(objects)
+            if (marked and segments) or max(modified for _, modified in objects) > cutoff:
+                continue    # a committed object's segments, or a writer maybe still writing
+            if marked:      # a marker alone: its object's delete stopped halfway
+                self.expect((204, 404), 'DELETE', prefix + COMMITTED_MARKER)
                 continue
-            key, _, writer = prefix[len(SEGMENT_PREFIX):-1].rpartition('/')
-            try:
-                headers = self._head(key)
-            except base.InvalidKey:
-                headers = None
-            if headers is not None and headers.get(SEGMENTS_HEADER) == writer:
+            if self._committed_by(prefix):
+                self.mark_committed(prefix)
                 continue
-            for name, _ in segments:
+            for name in segments:
                 self.expect((204, 404), 'DELETE', name)
             removed += 1
         if removed:
             LOG.info('removed %d stale partial backup object(s) from swift container %s',
                      removed, self.container)
         return removed
+
+    def _committed_by(self, writer_prefix):
+        """Whether the manifest at the writer's key names this writer."""
+        key, _, writer = writer_prefix[len(SEGMENT_PREFIX):-1].rpartition('/')
+        try:
+            headers = self._head(key)
+        except base.InvalidKey:
+            return False
+        return headers is not None and headers.get(SEGMENTS_HEADER) == writer
 
 
 def _timestamp(value):
