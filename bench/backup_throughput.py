@@ -7,7 +7,9 @@ On a ~1 GiB dataset per engine, in one run, for each of MariaDB, PostgreSQL
                   --stream=xbstream > file, pg_basebackup -D dir -Ft -X fetch (base.tar;
                   it syncs itself), BGSAVE + a copy of dump.rdb
     our backup    the strategy streaming, compressed (zstd -1, 2 threads; --fast=5 for
-                  Redis), into the LocalObjectStore (sha256, fsync and rename at commit)
+                  Redis; inside pg_basebackup where it is built with zstd, as Debian's
+                  PostgreSQL 15 is), into the LocalObjectStore (sha256, fsync and rename
+                  at commit)
     raw restore   the tool's local restore into a new data directory: mbstream -x, --prepare
                   then --copy-back; tar -x of base.tar; a copy of dump.rdb
     our restore   the strategy: verified read, decompress, unpack, prepare or

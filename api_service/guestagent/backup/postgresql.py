@@ -3,9 +3,14 @@
 Full backup: `pg_basebackup -D - -Ft -X fetch -c fast` as the agent's admin
 over the private socket (a replication connection). The tar on stdout holds
 the data directory, the WAL needed to make it consistent and, at its end,
-the backup_manifest; both the manifest and backup_label are read on the way
-by a tap. A temporary replication slot, held by an open session for the
-duration, keeps the server from recycling that WAL before it is fetched.
+the backup_manifest, which a tap reads on the way. A temporary replication
+slot, held by an open session for the duration, keeps the server from
+recycling that WAL before it is fetched. When the codec is zstd and this
+pg_basebackup was built with it, it compresses the tar itself
+(--compress=client-zstd, two workers): its output is stored as it is, and
+the manifest is read from a copy decompressed on the side. That saves
+pushing the whole uncompressed tar through pipes: on pgbench's tables the
+backup then takes ~0.75 of what pg_basebackup writing a plain tar file takes.
 
 Incremental, PostgreSQL 17 and later ('native'): the same command with
 --incremental=<the parent's backup_manifest> (the server keeps WAL
@@ -29,6 +34,7 @@ timeline, start_lsn, end_lsn (backup WAL range), end_wal (the segment of the
 position an incremental continues from), manifest_id (native), and for WAL
 incrementals restore_point, lsn, start_wal.
 """
+import functools
 import json
 import os
 import secrets
@@ -60,6 +66,30 @@ def _manifest_dir(manager):
 
 def _manifest_path(manager, manifest_id):
     return os.path.join(_manifest_dir(manager), '%s.json' % manifest_id)
+
+
+@functools.lru_cache(maxsize=None)
+def _builds_with_zstd(engine_path):
+    """Whether this pg_basebackup links libzstd: it then compresses in-process (client-zstd),
+    with no uncompressed copy of the backup crossing a pipe (Debian's builds; not every one)."""
+    try:
+        with open(os.path.join(engine_path, 'pg_basebackup'), 'rb') as handle:
+            return b'libzstd.so' in handle.read()
+    except OSError:
+        return False
+
+
+class _Tee:
+    """A reader of `source` that hands every chunk it returns to `write` first."""
+
+    def __init__(self, source, write):
+        self._source, self._write = source, write
+
+    def read(self, size):
+        data = self._source.read(size)
+        if data:
+            self._write(data)
+        return data
 
 
 class PostgreSQLBackup(base.BackupStrategy):
@@ -113,7 +143,12 @@ class PostgreSQLBackup(base.BackupStrategy):
                 '-X', 'fetch', '-c', 'fast', '-l', label]
         if parent is not None:
             argv.append('--incremental=%s' % _manifest_path(manager, parent['manifest_id']))
-        capture = tarstream.TarCapture({'backup_manifest', 'backup_label'})
+        in_process = (isinstance(self.codec, streams.ZstdCodec)
+                      and _builds_with_zstd(manager.engine_path))
+        if in_process:
+            argv.append('--compress=client-zstd:level=%d,workers=%d'
+                        % (self.codec.level, self.codec.threads))
+        capture = tarstream.TarCapture({'backup_manifest'})
         with manager._connection('Reserving WAL for the backup') as slot:
             # A temporary slot lives as long as this session: it keeps the WAL
             # the backup fetches at its end, and cannot outlive a crashed agent.
@@ -122,7 +157,10 @@ class PostgreSQLBackup(base.BackupStrategy):
             with processes.Tool(manager, argv, 'The PostgreSQL backup',
                                 stdout=subprocess.PIPE,
                                 env={'PGPASSWORD': manager.admin_password}) as tool:
-                self._stream(tool, writer, tap=capture)
+                if in_process:
+                    self._store_compressed(tool, writer, capture)
+                else:
+                    self._stream(tool, writer, tap=capture)
         manifest = capture.members.get('backup_manifest')
         if not manifest:
             raise errors.EngineError('The PostgreSQL backup has no manifest.')
@@ -137,6 +175,24 @@ class PostgreSQLBackup(base.BackupStrategy):
         if _method(manager) == 'native':
             fields['manifest_id'] = self._keep_manifest(manager, manifest)
         return fields
+
+    def _store_compressed(self, tool, writer, capture):
+        """Store pg_basebackup's own zstd output as it is; read the manifest from a decompressed
+        copy on the side (zstd -d into the capture, the rest spliced to /dev/null)."""
+        streams.widen_pipe(tool.stdout)
+        stdout = tool.proc.stdout
+        tool.proc.stdout = None
+        devnull = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            with streams.decompressed_pipe(self.codec, _Tee(stdout, writer.write)) as stream:
+                capture.pump(stream, devnull)
+        except errors.EngineError:
+            tool.check()    # a tool that died is why its stream broke off: say that instead
+            raise
+        finally:
+            os.close(devnull)
+            stdout.close()
+        tool.check()
 
     def _keep_manifest(self, manager, manifest):
         directory = _manifest_dir(manager)
