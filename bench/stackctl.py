@@ -2,6 +2,7 @@
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,7 @@ def running_stack(offset=PORT_OFFSET):
     stack = os.path.join(BIN, 'dbaas-stack')
     up = subprocess.run([stack, 'up'], env=env, cwd=REPO, capture_output=True, text=True)
     if up.returncode:
-        sys.exit('stack failed to start:\n' + up.stderr)
+        sys.exit('stack failed to start (its state is kept in %s):\n%s' % (root, up.stderr))
     try:
         with open(os.path.join(root, 'run', 'state.json')) as handle:
             state = json.load(handle)
@@ -29,6 +30,7 @@ def running_stack(offset=PORT_OFFSET):
         yield state
     finally:
         subprocess.run([stack, 'down'], env=env, cwd=REPO, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)   # a bench leaves nothing behind
 
 
 def token(state, user='demo'):
