@@ -219,7 +219,7 @@ def resize_flavor(ctx, instance_id, flavor_id, place_lock):
     try:
         with events.step(instance_id, 'resize_flavor', 'host room'):
             with place_lock:
-                _check_room_for(instance_id, flavor)
+                _reserve_room_for(instance_id, flavor)
     except placement.PlacementError as error:
         # Refused before anything changed: the database keeps running as it was.
         _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
@@ -230,13 +230,16 @@ def resize_flavor(ctx, instance_id, flavor_id, place_lock):
             _guest(instance_id).resize_memory(ctx, flavor.ram)
         _finish(instance_id, flavor_id=flavor.id, ram_mb=flavor.ram, vcpus=flavor.vcpus)
     except Exception as error:
+        # The host keeps the room taken for it: what the engine now runs with is not known.
         _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
         _fail(instance_id, 'resize_flavor', 'Resizing the flavor failed: %s' % error,
               traceback.format_exc())
 
 
-def _check_room_for(instance_id, flavor):
-    """PlacementError unless the instance's host can hold it with the new flavor."""
+def _reserve_room_for(instance_id, flavor):
+    """PlacementError unless the instance's host can hold it with the new flavor; else the room
+    is taken at once (the larger of both sizes until the resize ends), so a placement made while
+    the engine restarts already counts it."""
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id)
         used_ram, used_vcpus = local_instances.host_usage(session).get(instance.host, (0, 0))
@@ -248,6 +251,8 @@ def _check_room_for(instance_id, flavor):
                                     used_ram - instance.ram_mb, used_vcpus - instance.vcpus)
         placement.check_fits(usage, flavor.ram, flavor.vcpus,
                              local.CONF.local_driver.cpu_allocation_ratio)
+        instance.ram_mb = max(instance.ram_mb, flavor.ram)
+        instance.vcpus = max(instance.vcpus, flavor.vcpus)
 
 
 # -- backups ----------------------------------------------------------------------------

@@ -249,9 +249,7 @@ class ZstdCodec(Codec):
         finally:
             _close(proc.stdin)
             status = proc.wait()
-        if status != 0:
-            raise CorruptStream(details='zstd -d exited with status %d' % status)
-
+        _check_unpacked(status)
 
     def _decompress_file(self, reader, fd, sink):
         # A local object: zstd reads the file itself while this thread hashes
@@ -265,8 +263,13 @@ class ZstdCodec(Codec):
             raise
         finally:
             status = proc.wait()
-        if status != 0:
-            raise CorruptStream(details='zstd -d exited with status %d' % status)
+        _check_unpacked(status)
+
+
+def _check_unpacked(status):
+    """zstd -d's exit status, checked once the reader was drained (its checksum error wins)."""
+    if status != 0:
+        raise CorruptStream(details='zstd -d exited with status %d' % status)
 
 
 @contextlib.contextmanager

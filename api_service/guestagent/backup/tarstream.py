@@ -266,7 +266,7 @@ def _pax_path(data):
     """The 'path' record of a pax extended header ('<len> path=<name>\n' records)."""
     view = data
     while view:
-        length_text, _, rest = view.partition(b' ')
+        length_text = view.partition(b' ')[0]
         if not length_text.isdigit():
             return None
         length = int(length_text)
