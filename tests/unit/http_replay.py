@@ -6,9 +6,13 @@ for several recorded services (Keystone and Swift): their scrubbed addresses
 in the answers are rewritten to the server's own, so a catalog sends the
 client back here. Scrubbed secrets (a password) are put back into the
 recorded request bodies before they are compared with what the client sent.
+Recorded tokens are re-dated to the replay's own time (see redate_tokens), so
+a recording does not stop working once its tokens' hour is over.
 """
 import base64
+import datetime
 import http.server
+import re
 import threading
 from urllib import parse
 
@@ -19,6 +23,28 @@ def body_bytes(body):
     if 'base64' in body:
         return base64.b64decode(body['base64'])
     return body['text'].encode('utf-8')
+
+
+_TOKEN_TIME = re.compile(r'"(issued_at|expires_at)": "(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z"')
+
+
+def redate_tokens(text, now=None):
+    """Shift a token answer's issued_at/expires_at so it was issued `now`, lifetime kept.
+
+    keystoneauth re-authenticates when a token has expired; a recording replayed
+    after its token's expiry would otherwise make an unrecorded extra request.
+    """
+    found = {m.group(1): m.group(2) for m in _TOKEN_TIME.finditer(text)}
+    if 'issued_at' not in found:
+        return text
+    now = (now or datetime.datetime.now(datetime.timezone.utc)).replace(tzinfo=None)
+    shift = now - datetime.datetime.fromisoformat(found['issued_at'])
+
+    def moved(match):
+        when = datetime.datetime.fromisoformat(match.group(2)) + shift
+        return '"%s": "%s%sZ"' % (match.group(1), when.strftime('%Y-%m-%dT%H:%M:%S'),
+                                  match.group(3) or '')
+    return _TOKEN_TIME.sub(moved, text)
 
 
 def _header(headers, name):
@@ -49,7 +75,7 @@ class Replay(http.server.ThreadingHTTPServer):
     def here(self, text):
         for address in self.addresses:
             text = text.replace(address, self.url)
-        return text
+        return redate_tokens(text)
 
     def expected_body(self, exchange):
         body = body_bytes(exchange.get('request_body'))

@@ -1,6 +1,10 @@
-"""The replay server's rule for requests the client broke off: optional, and maybe late."""
+"""The replay server's rules: broken-off requests are optional and maybe late; tokens re-dated."""
+import datetime
+import json
+
 import pytest
 
+from tests.unit import http_replay
 from tests.unit.http_replay import Replay
 
 
@@ -39,3 +43,14 @@ def test_an_unbroken_request_out_of_order_is_still_a_mismatch():
         assert server.mismatches
     finally:
         server.server_close()
+
+
+def test_recorded_tokens_are_redated_to_now_with_their_lifetime():
+    recorded = ('{"token": {"expires_at": "2026-11-22T19:57:52.000000Z", "methods": [], '
+                '"issued_at": "2026-11-22T07:57:52.000000Z"}}')
+    now = datetime.datetime(2031, 5, 1, 10, 0, 0, tzinfo=datetime.timezone.utc)
+    token = json.loads(http_replay.redate_tokens(recorded, now))['token']
+    assert token['issued_at'] == '2031-05-01T10:00:00.000000Z'
+    assert token['expires_at'] == '2031-05-01T22:00:00.000000Z'
+    assert http_replay.redate_tokens('{"expires_at": "2026-11-22T19:57:52Z"}', now) == \
+        '{"expires_at": "2026-11-22T19:57:52Z"}'  # no issued_at: not a token, left alone
