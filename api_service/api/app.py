@@ -89,7 +89,7 @@ class Application:
             payload, status = result
         else:
             payload, status = result, route_.status
-        return wsgi.json_response(payload, status)
+        return wsgi.JsonResponse(payload, status)
 
 
 def build_app(auth_middleware=None):

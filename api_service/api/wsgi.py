@@ -4,6 +4,7 @@ Controllers (api/controllers/*) declare routes with `@route`; handlers receive a
 Request whose `ctx` is the caller's context and whose `body` is validated JSON.
 """
 import functools
+import http
 import json
 import re
 import urllib.parse
@@ -141,13 +142,22 @@ class Resource:
                 yield Route(spec.pop('method'), template, func, **spec)
 
 
-def json_response(payload, status=200):
-    resp = webob.Response(status=status, content_type='application/json', charset='utf-8')
-    if payload is not None:
-        resp.body = json.dumps(payload, separators=(',', ':')).encode()
-    else:
-        resp.body = b''
-    return resp
+_STATUS_LINES = {s.value: '%d %s' % (s.value, s.phrase) for s in http.HTTPStatus}
+
+
+class JsonResponse:
+    """A JSON answer as a WSGI app; a fraction of webob.Response's cost on every request."""
+
+    __slots__ = ('status', 'body')
+
+    def __init__(self, payload, status=200):
+        self.status = status
+        self.body = b'' if payload is None else json.dumps(payload, separators=(',', ':')).encode()
+
+    def __call__(self, environ, start_response):
+        start_response(_STATUS_LINES[self.status], [('Content-Type', 'application/json'),
+                                                    ('Content-Length', str(len(self.body)))])
+        return [] if environ.get('REQUEST_METHOD') == 'HEAD' else [self.body]
 
 
 def url_base(req):

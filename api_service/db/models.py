@@ -94,6 +94,16 @@ class DatastoreVersionVolumeType(Base):
     volume_type_id: Mapped[str] = mapped_column(ForeignKey('volume_types.id'), primary_key=True)
 
 
+class CatalogueGeneration(Base):
+    """One row, counting changes to the catalogue: API workers keep the catalogue in memory
+    and re-read it only when this number has moved (domain/catalogue_cache.py)."""
+
+    __tablename__ = 'catalogue_generation'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Quota(Base):
     """A per-project override of a default quota."""
 

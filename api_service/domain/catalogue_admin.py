@@ -1,15 +1,26 @@
 """Operator actions on the catalogue: define flavors, volume types and datastore versions.
 
 Used by `dbaas-manage`; idempotent, so the embedded launcher can seed on every start.
+Every change bumps the catalogue generation, so API processes drop their cached copy.
 """
+import contextlib
+
 from sqlalchemy import select
 
 from api_service.db import models
 from api_service.db.session import session_scope
+from api_service.domain import catalogue_cache
+
+
+@contextlib.contextmanager
+def _changing_catalogue():
+    with session_scope() as session:
+        catalogue_cache.bump(session)
+        yield session
 
 
 def upsert_flavor(flavor_id, name, ram, vcpus, disk=0, ephemeral=0):
-    with session_scope() as session:
+    with _changing_catalogue() as session:
         row = session.get(models.Flavor, str(flavor_id)) or models.Flavor(id=str(flavor_id))
         row.name, row.ram, row.vcpus, row.disk, row.ephemeral = name, ram, vcpus, disk, ephemeral
         session.add(row)
@@ -17,7 +28,7 @@ def upsert_flavor(flavor_id, name, ram, vcpus, disk=0, ephemeral=0):
 
 
 def upsert_volume_type(name, root_path, description='', is_public=True):
-    with session_scope() as session:
+    with _changing_catalogue() as session:
         row = session.scalars(select(models.VolumeType)
                               .where(models.VolumeType.name == name)).first()
         row = row or models.VolumeType(name=name)
@@ -30,7 +41,7 @@ def upsert_volume_type(name, root_path, description='', is_public=True):
 def upsert_datastore_version(datastore, name, version, manager, engine_path=None,
                              active=True, default=False, packages=None, capabilities=''):
     """Create or update a version (and its datastore); `default` makes it the default."""
-    with session_scope() as session:
+    with _changing_catalogue() as session:
         ds = session.scalars(select(models.Datastore)
                              .where(models.Datastore.name == datastore)).first()
         if ds is None:
@@ -57,7 +68,7 @@ def _version_row(session, datastore, version):
 
 def restrict_flavors(datastore, version, flavor_ids):
     """Allow only these flavors for a version (associate-flavors-datastores); [] allows all."""
-    with session_scope() as session:
+    with _changing_catalogue() as session:
         row = _version_row(session, datastore, version)
         session.query(models.DatastoreVersionFlavor).filter_by(version_id=row.id).delete()
         for flavor_id in flavor_ids:
@@ -66,7 +77,7 @@ def restrict_flavors(datastore, version, flavor_ids):
 
 def restrict_volume_types(datastore, version, type_names):
     """Allow only these volume types for a version; [] allows all."""
-    with session_scope() as session:
+    with _changing_catalogue() as session:
         row = _version_row(session, datastore, version)
         session.query(models.DatastoreVersionVolumeType).filter_by(version_id=row.id).delete()
         for name in type_names:

@@ -1,13 +1,15 @@
 """Datastores and their versions: lookup by id or name, and what each version allows."""
+import bisect
 import collections
 import uuid
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api_service.common import exceptions
 from api_service.db import models
 from api_service.db.session import read_scope, session_scope
+from api_service.domain import catalogue_cache
 
 # A datastore as the views read it, from Core rows.
 DatastoreRow = collections.namedtuple('DatastoreRow', 'id name default_version_id versions')
@@ -25,43 +27,38 @@ _DS = models.Datastore.__table__
 _VERSIONS = models.DatastoreVersion.__table__
 
 
-def _page_query(with_marker):
-    """Datastores of one page joined to their versions: one indexed query per page."""
-    page = select(_DS).order_by(_DS.c.name).limit(bindparam('limit'))
-    if with_marker:
-        page = page.where(_DS.c.name > bindparam('marker'))
-    page = page.subquery('page')
-    return (select(page, _VERSIONS.c.id.label('v_id'))
-            .select_from(page.outerjoin(_VERSIONS, _VERSIONS.c.datastore_id == page.c.id))
-            .add_columns(*[c.label('v_' + c.name) for c in _VERSIONS.c if c.name != 'id'])
-            .order_by(page.c.name, _VERSIONS.c.name))
-
-
-# Built once: constructing statements costs more than running them on a small table.
-_FIRST_PAGE = _page_query(False)
-_NEXT_PAGE = _page_query(True)
+# Every datastore joined to its versions: the catalogue is small and cached whole.
+_ALL = (select(_DS, _VERSIONS.c.id.label('v_id'))
+        .select_from(_DS.outerjoin(_VERSIONS, _VERSIONS.c.datastore_id == _DS.c.id))
+        .add_columns(*[c.label('v_' + c.name) for c in _VERSIONS.c if c.name != 'id'])
+        .order_by(_DS.c.name, _VERSIONS.c.name))
 _VERSION_FIELDS = [c.name for c in _VERSIONS.c]
 VersionRow = collections.namedtuple('VersionRow', _VERSION_FIELDS)
 
 
-def list_datastores(limit, marker=None):
-    """A page of datastores with their versions, in one query whatever the total."""
-    params = {'limit': limit + 1}
-    if marker:
-        params['marker'] = marker
+def _load_all():
+    """(names, datastores), both in Python's order of names (the markers' order whatever the
+    database's collation), from one query; tuples, as they are shared between threads."""
     with read_scope() as conn:
-        rows = conn.execute(_NEXT_PAGE if marker else _FIRST_PAGE, params).all()
-    datastores = {}
+        rows = conn.execute(_ALL).all()
+    versions = collections.defaultdict(list)
+    found = {}
     for row in rows:
-        ds = datastores.get(row.id)
-        if ds is None:
-            ds = datastores[row.id] = DatastoreRow(row.id, row.name, row.default_version_id, [])
+        found.setdefault(row.id, row)
         if row.v_id is not None:
-            ds.versions.append(VersionRow(*[getattr(row, 'v_' + f) for f in _VERSION_FIELDS]))
-    page = list(datastores.values())
-    more = len(page) > limit
-    page = page[:limit]
-    return page, (page[-1].name if more else None)
+            versions[row.id].append(VersionRow(*[getattr(row, 'v_' + f) for f in _VERSION_FIELDS]))
+    every = tuple(sorted((DatastoreRow(r.id, r.name, r.default_version_id, tuple(versions[r.id]))
+                          for r in found.values()), key=lambda ds: ds.name))
+    return tuple(ds.name for ds in every), every
+
+
+def list_datastores(limit, marker=None):
+    """A page of datastores with their versions, from the cached catalogue: O(log n + page)."""
+    names, every = catalogue_cache.cached('datastores', _load_all)
+    start = bisect.bisect_right(names, marker) if marker else 0
+    page = every[start:start + limit]
+    more = start + limit < len(every)
+    return list(page), (page[-1].name if more else None)
 
 
 def get_datastore(id_or_name, session=None):

@@ -120,3 +120,11 @@ def test_inactive_versions_hidden_from_members(client, catalogue):
     admin = client.get('/datastores/mariadb', roles='admin').json_body_or_none['datastore']
     assert [v['name'] for v in member['versions']] == ['10.11']
     assert sorted(v['name'] for v in admin['versions']) == ['10.11', '10.6']
+
+
+def test_head_answers_like_get_without_a_body(client, catalogue):
+    get = client.get('/flavors')
+    head = client.request('HEAD', '/flavors')
+    assert head.status_int == get.status_int == 200
+    assert head.headers['Content-Type'] == get.headers['Content-Type'] == 'application/json'
+    assert head.headers['Content-Length'] == str(len(get.body)) and head.body == b''

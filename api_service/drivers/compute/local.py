@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from api_service.common.config import CONF
 from api_service.db import models
 from api_service.db.session import read_scope, session_scope
+from api_service.domain import catalogue_cache
 from api_service.drivers.compute import base
 
 Host = collections.namedtuple('Host', 'name zone ram_mb vcpus')
@@ -41,12 +42,21 @@ def _volume_type(row):
     return base.VolumeType(row.id, row.name, row.description, row.is_public)
 
 
+def _load_flavors():
+    with read_scope() as conn:
+        return tuple(_flavor(r) for r in conn.execute(_ALL_FLAVORS))
+
+
+def _load_public_volume_types():
+    with read_scope() as conn:
+        return tuple(_volume_type(r) for r in conn.execute(_PUBLIC_VOLUME_TYPES))
+
+
 class LocalDriver(base.ComputeDriver):
     """Reads its catalogue from the service database and its hosts from config."""
 
     def list_flavors(self):
-        with read_scope() as conn:
-            return [_flavor(r) for r in conn.execute(_ALL_FLAVORS)]
+        return list(catalogue_cache.cached('flavors', _load_flavors))
 
     def get_flavor(self, flavor_id):
         with session_scope() as session:
@@ -54,8 +64,7 @@ class LocalDriver(base.ComputeDriver):
             return _flavor(row) if row else None
 
     def list_volume_types(self):
-        with read_scope() as conn:
-            return [_volume_type(r) for r in conn.execute(_PUBLIC_VOLUME_TYPES)]
+        return list(catalogue_cache.cached('volume_types', _load_public_volume_types))
 
     def get_volume_type(self, id_or_name):
         with session_scope() as session:
