@@ -27,11 +27,12 @@ _DS = models.Datastore.__table__
 _VERSIONS = models.DatastoreVersion.__table__
 
 
-# Every datastore joined to its versions: the catalogue is small and cached whole.
+# Every datastore joined to its versions: the catalogue is small and cached whole. The
+# datastores are sorted in Python (_load_all); only the versions' order comes from here.
 _ALL = (select(_DS, _VERSIONS.c.id.label('v_id'))
         .select_from(_DS.outerjoin(_VERSIONS, _VERSIONS.c.datastore_id == _DS.c.id))
         .add_columns(*[c.label('v_' + c.name) for c in _VERSIONS.c if c.name != 'id'])
-        .order_by(_DS.c.name, _VERSIONS.c.name))
+        .order_by(_VERSIONS.c.name))
 _VERSION_FIELDS = [c.name for c in _VERSIONS.c]
 VersionRow = collections.namedtuple('VersionRow', _VERSION_FIELDS)
 

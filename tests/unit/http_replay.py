@@ -75,7 +75,7 @@ class Replay(http.server.ThreadingHTTPServer):
     def here(self, text):
         for address in self.addresses:
             text = text.replace(address, self.url)
-        return redate_tokens(text)
+        return text
 
     def expected_body(self, exchange):
         body = body_bytes(exchange.get('request_body'))
@@ -172,9 +172,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         recorded = body_bytes(exchange.get('response_body'))
-        payload = self.server.here(recorded.decode('utf-8')).encode('utf-8') if (
-            self.server.addresses and 'text' in (exchange.get('response_body') or {})
-        ) else recorded
+        payload = redate_tokens(self.server.here(recorded.decode('utf-8'))).encode('utf-8') if (
+            'text' in (exchange.get('response_body') or {})) else recorded
         self.send_response(exchange['status'])
         for name, value in exchange['response_headers'].items():
             if name.lower() != 'content-length':

@@ -13,6 +13,10 @@ def flavor_names(client):
     return [f['name'] for f in client.get('/flavors').json_body_or_none['flavors']]
 
 
+def volume_type_names(client):
+    return [t['name'] for t in client.get('/volume-types').json_body_or_none['volume_types']]
+
+
 def datastore_names(client, query=''):
     return [d['name'] for d in client.get('/datastores' + query).json_body_or_none['datastores']]
 
@@ -33,14 +37,15 @@ def test_every_catalogue_change_is_seen_by_the_next_list(client, catalogue):
     assert datastore_names(client) == ['mariadb', 'postgresql', 'redis']
     assert datastore_names(client, '?limit=1&marker=mariadb') == ['postgresql']
 
+    assert 'db.large' not in flavor_names(client)
     catalogue.upsert_flavor('4', 'db.large', 2048, 2)
     assert flavor_names(client)[-1] == 'db.large'
     catalogue.upsert_flavor('4', 'db.larger', 2048, 2)
     assert flavor_names(client)[-1] == 'db.larger'
 
+    assert 'slow' not in volume_type_names(client)
     catalogue.upsert_volume_type('slow', '/slow')
-    types = client.get('/volume-types').json_body_or_none['volume_types']
-    assert 'slow' in [t['name'] for t in types]
+    assert 'slow' in volume_type_names(client)
 
 
 def test_a_change_from_another_process_is_seen(client, catalogue, conf):
