@@ -15,7 +15,8 @@ import requests
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
-TEST_PORT_OFFSET = '1000'
+# DBAAS_TEST_PORT_OFFSET moves the shared stack, so two checkouts can test at once.
+TEST_PORT_OFFSET = os.environ.get('DBAAS_TEST_PORT_OFFSET', '1000')
 
 
 class RunningStack:

@@ -94,6 +94,14 @@ class DatastoreVersionVolumeType(Base):
     volume_type_id: Mapped[str] = mapped_column(ForeignKey('volume_types.id'), primary_key=True)
 
 
+class ServiceLock(Base):
+    """A named row whose lock serialises a decision across processes (db/locks.py)."""
+
+    __tablename__ = 'service_locks'
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class CatalogueGeneration(Base):
     """One row, counting changes to the catalogue: API workers keep the catalogue in memory
     and re-read it only when this number has moved (domain/catalogue_cache.py)."""

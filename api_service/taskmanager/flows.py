@@ -22,7 +22,7 @@ from api_service.domain import faults
 from api_service.domain import instances as instances_domain
 from api_service.domain import quotas
 from api_service.domain import status
-from api_service.drivers.compute import local, local_instances, placement
+from api_service.drivers.compute import local, local_instances, local_networks, placement
 from api_service.rpc import guest_client
 
 LOG = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _place(instance_id):
         host = placement.choose_host(hosts, request, local.CONF.local_driver.cpu_allocation_ratio)
         instance.host = host.name
         instance.availability_zone = host.zone
-        local_instances.allocate_address(session, instance)
+        local_networks.allocate_address(session, instance)
 
 
 def _await_guest(instance_id, guest, ctx):

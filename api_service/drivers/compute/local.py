@@ -75,6 +75,13 @@ class LocalDriver(base.ComputeDriver):
     def hosts(self):
         return parse_hosts(CONF.local_driver.hosts)
 
+    def list_networks(self):
+        # One network, the address pool, until networks are configurable (issue #9).
+        return [base.Network('default', 'default', CONF.local_driver.address_pool, True)]
+
+    def get_network(self, network_id):
+        return next((n for n in self.list_networks() if n.id == network_id), None)
+
     def availability_zones(self):
         zones = collections.Counter(h.zone for h in self.hosts())
         return [base.AvailabilityZone(name, True, count) for name, count in sorted(zones.items())]

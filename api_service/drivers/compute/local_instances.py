@@ -4,7 +4,6 @@ An instance is a guest agent process (which runs the engine) with its own loopba
 address and a data directory under its volume type's root. Stopping an instance's
 processes and removing its directories leaves nothing behind.
 """
-import ipaddress
 import os
 import secrets as pysecrets
 import shutil
@@ -20,10 +19,7 @@ from sqlalchemy import func, select
 from api_service.common.config import CONF
 from api_service.db import models
 from api_service.db import models_instances as m
-
-
-class DriverError(Exception):
-    """A local-driver step failed; the message is safe for the tenant."""
+from api_service.drivers.compute.base import DriverError  # noqa: F401 (re-exported)
 
 
 def instances_dir():
@@ -39,20 +35,6 @@ def volume_dir(session, instance):
     root = vtype.root_path if vtype and vtype.root_path else os.path.join(instances_dir(),
                                                                          'volumes')
     return os.path.join(os.path.abspath(root), instance.id)
-
-
-# -- addresses --------------------------------------------------------------------------
-
-def allocate_address(session, instance):
-    """The lowest free address of the pool; the unique column settles races."""
-    pool = ipaddress.ip_network(CONF.local_driver.address_pool)
-    used = set(session.scalars(select(m.Instance.address).where(m.Instance.address.is_not(None))))
-    for address in pool.hosts():
-        text = str(address)
-        if text not in used and not text.endswith('.0') and not text.endswith('.255'):
-            instance.address = text
-            return text
-    raise DriverError('The address pool %s is exhausted.' % pool)
 
 
 # -- host usage -------------------------------------------------------------------------

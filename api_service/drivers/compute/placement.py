@@ -6,9 +6,7 @@ message written for the tenant.
 """
 import dataclasses
 
-
-class PlacementError(Exception):
-    """No host satisfies the request; the message says why."""
+from api_service.drivers.compute.base import PlacementError  # noqa: F401 (re-exported)
 
 
 @dataclasses.dataclass(frozen=True)
