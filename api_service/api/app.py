@@ -84,7 +84,7 @@ class Application:
         return self._call_handler(req, route_, params)(environ, start_response)
 
     def _call_handler(self, req, route_, params):
-        result = wsgi.handler_wrapper(route_, route_.handler)(req, **params)
+        result = route_.call(req, **params)
         if isinstance(result, tuple):
             payload, status = result
         else:

@@ -21,6 +21,7 @@ class Request(webob.Request):
 
     ctx = None
     body_json = None
+    query = None      # the route's declared query parameters, typed and validated
 
     @property
     def cached_host_url(self):
@@ -45,20 +46,6 @@ class Request(webob.Request):
         except (ValueError, UnicodeDecodeError) as err:
             raise exceptions.BadRequest('The request body is not valid JSON: %s.' % err)
 
-    def query_int(self, name, default=None, minimum=0, maximum=None):
-        value = self.GET.get(name)
-        if value is None or value == '':
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise exceptions.BadRequest("Query parameter '%s' must be an integer, got '%s'."
-                                        % (name, value))
-        if number < minimum or (maximum is not None and number > maximum):
-            raise exceptions.BadRequest("Query parameter '%s' must be between %d and %s."
-                                        % (name, minimum, maximum if maximum else 'any'))
-        return number
-
 
 # -- routes -------------------------------------------------------------------
 
@@ -80,6 +67,11 @@ class Route:
         self.auth = auth
         pattern = self._PARAM.sub(lambda m: '(?P<%s>[^/]+)' % m.group(1), template)
         self.regex = re.compile('^' + pattern + '/?$')
+        # Validators are built once per route: building one costs more than using it.
+        self.body_validator = jsonschema.Draft7Validator(schema) if schema else None
+        self.query_validator = (jsonschema.Draft7Validator(
+            {'type': 'object', 'properties': self.query}) if self.query else None)
+        self.call = handler_wrapper(self, handler)
 
     @property
     def params(self):
@@ -100,11 +92,11 @@ def route(method, template, schema=None, summary='', response_key=None, status=2
     return decorator
 
 
-def validate(schema, body):
+def validate(schema, body, validator=None):
     """Check a body against a schema; the message names the failing field."""
     if schema is None:
         return
-    validator = jsonschema.Draft7Validator(schema)
+    validator = validator or jsonschema.Draft7Validator(schema)
     if body is None:
         if validator.is_valid(None):
             return
@@ -112,6 +104,57 @@ def validate(schema, body):
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         raise exceptions.BadRequest(describe_error(errors[0]))
+
+
+# How a query string's words read as booleans (python-troveclient sends True/False).
+_BOOLEAN_WORDS = {'true': True, '1': True, 'false': False, '0': False}
+_INTEGER = re.compile(r'^-?[0-9]{1,18}$')
+
+
+def query_values(route_, query):
+    """The route's declared query parameters, typed as their schemas say, and checked.
+
+    Parameters a route does not declare are ignored, as Trove does; a declared one with a
+    value its schema refuses is a 400 naming it.
+    """
+    if route_.query_validator is None:
+        return {}
+    values = {}
+    for name, schema in route_.query.items():
+        raw = query.getall(name)[-1] if name in query else ''
+        if raw == '':
+            continue          # clients send empty values for parameters they leave unset
+        kind = schema.get('type')
+        if kind == 'integer' and _INTEGER.match(raw):
+            values[name] = int(raw)
+        elif kind == 'boolean' and raw.lower() in _BOOLEAN_WORDS:
+            values[name] = _BOOLEAN_WORDS[raw.lower()]
+        else:
+            values[name] = raw
+    error = next(iter(route_.query_validator.iter_errors(values)), None)
+    if error is not None:
+        raise exceptions.BadRequest(describe_query_error(error, values))
+    return values
+
+
+def describe_query_error(error, values):
+    name = str(error.absolute_path[0]) if error.absolute_path else 'query'
+    shown = str(values.get(name, ''))[:64]
+    if error.validator == 'type':
+        kind = {'integer': 'a whole number', 'boolean': 'true or false'}.get(
+            error.validator_value, 'a %s' % error.validator_value)
+        return "Query parameter '%s' must be %s, not '%s'." % (name, kind, shown)
+    if error.validator == 'minimum':
+        return "Query parameter '%s' must be at least %s." % (name, error.validator_value)
+    if error.validator == 'maximum':
+        return "Query parameter '%s' must be at most %s." % (name, error.validator_value)
+    if error.validator == 'maxLength':
+        return "Query parameter '%s' is too long (at most %d characters)." % (
+            name, error.validator_value)
+    if error.validator == 'enum':
+        return "Query parameter '%s' must be one of: %s." % (
+            name, ', '.join(str(v) for v in error.validator_value))
+    return "Query parameter '%s' is not valid: %s" % (name, error.message)
 
 
 def describe_error(error):
@@ -176,12 +219,13 @@ def paginated_links(req, collection, next_marker):
 
 
 def handler_wrapper(route_, func):
-    """Decode and validate the body before the handler runs."""
+    """Decode and validate the body and the query before the handler runs."""
 
     @functools.wraps(func)
     def call(req, **params):
+        req.query = query_values(route_, req.GET)
         body = req.json_body() if req.method in ('POST', 'PUT', 'PATCH') else None
-        validate(route_.schema, body)
+        validate(route_.schema, body, route_.body_validator)
         req.body_json = body
         return func(req, **params)
     return call

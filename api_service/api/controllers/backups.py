@@ -12,7 +12,7 @@ from api_service.rpc import clients
 
 LIST_QUERY = dict(paging.QUERY, instance_id={'type': 'string', 'maxLength': 36},
                   datastore={'type': 'string', 'maxLength': 255},
-                  all_projects={'type': 'string', 'maxLength': 5},
+                  all_projects={'type': 'boolean'},
                   project_id={'type': 'string', 'maxLength': 64})
 
 
@@ -44,13 +44,13 @@ class Backups(Resource):
     @route('GET', '/backups', summary='List backups', response_key='backups', query=LIST_QUERY)
     def index(self, req):
         policy.enforce(req.ctx, 'backup:index')
-        project = req.GET.get('project_id') or req.ctx.project_id
-        if req.GET.get('all_projects', '').lower() in ('true', '1', 'yes'):
-            project = req.GET.get('project_id') or None   # None: every project
+        project = req.query.get('project_id') or req.ctx.project_id
+        if req.query.get('all_projects'):
+            project = req.query.get('project_id')   # None: every project
         if project != req.ctx.project_id:
             policy.enforce(req.ctx, 'backup:index:all_projects')
-        return self._page(req, req.GET.get('instance_id') or None, project,
-                          datastore=req.GET.get('datastore') or None)
+        return self._page(req, req.query.get('instance_id'), project,
+                          datastore=req.query.get('datastore'))
 
     @route('GET', '/instances/{instance_id}/backups', summary="List an instance's backups",
            response_key='backups', query=paging.QUERY)
@@ -74,12 +74,12 @@ class Backups(Resource):
 
     @route('DELETE', '/backups/{backup_id}', summary='Delete a backup (409 while it has '
            'children, unless ?delete_chain=true)', status=202,
-           query={'delete_chain': {'type': 'string', 'enum': ['true', 'false']}})
+           query={'delete_chain': {'type': 'boolean'}})
     def delete(self, req, backup_id):
         backup = backups.get(req.ctx, backup_id)
         policy.enforce(req.ctx, 'backup:delete', _target(backup.project_id))
         locations = backups.mark_deleted(req.ctx, backup_id,
-                                         req.GET.get('delete_chain') == 'true')
+                                         req.query.get('delete_chain', False))
         self.taskmanager.delete_backup_objects(req.ctx, locations=locations)
         return None
 
@@ -101,9 +101,9 @@ class BackupStrategies(Resource):
     @route('GET', '/backup_strategies', summary='List backup strategies',
            response_key='backup_strategies', query=STRATEGY_QUERY)
     def index(self, req):
-        project_id = req.GET.get('project_id') or req.ctx.project_id
+        project_id = req.query.get('project_id') or req.ctx.project_id
         policy.enforce(req.ctx, 'backup_strategy:index', _target(project_id))
-        rows = backup_strategies.list_for(project_id, req.GET.get('instance_id') or None)
+        rows = backup_strategies.list_for(project_id, req.query.get('instance_id'))
         return {'backup_strategies': [_strategy(row) for row in rows]}
 
     @route('POST', '/backup_strategies', schema=schemas.backup_strategy_create,
@@ -120,7 +120,7 @@ class BackupStrategies(Resource):
     @route('DELETE', '/backup_strategies', summary="Delete the project's (or, with "
            "?instance_id=, an instance's) backup strategy", status=202, query=STRATEGY_QUERY)
     def delete(self, req):
-        project_id = req.GET.get('project_id') or req.ctx.project_id
+        project_id = req.query.get('project_id') or req.ctx.project_id
         policy.enforce(req.ctx, 'backup_strategy:delete', _target(project_id))
-        backup_strategies.delete(project_id, req.GET.get('instance_id') or '')
+        backup_strategies.delete(project_id, req.query.get('instance_id') or '')
         return None

@@ -12,7 +12,7 @@ from api_service.domain import status
 from api_service.rpc import clients
 
 INSTANCE = '/instances/{instance_id}'
-LIST_QUERY = dict(paging.QUERY, include_clustered={'type': 'string', 'maxLength': 5})
+LIST_QUERY = dict(paging.QUERY, include_clustered={'type': 'boolean'})
 
 
 def _target(view):

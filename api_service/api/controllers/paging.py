@@ -6,5 +6,6 @@ QUERY = {'limit': {'type': 'integer', 'minimum': 1},
 
 
 def params(req):
-    limit = req.query_int('limit', CONF.api.default_page_size, minimum=1)
-    return min(limit, CONF.api.max_page_size), req.GET.get('marker') or None
+    """(limit, marker) from the route's validated query (routes declare QUERY)."""
+    limit = req.query.get('limit', CONF.api.default_page_size)
+    return min(limit, CONF.api.max_page_size), req.query.get('marker')
