@@ -27,6 +27,7 @@ install-test:
 
 bench: install-test
 	$(VENV)/bin/python bench/api_latency.py
+	$(VENV)/bin/python bench/router_match.py
 	$(VENV)/bin/python bench/instance_list.py
 	$(VENV)/bin/python bench/instance_create.py
 	$(VENV)/bin/python bench/dashboard_render.py

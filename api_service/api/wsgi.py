@@ -65,8 +65,6 @@ class Route:
         self.status = status
         self.query = query or {}
         self.auth = auth
-        pattern = self._PARAM.sub(lambda m: '(?P<%s>[^/]+)' % m.group(1), template)
-        self.regex = re.compile('^' + pattern + '/?$')
         # Validators are built once per route: building one costs more than using it.
         self.body_validator = jsonschema.Draft7Validator(schema) if schema else None
         self.query_validator = (jsonschema.Draft7Validator(
