@@ -27,6 +27,11 @@ A key may also be a location in another container of the same account,
 it went to that way, so it is found there whatever the store's own
 container becomes later (Trove's per-project or per-instance strategies).
 
+Transient failures are retried: every request whose body can be sent again (keystoneauth's
+connect and status-code retries on 500, 502, 503 and 504), and a segment, which is streamed
+once and kept in a spool file beside the stream, so a segment whose PUT failed is sent
+again from there (`retries` times, `retry_delay` seconds apart).
+
 Swift caps an object at 5 GiB and a manifest at 1000 segments by default, so
 the largest backup is `segment_size` x `max_segments` (1 TiB by default).
 
@@ -40,6 +45,7 @@ import json
 import logging
 import queue
 import secrets
+import tempfile
 import threading
 import time
 from urllib import parse
@@ -59,6 +65,10 @@ LISTING_LIMIT = 1000
 LOCATION_SCHEME = 'swift://'
 # Write chunks queued for a segment's PUT before `write` waits for the network.
 QUEUE_DEPTH = 4
+DEFAULT_RETRIES = 3
+DEFAULT_RETRY_DELAY = 1.0
+# Answers that say "try again": Swift's proxy when object servers are busy or down.
+RETRIABLE_STATUSES = (500, 502, 503, 504)
 _END, _CANCEL = object(), object()
 _now = time.time   # the clock cleanup_partials compares Swift's listing times with
 
@@ -173,6 +183,10 @@ def conf_options():
         cfg.StrOpt('cafile', help='CA bundle to verify Keystone and Swift with.'),
         cfg.BoolOpt('insecure', default=False, help='Do not verify TLS certificates.'),
         cfg.IntOpt('timeout', default=60, min=1, help='Seconds an HTTP request may take.'),
+        cfg.IntOpt('retries', default=DEFAULT_RETRIES, min=0,
+                   help='Times a request that failed to connect or got a 5xx is sent again.'),
+        cfg.FloatOpt('retry_delay', default=DEFAULT_RETRY_DELAY, min=0,
+                     help='Seconds between two tries of one request.'),
     ]
 
 
@@ -203,7 +217,11 @@ class _Response:
 
 
 class _SegmentUpload:
-    """One segment, sent as a chunked PUT from its own thread while the writer feeds it."""
+    """One segment, sent as a chunked PUT from its own thread while the writer feeds it.
+
+    What it sends is also kept in a spool file: a PUT that fails (a 5xx, a broken
+    connection) is sent again from there in `finish`.
+    """
 
     def __init__(self, store, name):
         self.name = name
@@ -212,6 +230,8 @@ class _SegmentUpload:
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._queue = queue.Queue(maxsize=QUEUE_DEPTH)
         self._response = self._error = None
+        self._spool = tempfile.TemporaryFile(prefix='swift-segment-')
+        self._streaming = True
         self._thread = threading.Thread(target=self._send, daemon=True,
                                         name='swift-segment')
         self._thread.start()
@@ -227,7 +247,9 @@ class _SegmentUpload:
 
     def _send(self):
         try:
-            self._response = self._store.request('PUT', self.name, data=self._body())
+            # No retry here: a generator cannot be sent twice (finish() re-sends the spool).
+            self._response = self._store.request('PUT', self.name, data=self._body(),
+                                                 retry=False)
         except BaseException as error:   # noqa: B902 - reported to the writer's thread
             self._error = error
 
@@ -241,15 +263,44 @@ class _SegmentUpload:
         return False
 
     def write(self, data):
-        if not self._put(data):
-            raise self._failure()
+        self._spool.write(data)
         self._md5.update(data)
         self.size += len(data)
+        if self._streaming and not self._put(data):
+            if not self._retriable():
+                raise self._failure()
+            self._streaming = False   # the PUT ended early; finish() sends the spool again
+
+    def _retriable(self):
+        if self._response is not None:
+            return self._response.status_code in RETRIABLE_STATUSES
+        return not isinstance(self._error, _Cancelled)
+
+    def _send_spool_again(self):
+        """Re-send the whole segment from the spool until Swift stores it or retries run out."""
+        for attempt in range(1, self._store.retries + 1):
+            if not self._retriable():
+                return
+            LOG.warning('segment %s: %s; sending it again (%d of %d)', self.name,
+                        self._failure().details, attempt, self._store.retries)
+            time.sleep(self._store.retry_delay)
+            self._spool.seek(0)
+            try:
+                self._response, self._error = self._store.request(
+                    'PUT', self.name, data=self._spool, retry=False), None
+            except base.StorageError as error:
+                self._response, self._error = None, error
+            if self._response is not None and self._response.status_code == 201:
+                return
 
     def finish(self):
         """The manifest entry of the stored segment, once Swift confirmed its ETag."""
-        self._put(_END)
+        if self._streaming:
+            self._put(_END)
         self._thread.join()
+        if self._response is None or self._response.status_code != 201:
+            self._send_spool_again()
+        self._spool.close()
         response = self._response
         if response is None or response.status_code != 201:
             raise self._failure()
@@ -263,6 +314,7 @@ class _SegmentUpload:
     def cancel(self):
         self._put(_CANCEL)
         self._thread.join(timeout=30)
+        self._spool.close()
 
     def _failure(self):
         if isinstance(self._error, base.StorageError):
@@ -341,13 +393,16 @@ class SwiftObjectStore(base.BackupStorage):
     """
 
     def __init__(self, container, segment_size=DEFAULT_SEGMENT_SIZE,
-                 max_segments=DEFAULT_MAX_SEGMENTS, connection=None, **auth):
+                 max_segments=DEFAULT_MAX_SEGMENTS, connection=None, retries=DEFAULT_RETRIES,
+                 retry_delay=DEFAULT_RETRY_DELAY, **auth):
         check_container(container)
         if not 0 < int(segment_size) <= MAX_SEGMENT_SIZE:
             raise base.StorageError(details='segment_size must be 1 byte to 5 GiB')
         self.container = container
         self.segment_size = int(segment_size)
         self.max_segments = int(max_segments)
+        self.retries = int(retries)
+        self.retry_delay = float(retry_delay)
         self._proxy = connection
         self._auth = auth
         self._lock = threading.Lock()
@@ -361,7 +416,8 @@ class SwiftObjectStore(base.BackupStorage):
         other = self._others.get(container)
         if other is None:
             other = self._others.setdefault(container, SwiftObjectStore(
-                container, self.segment_size, self.max_segments, connection=self.proxy))
+                container, self.segment_size, self.max_segments, connection=self.proxy,
+                retries=self.retries, retry_delay=self.retry_delay))
         return other
 
     def __repr__(self):
@@ -376,8 +432,17 @@ class SwiftObjectStore(base.BackupStorage):
                 self._proxy = connect(**self._auth)
             return self._proxy
 
-    def request(self, method, name=None, params=None, **kwargs):
-        """One request on the container (or on the object `name` in it); the response."""
+    def request(self, method, name=None, params=None, retry=True, **kwargs):
+        """One request on the container (or on the object `name` in it); the response.
+
+        With `retry`, keystoneauth sends it again after a failed connection or a 5xx
+        (every request of this store is idempotent; a streamed body passes retry=False).
+        """
+        if retry and self.retries:
+            kwargs.update(connect_retries=self.retries, connect_retry_delay=self.retry_delay,
+                          status_code_retries=self.retries,
+                          retriable_status_codes=RETRIABLE_STATUSES,
+                          status_code_retry_delay=self.retry_delay)
         path = '/' + parse.quote(self.container, safe='')
         if name is not None:
             path += '/' + parse.quote(name, safe='/')
