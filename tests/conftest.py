@@ -19,6 +19,28 @@ BIN = os.path.dirname(sys.executable)
 TEST_PORT_OFFSET = os.environ.get('DBAAS_TEST_PORT_OFFSET', '1000')
 
 
+def _run_temp_dir():
+    """Every temporary file of this run (pytest's, Horizon's secret key store, the stacks'
+    directories, what subprocesses make) goes in one new directory of this run: fixed names
+    in the shared temp directory belong to whoever made them first, maybe another user.
+    0755, so engines running as their system users can reach the stacks inside it."""
+    run_dir = tempfile.mkdtemp(prefix='dbaas-test-run-')
+    os.chmod(run_dir, 0o755)
+    tempfile.tempdir = run_dir
+    os.environ['TMPDIR'] = run_dir
+    return run_dir
+
+
+RUN_TEMP_DIR = _run_temp_dir()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if exitstatus == 0:
+        shutil.rmtree(RUN_TEMP_DIR, ignore_errors=True)
+    else:
+        print('\nThis run\'s temporary files are kept in %s' % RUN_TEMP_DIR)
+
+
 class RunningStack:
     """What tests need to know about a running stack."""
 

@@ -7,8 +7,23 @@ import os
 
 _env = os.environ.get
 
+
+
+def _secret_key():
+    """The deployment's key for signed session cookies: the launcher's, or one made on first
+    use and kept (0600) beside Horizon's local settings, as Horizon's own local_settings does.
+    Never a fixed string: anyone who knows the key can forge a session."""
+    if _env('DBAAS_HORIZON_SECRET_KEY'):
+        return _env('DBAAS_HORIZON_SECRET_KEY')
+    from horizon.utils import secret_key
+    import openstack_dashboard
+    path = _env('DBAAS_HORIZON_SECRET_KEY_FILE') or os.path.join(
+        os.path.dirname(openstack_dashboard.__file__), 'local', '.secret_key_store')
+    return secret_key.generate_or_read_from_file(path)
+
+
 DEBUG = _env('DBAAS_HORIZON_DEBUG', '') == '1'
-SECRET_KEY = _env('DBAAS_HORIZON_SECRET_KEY') or 'unset-only-for-collectstatic'
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = _env('DBAAS_HORIZON_ALLOWED_HOSTS', '127.0.0.1,localhost').split(',')
 
 OPENSTACK_KEYSTONE_URL = _env('DBAAS_KEYSTONE_URL', 'http://127.0.0.1:5000') + '/v3'
