@@ -23,7 +23,8 @@ def _run_temp_dir():
     """Every temporary file of this run (pytest's, Horizon's secret key store, the stacks'
     directories, what subprocesses make) goes in one new directory of this run: fixed names
     in the shared temp directory belong to whoever made them first, maybe another user.
-    0755, so engines running as their system users can reach the stacks inside it."""
+    Stacks are made beside it, not in it (traversable_tempdir), so the unix sockets of
+    their instances stay short."""
     run_dir = tempfile.mkdtemp(prefix='dbaas-test-run-')
     os.chmod(run_dir, 0o755)
     tempfile.tempdir = run_dir
@@ -31,6 +32,7 @@ def _run_temp_dir():
     return run_dir
 
 
+SYSTEM_TEMP_DIR = tempfile.gettempdir()
 RUN_TEMP_DIR = _run_temp_dir()
 
 
@@ -105,8 +107,9 @@ def alive(pid):
 
 
 def traversable_tempdir(prefix):
-    """A temp dir engines running as their system users can reach (pytest's are 0700)."""
-    root = tempfile.mkdtemp(prefix=prefix)
+    """A temp dir engines running as their system users can reach (pytest's are 0700), in
+    the system's temp directory: an instance's sockets live under it, within 107 bytes."""
+    root = tempfile.mkdtemp(prefix=prefix, dir=SYSTEM_TEMP_DIR)
     os.chmod(root, 0o755)
     return root
 
