@@ -5,6 +5,8 @@ import subprocess
 import sys
 import tempfile
 
+import pytest
+
 from tests import conftest
 
 
@@ -37,3 +39,12 @@ def test_the_dashboard_makes_a_secret_key_per_deployment_and_keeps_it(tmp_path):
     assert _secret_key(env) != first
     assert _secret_key(dict(env, DBAAS_HORIZON_SECRET_KEY='from-the-launcher')) == \
         'from-the-launcher'
+
+
+def test_a_missing_engine_fails_the_engine_tests_instead_of_skipping_them():
+    from tests.functional import test_engines
+    missing = test_engines.Engine('mariadb', 'mariadb', '/nonexistent', 'mysql', 9)
+    params = test_engines.engine_params()
+    assert all(not param.marks for param in params)
+    with pytest.raises(pytest.fail.Exception, match="mariadb is not installed at '/nonexistent'"):
+        test_engines.require_installed(missing)
