@@ -124,7 +124,7 @@ class Root(Resource):
         password = (req.body_json or {}).get('password')
         return {'user': guest.call(req.ctx, 'enable_root', password=password)}
 
-    @route('DELETE', I + '/root', summary='Disable root', status=202)
+    @route('DELETE', I + '/root', summary='Disable root', status=204)
     def disable(self, req, instance_id):
         view, guest = guest_ops.guest_for(req.ctx, instance_id, 'root')
         _enforce(req, 'instance:extension:root:delete', view)
