@@ -2,7 +2,7 @@
 VENV ?= $(CURDIR)/.venv
 STACK := $(VENV)/bin/dbaas-stack
 
-.PHONY: run up down status test install install-test bench clean
+.PHONY: run up down status test install install-test bench clean messages
 
 run: install
 	$(STACK) run
@@ -35,3 +35,12 @@ bench: install-test
 
 clean: down
 	rm -rf .stack .static
+
+# The dashboard's message catalogues (locale/<lang>/LC_MESSAGES/django.po and djangojs.po),
+# extracted again from the code; translate what is new, then commit. Install compiles them.
+LANGUAGES ?= de
+messages: install
+	for lang in $(LANGUAGES); do for domain in django djangojs; do \
+	  $(VENV)/bin/python manage.py makemessages -l $$lang -d $$domain --no-obsolete \
+	    -i '.venv/*' -i 'tests/*' -i 'api_service/*' -i 'bench/*' -i 'scripts/*' \
+	    -i '.static/*' -i 'docs/*' -i '.stack/*' || exit 1; done; done

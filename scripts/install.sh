@@ -16,7 +16,7 @@ say() { printf '==> %s\n' "$*"; }
 
 # -- Debian packages ------------------------------------------------------------
 PACKAGES="python3 python3-venv python3-dev gcc mariadb-server mariadb-backup galera-4
-  postgresql redis-server rabbitmq-server erlang-base rsync socat curl zstd"
+  postgresql redis-server rabbitmq-server erlang-base rsync socat curl zstd gettext"
 [ $WITH_TESTS = 1 ] && PACKAGES="$PACKAGES chromium"
 missing=
 for p in $PACKAGES; do
@@ -65,6 +65,15 @@ SITE=$("$VENV/bin/python" -c 'import openstack_dashboard, os; print(os.path.dirn
 find "$SITE/local/enabled" -maxdepth 1 -type l -name '_17*.py' -delete
 for f in trove_dashboard/enabled/_17*.py; do ln -sf "$ROOT/$f" "$SITE/local/enabled/"; done
 echo 'from trove_dashboard.local_settings import *  # noqa: F401,F403' > "$SITE/local/local_settings.py"
+
+# -- Translations: each catalogue compiled when it changed ------------------------------------
+for po in locale/*/LC_MESSAGES/*.po; do
+  [ -e "$po" ] || continue
+  mo=${po%.po}.mo
+  if [ ! -e "$mo" ] || [ "$po" -nt "$mo" ]; then
+    msgfmt --check -o "$mo.tmp" "$po" && mv "$mo.tmp" "$mo"
+  fi
+done
 
 # -- Static files, collected and compressed once per change of Horizon or our plugin ----------
 static_stamp=$( (cat requirements.txt; find trove_dashboard -type f \( -name '*.html' -o -name '*.js' -o -name '*.scss' -o -name '*.css' -o -path '*/enabled/*' \) -print0 | sort -z | xargs -0 cat) | sha1sum | cut -c1-12)

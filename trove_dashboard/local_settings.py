@@ -44,6 +44,12 @@ COMPRESS_ENABLED = True
 COMPRESS_OFFLINE = True
 
 TIME_ZONE = 'UTC'
+
+# Our translations live at the top of the repository (locale/<lang>/LC_MESSAGES/django.po and
+# djangojs.po, compiled to .mo at install); Django reads LOCALE_PATHS for both catalogues, so the
+# page and the JavaScript catalogue (/i18n/js/…+trove_dashboard/) find them.
+LOCALE_PATHS = [os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             'locale')]
 LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,

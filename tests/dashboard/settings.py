@@ -37,3 +37,6 @@ POLICY_FILES = dict(horizon_test_settings.POLICY_FILES,
                     database=os.path.join(_CONF, 'database_policy.yaml'))
 DEFAULT_POLICY_FILES = dict(DEFAULT_POLICY_FILES,  # noqa: F405
                             database=os.path.join(_CONF, 'default_policies', 'database.yaml'))
+
+# Our catalogues, as local_settings.py configures them.
+LOCALE_PATHS = [os.path.join(os.path.dirname(os.path.dirname(_CONF)), 'locale')]

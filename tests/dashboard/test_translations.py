@@ -1,0 +1,64 @@
+"""The dashboard speaks German when the user picks it: our catalogues are shipped, compiled at
+install, complete, and found by Django for the pages and the JavaScript catalogue."""
+import gettext
+import glob
+import html
+import json
+import os
+import subprocess
+
+from django.urls import reverse
+
+from tests.dashboard import helpers
+from trove_dashboard.api import trove
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOCALE = os.path.join(REPO, 'locale')
+INDEX_URL = reverse('horizon:project:databases:index')
+SETTINGS_URL = reverse('horizon:settings:user:index')
+
+
+def german(msgid, domain='django'):
+    """Our catalogue's German for `msgid` (from the .mo the install compiled)."""
+    text = gettext.translation(domain, localedir=LOCALE, languages=['de']).gettext(msgid)
+    assert text != msgid, '%r has no German translation' % msgid
+    return text
+
+
+def test_every_catalogue_is_complete_and_compiled():
+    catalogues = sorted(glob.glob(os.path.join(LOCALE, '*', 'LC_MESSAGES', '*.po')))
+    assert [os.path.relpath(p, LOCALE) for p in catalogues] == [
+        'de/LC_MESSAGES/django.po', 'de/LC_MESSAGES/djangojs.po']
+    for po in catalogues:
+        stats = subprocess.run(['msgfmt', '--check', '--statistics', '-o', os.devnull, po],
+                               capture_output=True, text=True, check=True).stderr
+        assert 'untranslated' not in stats and 'fuzzy' not in stats, (po, stats)
+        assert os.path.exists(po[:-3] + '.mo'), 'install did not compile %s' % po
+
+
+class GermanTests(helpers.TestCase):
+
+    @helpers.create_mocks({trove: ('instance_list', 'flavor_list', 'datastore_list')})
+    def test_switching_the_language_in_user_settings_translates_our_pages(self):
+        self.mock_instance_list.return_value = ([helpers.named('db1')], None)
+        self.mock_flavor_list.return_value = helpers.flavor_list()
+        self.mock_datastore_list.return_value = helpers.datastore_list()
+        page = html.unescape(self.client.get(INDEX_URL).content.decode())
+        self.assertIn('Volume (used / size)', page)
+
+        saved = self.client.post(SETTINGS_URL, {'language': 'de', 'timezone': 'UTC',
+                                                'pagesize': 20, 'instance_log_length': 35})
+        self.assertEqual(302, saved.status_code)
+        page = html.unescape(self.client.get(INDEX_URL).content.decode())
+        self.assertIn(german('Volume (used / size)'), page)
+        self.assertIn(german('Instance Name'), page)
+        self.assertNotIn('Volume (used / size)', page)
+
+    def test_the_javascript_catalogue_carries_our_strings(self):
+        self.client.post(SETTINGS_URL, {'language': 'de', 'timezone': 'UTC', 'pagesize': 20,
+                                        'instance_log_length': 35})
+        url = reverse('horizon:jsi18n', kwargs={'packages': 'horizon+openstack_dashboard+trove_dashboard'})
+        catalogue = self.client.get(url).content.decode('utf-8')
+        message = 'Could not load the choices of this version.'
+        self.assertIn('%s: %s' % (json.dumps(message), json.dumps(german(message, 'djangojs'))),
+                      catalogue)
