@@ -81,10 +81,13 @@ class RunningStack:
 
 
 def stack_env(root, offset):
-    return dict(os.environ, STACK_DIR=root, STACK_PORT_OFFSET=offset,
-                STACK_HEARTBEAT_INTERVAL='1', STACK_BUILD_DEADLINE='30',
-                STACK_BACKUP_DEADLINE='20',
-                PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+    env = dict(os.environ, STACK_DIR=root, STACK_PORT_OFFSET=offset,
+               STACK_HEARTBEAT_INTERVAL='1', STACK_BUILD_DEADLINE='30',
+               STACK_BACKUP_DEADLINE='20',
+               PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+    # A test stack keeps its own SQLite file (tests read it), whatever `make run` is told.
+    env.pop('DBAAS_DATABASE_URL', None)
+    return env
 
 
 def pids_of(root):

@@ -47,6 +47,10 @@ access = _object({'is_public': {'type': 'boolean'},
                   'allowed_cidrs': {'type': 'array', 'maxItems': 100,
                                     'items': {'type': 'string', 'maxLength': 64}}})
 
+# Upstream Trove's nic: a network (net-id or network_id), its subnet, a fixed IPv4 address.
+nic = _object({'net-id': uuid_like, 'network_id': uuid_like, 'subnet_id': uuid_like,
+               'ip_address': {'type': 'string', 'minLength': 1, 'maxLength': 64}})
+
 instance_create = _object({'instance': _object({
     'name': name,
     'flavorRef': flavor_ref,
@@ -58,7 +62,7 @@ instance_create = _object({'instance': _object({
     'availability_zone': optional_name,
     'locality': {'type': ['string', 'null'], 'enum': ['affinity', 'anti-affinity', None]},
     'access': access,
-    'nics': {'type': 'array', 'maxItems': 10, 'items': {'type': 'object'}},
+    'nics': {'type': 'array', 'maxItems': 10, 'items': nic},
     'restorePoint': _object({'backupRef': uuid_like}, ['backupRef']),
     'configuration': optional_name,
     'replica_of': optional_name,

@@ -51,19 +51,25 @@ def availability_zone(zone):
     return {'name': zone.name, 'available': zone.available, 'hosts': zone.hosts}
 
 
+def network(n):
+    return {'id': n.id, 'name': n.name, 'subnet_id': n.subnet_id, 'cidr': n.cidr,
+            'is_default': n.is_default}
+
+
 def _isotime(value):
     return value.strftime('%Y-%m-%dT%H:%M:%S') if value else None
 
 
-def _addresses(address):
+def _addresses(address, network_id):
+    # As upstream Trove: each address with its type and the id of its network.
     if not address:
         return [], []
-    return [address], [{'address': address, 'type': 'private', 'network': 'loopback'}]
+    return [address], [{'address': address, 'type': 'private', 'network': network_id}]
 
 
 def instance_summary(req, row):
     """The list view, from a page row (instance columns plus datastore names)."""
-    ips, addresses = _addresses(row.address)
+    ips, addresses = _addresses(row.address, row.network_id)
     volume = {'size': row.volume_size}
     if row.volume_used_bytes is not None:
         # Extension: usage in the list too, so a dashboard needs no show per row.

@@ -7,6 +7,8 @@
   dbaas-manage --config-file F datastore discover        (seed versions of installed engines)
   dbaas-manage --config-file F datastore restrict-flavors DS VERSION [FLAVOR_ID ...]
   dbaas-manage --config-file F datastore restrict-volume-types DS VERSION [TYPE ...]
+  dbaas-manage --config-file F network create NAME CIDR [--default]
+  dbaas-manage --config-file F network list
 """
 import argparse
 import sys
@@ -45,7 +47,31 @@ def _parser():
         restrict.add_argument('datastore')
         restrict.add_argument('version')
         restrict.add_argument('allowed', nargs='*')
+
+    network = sub.add_parser('network').add_subparsers(dest='action', required=True)
+    create = network.add_parser('create', help='Add a network instances may attach to.')
+    create.add_argument('name')
+    create.add_argument('cidr', help='Its subnet, a loopback range such as 127.20.0.0/16.')
+    create.add_argument('--default', action='store_true',
+                        help='Instances created without nics land on it from now on.')
+    network.add_parser('list')
     return parser
+
+
+def _network_command(args):
+    from api_service.drivers.compute import local_networks
+    if args.action == 'create':
+        try:
+            shown = [local_networks.create_network(args.name, args.cidr, args.default)]
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 1
+    else:
+        shown = local_networks.load_networks()
+    for n in shown:
+        print('%s\t%s\t%s\tsubnet=%s%s' % (n.id, n.name, n.cidr, n.subnet_id,
+                                           '\tdefault' if n.is_default else ''))
+    return 0
 
 
 def main(argv=None):
@@ -55,6 +81,8 @@ def main(argv=None):
     from api_service.domain import catalogue_admin
     from api_service.drivers.compute import local_engines
 
+    if args.group == 'network':
+        return _network_command(args)
     if args.group == 'db':
         if args.action == 'sync':
             migration.sync()

@@ -45,8 +45,9 @@ common_opts = [
 ]
 
 compute_opts = [
-    cfg.StrOpt('compute_driver', default='local', choices=['local'],
-               help='Where instances live: local processes on this machine.'),
+    cfg.StrOpt('compute_driver', default='local',
+               help='Where instances live, a name in api_service.drivers.compute.DRIVERS: '
+                    'local (processes on this machine).'),
 ]
 
 local_driver_opts = [
@@ -56,7 +57,8 @@ local_driver_opts = [
     cfg.FloatOpt('cpu_allocation_ratio', default=4.0,
                  help='vCPUs a host may hand out per real vCPU.'),
     cfg.StrOpt('address_pool', default='127.10.0.0/16',
-               help='Loopback range instance addresses are taken from.'),
+               help='Loopback subnet of the default network, made at first start (db sync); '
+                    'later networks are added with `dbaas-manage network create`.'),
     cfg.StrOpt('instances_dir', default='instances',
                help="Where each instance's guest agent keeps its config, sockets and logs."),
     cfg.StrOpt('templates_dir', default='templates',
@@ -79,6 +81,13 @@ instance_opts = [
     cfg.IntOpt('max_volume_size', default=100, min=1, help='Largest volume in GB.'),
     cfg.StrOpt('master_key', secret=True, default=None,
                help='Fernet key that encrypts per-instance RPC keys at rest.'),
+]
+
+access_opts = [
+    cfg.ListOpt('service_cidrs', default=['127.0.0.1/32'],
+                help="Where the service's own hosts connect from (the control plane and this "
+                     "machine's users): a private instance admits these and its network's "
+                     'subnet; allowed_cidrs narrow that further.'),
 ]
 
 rpc_opts = [
@@ -113,6 +122,7 @@ def register_opts(conf=CONF):
     conf.register_opts(backup_opts, group='backup')
     conf.register_opts(backup_swift_opts, group='backup_swift')
     conf.register_opts(rpc_opts, group='rpc')
+    conf.register_opts(access_opts, group='access')
 
 
 def list_opts():
@@ -120,7 +130,7 @@ def list_opts():
     return [('DEFAULT', common_opts + compute_opts), ('api', api_opts), ('database', database_opts),
             ('quota', quota_opts), ('local_driver', local_driver_opts),
             ('instance', instance_opts), ('backup', backup_opts),
-            ('backup_swift', backup_swift_opts), ('rpc', rpc_opts)]
+            ('backup_swift', backup_swift_opts), ('rpc', rpc_opts), ('access', access_opts)]
 
 
 register_opts()

@@ -46,6 +46,8 @@ CATALOGUE_RULES = [
     _rule('availability_zone:index', '', 'List availability zones (extension).',
           '/availability-zones'),
     _rule('region:index', '', 'List regions (extension).', '/regions'),
+    _rule('network:index', '', 'List the networks instances may attach to (extension).',
+          '/networks'),
     _rule('limits:index', 'rule:admin_or_owner', 'List limits.', '/limits'),
     _rule('quota:show', 'rule:admin or project_id:%(project_id)s',
           "Show a project's quotas: admins, or members of that project.",

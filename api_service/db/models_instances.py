@@ -1,4 +1,4 @@
-"""Instances and what hangs off them: server groups, faults, events, per-instance keys."""
+"""Instances and what hangs off them: networks, server groups, faults, events, RPC keys."""
 import datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
@@ -46,6 +46,10 @@ class Instance(Base):
     availability_zone: Mapped[str | None] = mapped_column(String(255), nullable=True)
     host: Mapped[str | None] = mapped_column(String(255), nullable=True)
     address: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # The network the instance attaches to, and the address its create asked for (nics);
+    # `address` is what placement gave it.
+    network_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    requested_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     server_group_id: Mapped[str | None] = mapped_column(ForeignKey('server_groups.id'),
                                                         nullable=True)
     locality: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -93,3 +97,16 @@ class InstanceEvent(Base):
     finished: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
     outcome: Mapped[str] = mapped_column(String(16), default='RUNNING')
     message: Mapped[str] = mapped_column(String(255), default='')
+
+
+class Network(Base):
+    """An operator-defined network: one subnet that its instances' addresses come from."""
+
+    __tablename__ = 'networks'
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    subnet_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    cidr: Mapped[str] = mapped_column(String(64), unique=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,8 +1,16 @@
-"""Engine and session factory; SQLite gets WAL and a busy timeout."""
+"""Engine and session factory for the service database.
+
+SQLite (the embedded default) gets WAL, a busy timeout and writers that begin IMMEDIATE, so
+writers exclude each other. PostgreSQL (`postgresql+psycopg://`) and MariaDB/MySQL
+(`mysql+pymysql://`) run transactions concurrently: what must not interleave takes a row
+lock (`db/locks.py`), and a conditional UPDATE is the atomic check elsewhere. Both read
+committed data, so a lock taken mid-transaction sees what its previous holder wrote.
+"""
 import contextlib
 import threading
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import sessionmaker
 
 from api_service.common.config import CONF
@@ -10,6 +18,15 @@ from api_service.common.config import CONF
 _LOCK = threading.Lock()
 _FACTORY = None
 _READER = None
+
+
+@compiles(DateTime, 'mysql')
+@compiles(DateTime, 'mariadb')
+def _datetime_with_microseconds(_type, _compiler, **_kw):
+    # MariaDB's plain DATETIME keeps whole seconds: what is ordered by time (an instance's
+    # latest fault, events, backups newest first) would tie within a second. The migrations'
+    # DDL is compiled through here, so every time column has microseconds as elsewhere.
+    return 'DATETIME(6)'
 
 
 def _sqlite_pragmas(dbapi_conn, _record):
@@ -37,7 +54,15 @@ def make_engine(url, for_writes=True):
     if url.startswith('sqlite'):
         kwargs['connect_args'] = {'check_same_thread': False, 'timeout': 10}
     else:
-        kwargs['pool_pre_ping'] = True
+        kwargs['pool_pre_ping'] = True     # a restarted database server costs no request
+        if not for_writes:
+            # Each read is one statement, which READ COMMITTED gives its own snapshot anyway:
+            # without a transaction around it, it costs no BEGIN and no ROLLBACK round trip.
+            kwargs['isolation_level'] = 'AUTOCOMMIT'
+        elif url.startswith('mysql'):
+            # InnoDB's default (REPEATABLE READ) would keep reading the snapshot a transaction
+            # began with after it waited for a lock; PostgreSQL's default is READ COMMITTED.
+            kwargs['isolation_level'] = 'READ COMMITTED'
     engine = create_engine(url, **kwargs)
     if url.startswith('sqlite'):
         event.listen(engine, 'connect', _sqlite_pragmas)
@@ -58,21 +83,20 @@ def get_factory():
 
 
 def get_reader():
-    """The engine for read_scope(); on SQLite separate, so reads never take the write lock."""
+    """The engine for read_scope(), apart from the writers': on SQLite reads never take the
+    write lock; on a server they run outside any transaction (autocommit)."""
     global _READER
     if _READER is None:
         with _LOCK:
             if _READER is None:
-                url = CONF.database.connection
-                _READER = (make_engine(url, for_writes=False) if url.startswith('sqlite')
-                           else get_factory().kw['bind'])
+                _READER = make_engine(CONF.database.connection, for_writes=False)
     return _READER
 
 
 def reset():
     """Forget the engines (tests, or after CONF changes)."""
     global _FACTORY, _READER
-    if _READER is not None and _FACTORY is not None and _READER is not _FACTORY.kw['bind']:
+    if _READER is not None:
         _READER.dispose()
     if _FACTORY is not None:
         _FACTORY.kw['bind'].dispose()
@@ -95,6 +119,7 @@ def session_scope():
 
 @contextlib.contextmanager
 def read_scope():
-    """A plain connection for hot read paths: SQL Core rows, no ORM bookkeeping."""
+    """A plain connection for hot read paths: SQL Core rows, no ORM bookkeeping; each
+    statement sees what is committed when it runs (no transaction spans two of them)."""
     with get_reader().connect() as connection:
         yield connection

@@ -60,7 +60,8 @@ def create(ctx, body):
                                     'full backup (no incremental, no parent_id).'
                                     % (view.datastore.name, view.version.name))
     with session_scope() as session:
-        instance = session.get(m.Instance, view.instance.id)
+        # Under the row's lock, as instances.begin: one backup at a time gets in.
+        instance = session.get(m.Instance, view.instance.id, with_for_update=True)
         status.check(instance, 'backup')
         parent = _parent(ctx, session, instance, body)
         backup_id = models.new_id()

@@ -1,11 +1,16 @@
-"""Flavors, volume types and zones, from the compute driver, filtered per datastore version."""
+"""Flavors, volume types and zones, from the compute driver, filtered per datastore version.
+
+The lists are read on nearly every request, so each process keeps them in memory under
+the catalogue generation (`catalogue_cache`); the driver only knows how to load them.
+"""
 from api_service.common import exceptions
+from api_service.domain import catalogue_cache
 from api_service.domain import datastores
 from api_service.drivers.compute import get_driver
 
 
 def flavors():
-    return get_driver().list_flavors()
+    return list(catalogue_cache.cached('flavors', lambda: tuple(get_driver().list_flavors())))
 
 
 def flavor(flavor_id):
@@ -16,7 +21,8 @@ def flavor(flavor_id):
 
 
 def volume_types():
-    return get_driver().list_volume_types()
+    return list(catalogue_cache.cached('volume_types',
+                                       lambda: tuple(get_driver().list_volume_types())))
 
 
 def volume_type(id_or_name):

@@ -3,9 +3,11 @@ import contextlib
 
 from sqlalchemy import select
 
+from api_service.common import exceptions
 from api_service.db import models
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
+from api_service.drivers.compute.base import DriverError
 
 RUNNING, SUCCESS, FAILED = 'RUNNING', 'SUCCESS', 'FAILED'
 
@@ -43,14 +45,27 @@ def fail_running(session, instance_id, message):
     close_running(session, instance_id, FAILED, message)
 
 
+def written_for_tenant(error):
+    """Whether an error's text was written for the tenant: our typed errors, or one marked
+    `for_tenant`. Another process's text (RPC, subprocess) may hold paths, tracebacks or
+    secrets."""
+    return (isinstance(error, (exceptions.DBaaSError, DriverError))
+            or getattr(error, 'for_tenant', False))
+
+
+def readable(error):
+    """What a tenant may read of an error: its text if written for them, else its kind."""
+    return str(error) if written_for_tenant(error) else type(error).__name__
+
+
 @contextlib.contextmanager
 def step(instance_id, operation, name, message=''):
-    """Record a step around a block; a failure marks it FAILED with the error's text."""
+    """Record a step around a block; a failure marks it FAILED with the error, readably."""
     event_id = start(instance_id, operation, name, message)
     try:
         yield
     except Exception as error:
-        finish(event_id, FAILED, str(error))
+        finish(event_id, FAILED, readable(error))
         raise
     finish(event_id, SUCCESS)
 

@@ -4,7 +4,6 @@ Long work is cast to the task manager; this module only validates, records and r
 """
 import collections
 import datetime
-import ipaddress
 import json
 import uuid
 
@@ -15,11 +14,14 @@ from api_service.common.config import CONF
 from api_service.db import models
 from api_service.db import models_instances as m
 from api_service.db.session import read_scope, session_scope
+from api_service.domain import access as access_domain
 from api_service.domain import catalogue
 from api_service.domain import datastores
 from api_service.domain import faults
+from api_service.domain import networks
 from api_service.domain import quotas
 from api_service.domain import status
+from api_service.rpc import guest_client
 from api_service.rpc import secure
 
 LOCALITIES = ('affinity', 'anti-affinity')
@@ -94,15 +96,31 @@ def _check_zone(zone):
     return zone
 
 
-def _check_access(access):
+def _check_access(access, version, network_id=None, update=False):
+    """(is_public, allowed_cidrs) to record: what the instance's engine will enforce.
+
+    A version without the access capability admits every source that reaches it, so it
+    is recorded as public; asking it to restrict is a 400. A create's `is_public: false`
+    is let through there, because `openstack database instance create` always sends it.
+    """
     access = access or {}
-    cidrs = []
-    for cidr in access.get('allowed_cidrs') or []:
-        try:
-            cidrs.append(str(ipaddress.ip_network(cidr, strict=False)))
-        except ValueError:
-            raise exceptions.BadRequest("allowed_cidrs: '%s' is not a CIDR." % cidr[:64])
-    return bool(access.get('is_public', False)), cidrs
+    cidrs = access_domain.parse_cidrs(access.get('allowed_cidrs'))
+    is_public = bool(access.get('is_public', False))
+    if access_domain.CAPABILITY in _capabilities_of(version):
+        access_domain.sources(is_public, cidrs, network_id)   # 400 when none would be left
+        return is_public, cidrs
+    refused = 'allowed_cidrs' if cidrs else 'is_public: false' if (
+        update and 'is_public' in access and not is_public) else None
+    if refused:
+        raise exceptions.BadRequest(
+            '%s instances cannot restrict where connections come from (the engine has no '
+            'rule on client addresses), so %s cannot be enforced: leave it out; the instance '
+            'admits any source that reaches its address.' % (version.manager, refused))
+    return True, []
+
+
+def _capabilities_of(version):
+    return set(filter(None, (version.capabilities or '').split(',')))
 
 
 def _check_capabilities(version, body):
@@ -118,8 +136,7 @@ def create(ctx, body):
         if body.get(field):
             raise exceptions.BadRequest('%s (%s) is not available in this deployment yet.'
                                         % (field, what))
-    if body.get('nics'):
-        raise exceptions.BadRequest('The local compute driver has no networks: leave out nics.')
+    network, requested_address = networks.resolve_nics(body.get('nics'))
     ds, version = _resolve_version(body.get('datastore'))
     flavor = _resolve_flavor(body['flavorRef'], version)
     volume = body.get('volume') or {}
@@ -129,12 +146,13 @@ def create(ctx, body):
                                     % CONF.instance.max_volume_size)
     volume_type = _resolve_volume_type(volume.get('type'), version)
     zone = _check_zone(body.get('availability_zone'))
-    is_public, cidrs = _check_access(body.get('access'))
+    is_public, cidrs = _check_access(body.get('access'), version, network.id)
     _check_capabilities(version, body)
     locality = body.get('locality')
     restore = _restore_chain(ctx, body.get('restorePoint'), version, size)
 
     with session_scope() as session:
+        networks.check_address_free(session, network, requested_address)
         quotas.reserve(session, ctx.project_id,
                        {'instances': 1, 'ram': flavor.ram, 'volumes': size})
         group_id = None
@@ -151,7 +169,8 @@ def create(ctx, body):
             datastore_version_id=version.id, flavor_id=flavor.id, ram_mb=flavor.ram,
             vcpus=flavor.vcpus, volume_size=size, volume_type_id=volume_type.id,
             availability_zone=zone, server_group_id=group_id, locality=locality,
-            is_public=is_public, allowed_cidrs=json.dumps(cidrs), region=CONF.api.region_name)
+            is_public=is_public, allowed_cidrs=json.dumps(cidrs), region=CONF.api.region_name,
+            network_id=network.id, requested_address=requested_address)
         session.add(instance)
         session.flush()
         session.add(m.InstanceKey(instance_id=instance.id, encrypted_key=secure.encrypt_key_at_rest(
@@ -252,11 +271,27 @@ def rename(ctx, instance_id, name):
 
 
 def update_access(ctx, instance_id, access):
-    is_public, cidrs = _check_access(access)
+    """Change who may connect: the guest applies it live first, then it is recorded.
+
+    If the guest cannot apply it, nothing is recorded and the engine keeps its sources.
+    """
+    view = get(ctx, instance_id)
+    is_public, cidrs = _check_access(access, view.version, view.instance.network_id,
+                                     update=True)
+    if access_domain.CAPABILITY in _capabilities_of(view.version):
+        status.check(view.instance, 'change_access')
+        sources = access_domain.sources(is_public, cidrs, view.instance.network_id)
+        guest_client.GuestAPI(instance_id, instance_key(instance_id)).apply_access(ctx, sources)
     with session_scope() as session:
         view = get(ctx, instance_id, session)
         view.instance.is_public = is_public
         view.instance.allowed_cidrs = json.dumps(cidrs)
+
+
+def access_sources(instance_id):
+    """The sources the instance's guest must admit, from its recorded access (for prepare)."""
+    with session_scope() as session:
+        return access_domain.sources_of(session.get(m.Instance, instance_id))
 
 
 def check_volume_resize(view, size):
@@ -279,6 +314,9 @@ def begin(ctx, instance_id, operation, new_status, deadline_seconds, quota_delta
           **changes):
     """Move an instance into an operation's transitional status, if its status allows it."""
     with session_scope() as session:
+        # The status is read under the row's lock: two requests at once on PostgreSQL or
+        # MariaDB would otherwise both see a status that lets them in.
+        session.get(m.Instance, instance_id, with_for_update=True)
         view = get(ctx, instance_id, session)
         status.check(view.instance, operation)
         if quota_deltas:

@@ -1,6 +1,7 @@
 """Per-project quotas: defaults from config, overrides in the database, usage counted."""
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from api_service.common import exceptions
 from api_service.common.config import CONF
@@ -83,7 +84,22 @@ def release(session, project_id, deltas):
 
 
 def _ensure_usage_row(session, project_id, resource):
+    # Two first reservations of a project race to insert the row: on PostgreSQL and MariaDB
+    # the loser's INSERT waits for the winner and then skips (a plain INSERT would fail on
+    # the primary key); its conditional UPDATE then counts against the winner's row.
     if session.get(models.QuotaUsage, (project_id, resource)) is None:
-        session.add(models.QuotaUsage(project_id=project_id, resource=resource, in_use=0,
-                                      reserved=0))
-        session.flush()
+        session.execute(_insert_missing(session.get_bind().dialect.name, dict(
+            project_id=project_id, resource=resource, in_use=0, reserved=0)))
+
+
+def _insert_missing(dialect, values):
+    """INSERT … that does nothing when the row exists, in the dialect's words."""
+    table = models.QuotaUsage.__table__
+    if dialect == 'postgresql':
+        return postgresql.insert(table).values(values).on_conflict_do_nothing()
+    if dialect == 'sqlite':
+        return sqlite.insert(table).values(values).on_conflict_do_nothing()
+    if dialect in ('mysql', 'mariadb'):
+        stmt = mysql.insert(table).values(values)
+        return stmt.on_duplicate_key_update(resource=stmt.inserted.resource)
+    raise NotImplementedError('No INSERT … ON CONFLICT for dialect %r' % dialect)

@@ -15,6 +15,7 @@ ALLOWED = {
     'resize_volume': {ACTIVE},
     'resize_flavor': {ACTIVE},
     'guest': {ACTIVE},            # users, databases, root: need a running engine
+    'change_access': {ACTIVE},    # the engine applies it live
     'backup': {ACTIVE},
     'rename': {BUILD, ACTIVE, ERROR, SHUTDOWN, REBOOT, RESIZE, BACKUP},
 }

@@ -18,7 +18,7 @@ bind_port = {api_port}
 policy_file = {policy_file}
 
 [database]
-connection = sqlite:///{db}
+connection = {database_url}
 
 [local_driver]
 hosts = host-1:nova:16384:8,host-2:nova:16384:8,host-3:zone-b:8192:4
@@ -59,7 +59,7 @@ def write_config(layout, secrets):
     layout.ensure('etc')
     text = CONFIG_TEMPLATE.format(
         transport_url=rabbitmq.transport_url(layout, secrets), api_port=layout.ports.api,
-        policy_file=layout.path('etc', 'policy.yaml'), db=layout.path('dbaas.sqlite'),
+        policy_file=layout.path('etc', 'policy.yaml'), database_url=database_url(layout),
         keystone=layout.keystone_url, service_password=secrets['service_password'],
         instances_dir=layout.ensure('instances'), templates_dir=layout.ensure('templates'),
         guest_config=layout.path('etc', 'guest.conf'), master_key=secrets['master_key'],
@@ -74,6 +74,13 @@ def write_config(layout, secrets):
     fd = os.open(layout.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as handle:
         handle.write(text)
+
+
+def database_url(layout):
+    """DBAAS_DATABASE_URL (a server database: postgresql+psycopg://…, mysql+pymysql://…) if
+    set, else the stack's own SQLite file; oslo.config would read a `$` as a reference."""
+    url = os.environ.get('DBAAS_DATABASE_URL') or 'sqlite:///' + layout.path('dbaas.sqlite')
+    return url.replace('$', '$$')
 
 
 def write_guest_config(layout, secrets):

@@ -37,16 +37,25 @@ class GuestEndpoint:
         self.found_dead = False
 
     # -- lifecycle -------------------------------------------------------------------
-    def prepare(self, ctxt, databases, users, restore=None):
-        threading.Thread(target=self._prepare, args=(databases, users, restore),
+    def prepare(self, ctxt, databases, users, restore=None, access=None):
+        threading.Thread(target=self._prepare, args=(databases, users, restore, access),
                          daemon=True).start()
 
-    def _prepare(self, databases, users, restore=None):
+    def _prepare(self, databases, users, restore=None, access=None):
+        # `access`: the sources tenants may connect from, recorded before the engine's
+        # first start so it never runs without them (engines that cannot restrict
+        # sources do not declare 'access' and are sent "any").
+        enforce = access is not None and 'access' in self.manager.capabilities
         with self.busy:
             self.reporter.step('create', 'prepare', 'RUNNING', 'initialising the engine')
             try:
+                if enforce:
+                    self.manager.apply_access(access)
                 if restore:
                     self._restore(restore)
+                    if enforce:
+                        # Restored accounts may carry what would exempt them.
+                        self.manager.apply_access(access)
                 else:
                     self.manager.prepare(databases=databases, users=users)
             except Exception as error:
@@ -126,7 +135,7 @@ class GuestEndpoint:
         allowed = {'create_databases', 'list_databases', 'delete_database', 'create_users',
                    'list_users', 'get_user', 'delete_user', 'change_passwords',
                    'update_attributes', 'grant_access', 'revoke_access', 'list_access',
-                   'enable_root', 'disable_root', 'is_root_enabled'}
+                   'enable_root', 'disable_root', 'is_root_enabled', 'apply_access'}
         if operation not in allowed:
             return {'error': errors.BadRequest('Unknown guest call.').to_dict()}
         try:
@@ -136,6 +145,13 @@ class GuestEndpoint:
                 LOG.warning('%s failed: %s', operation, error.details)
             answer = error.to_dict()
             answer.pop('details', None)   # operators read them in the agent's log
+            return {'error': answer}
+        except Exception:
+            # Anything else (a full disk, a bug) is still an answer the API can relay.
+            LOG.exception('%s failed', operation)
+            answer = errors.EngineError('The guest agent could not complete %s.'
+                                        % operation.replace('_', ' ')).to_dict()
+            answer.pop('details', None)
             return {'error': answer}
 
     # -- heartbeat ---------------------------------------------------------------------

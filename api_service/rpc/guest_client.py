@@ -19,8 +19,10 @@ class GuestAPI:
             transport.get_transport(), target, version_cap=self.VERSION, timeout=timeout,
             serializer=secure.SealingSerializer(key))
 
-    def prepare(self, ctx, databases, users, restore=None):
-        self._client.cast(ctx, 'prepare', databases=databases, users=users, restore=restore)
+    def prepare(self, ctx, databases, users, restore=None, access=None):
+        """`access`: the sources (CIDRs) the engine admits, from domain.access."""
+        self._client.cast(ctx, 'prepare', databases=databases, users=users, restore=restore,
+                          access=access)
 
     def create_backup(self, ctx, backup_id, location, parent):
         self._client.cast(ctx, 'create_backup', backup_id=backup_id, location=location,
@@ -38,6 +40,10 @@ class GuestAPI:
 
     def filesystem_stats(self, ctx):
         return self._client.call(ctx, 'get_filesystem_stats')
+
+    def apply_access(self, ctx, sources):
+        """Make the engine admit exactly `sources` (CIDRs) now; it keeps them across restarts."""
+        return self.call(ctx, 'apply_access', sources=sources)
 
     def call(self, ctx, method, **kwargs):
         """A users/databases/root call; the guest's typed errors become API errors."""

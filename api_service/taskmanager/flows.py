@@ -6,7 +6,6 @@ operation whose guest never answers still ends.
 """
 import json
 import logging
-import os
 import traceback
 
 import oslo_messaging as messaging
@@ -22,7 +21,8 @@ from api_service.domain import faults
 from api_service.domain import instances as instances_domain
 from api_service.domain import quotas
 from api_service.domain import status
-from api_service.drivers.compute import local, local_instances, local_networks, placement
+from api_service.drivers.compute import get_driver
+from api_service.drivers.compute.base import DriverError, GuestSpec, PlacementError
 from api_service.rpc import guest_client
 
 LOG = logging.getLogger(__name__)
@@ -30,10 +30,12 @@ LOG = logging.getLogger(__name__)
 
 class StepFailed(Exception):
     """A step failed with a message for the tenant."""
+    for_tenant = True
 
 
 class Abandoned(Exception):
     """The instance left the operation meanwhile (deleted, or failed by its deadline)."""
+    for_tenant = True   # it has no text
 
 
 def _fail(instance_id, operation, message, details='', after=status.ERROR):
@@ -50,65 +52,75 @@ def _fail(instance_id, operation, message, details='', after=status.ERROR):
         events.fail_running(session, instance_id, message)
 
 
+def _fail_with(instance_id, operation, what, error, **kwargs):
+    """End the operation with a fault a tenant can read: our own errors' messages are written
+    for the tenant; anything else (another process's text, a traceback) goes to the details."""
+    if isinstance(error, messaging.MessagingTimeout):
+        message = '%s: the guest did not answer in time.' % what
+    elif events.written_for_tenant(error):
+        message = '%s: %s' % (what, error)
+    else:
+        message = '%s (%s).' % (what, type(error).__name__)
+    _fail(instance_id, operation, message, traceback.format_exc(), **kwargs)
+
+
 def _guest(instance_id):
     return guest_client.GuestAPI(instance_id, instances_domain.instance_key(instance_id))
 
 
+def _check_status(instance_id, expected):
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        if instance is None or instance.status != expected:
+            raise Abandoned()
+
+
 # -- create ---------------------------------------------------------------------------
 
-def create(ctx, instance_id, databases, users, place_lock, restore=None):
+def create(ctx, instance_id, databases, users, restore=None):
+    driver = get_driver()
     try:
         with events.step(instance_id, 'create', 'placement'):
-            with place_lock:
-                _place(instance_id)
+            _check_status(instance_id, status.BUILD)
+            if driver.place(instance_id) is None:
+                raise Abandoned()
         with events.step(instance_id, 'create', 'volume'):
-            volume = _make_volume(instance_id)
+            volume = driver.provision_volume(instance_id)
         with events.step(instance_id, 'create', 'guest'):
-            _start_guest(instance_id)
+            driver.spawn_guest(instance_id, _guest_spec(instance_id))
             guest = _guest(instance_id)
-            _await_guest(instance_id, guest, ctx)
+            _await_guest(driver, instance_id, guest, ctx, status.BUILD)
         if restore:
             events.start(instance_id, 'create', 'restore', 'restoring backup %s' % restore[-1]['id'])
         else:
             events.start(instance_id, 'create', 'prepare', 'sent to the guest')
-        guest.prepare(ctx, databases, users, restore)
+        guest.prepare(ctx, databases, users, restore,
+                      access=instances_domain.access_sources(instance_id))
         LOG.info('instance %s: prepare sent (volume %s)', instance_id, volume)
     except Abandoned:
         LOG.info('instance %s: build abandoned', instance_id)
-    except (placement.PlacementError, local_instances.DriverError, StepFailed) as error:
+    except (DriverError, StepFailed) as error:
         _fail(instance_id, 'create', str(error))
     except Exception as error:
-        _fail(instance_id, 'create', 'Building the instance failed: %s' % type(error).__name__,
+        _fail(instance_id, 'create', 'Building the instance failed (%s).' % type(error).__name__,
               traceback.format_exc())
 
 
-def _place(instance_id):
+def _guest_spec(instance_id):
+    key = instances_domain.instance_key(instance_id)
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id)
-        if instance is None or instance.status != status.BUILD:
-            raise Abandoned()
-        used = local_instances.host_usage(session)
-        hosts = [placement.HostUsage(h.name, h.zone, h.ram_mb, h.vcpus, *used.get(h.name, (0, 0)))
-                 for h in local.parse_hosts(local.CONF.local_driver.hosts)]
-        group = session.get(m.ServerGroup, instance.server_group_id) \
-            if instance.server_group_id else None
-        request = placement.Request(instance.ram_mb, instance.vcpus, instance.availability_zone,
-                                    group.policy if group else None,
-                                    local_instances.group_hosts(session, instance))
-        host = placement.choose_host(hosts, request, local.CONF.local_driver.cpu_allocation_ratio)
-        instance.host = host.name
-        instance.availability_zone = host.zone
-        local_networks.allocate_address(session, instance)
+        version = session.get(models.DatastoreVersion, instance.datastore_version_id)
+        return GuestSpec(instance_id=instance_id, manager=version.manager,
+                         version=version.version, engine_path=version.engine_path,
+                         memory_mb=instance.ram_mb, instance_key=key)
 
 
-def _await_guest(instance_id, guest, ctx):
+def _await_guest(driver, instance_id, guest, ctx, expected_status):
     """Until the agent answers a ping its queue may not exist, and a cast would be lost."""
     while True:
-        with session_scope() as session:
-            instance = session.get(m.Instance, instance_id)
-            if instance is None or instance.status != status.BUILD:
-                raise Abandoned()
-        if local_instances.guest_pid(instance_id) is None and _agent_exited(instance_id):
+        _check_status(instance_id, expected_status)
+        if driver.guest_exited(instance_id):
             raise StepFailed('The guest agent exited while starting.')
         try:
             return guest.ping(ctx, timeout=0.5)
@@ -116,39 +128,14 @@ def _await_guest(instance_id, guest, ctx):
             continue
 
 
-def _agent_exited(instance_id):
-    """The agent's pid file exists but the process is gone."""
-    return os.path.exists(os.path.join(local_instances.run_dir(instance_id), 'agent.pid'))
-
-
-def _make_volume(instance_id):
-    with session_scope() as session:
-        instance = session.get(m.Instance, instance_id)
-        path = local_instances.volume_dir(session, instance)
-    os.makedirs(path, mode=0o755, exist_ok=True)
-    return path
-
-
-def _start_guest(instance_id):
-    with session_scope() as session:
-        instance = session.get(m.Instance, instance_id)
-        version = session.get(models.DatastoreVersion, instance.datastore_version_id)
-        local_instances.write_guest_config(session, instance, version,
-                                           instances_domain.instance_key(instance_id))
-    local_instances.spawn_guest(instance_id)
-
-
 # -- delete ---------------------------------------------------------------------------
 
 def delete(ctx, instance_id):
-    """Stop every process, remove every directory, free the address and quota, drop the rows."""
+    """Destroy what the driver made, then free the quota and drop the rows (and the address)."""
     with session_scope() as session:
-        instance = session.get(m.Instance, instance_id)
-        if instance is None:
+        if session.get(m.Instance, instance_id) is None:
             return
-        volume = local_instances.volume_dir(session, instance)
-    local_instances.stop_guest(instance_id, volume)
-    local_instances.remove_files(instance_id, volume)
+    get_driver().destroy(instance_id)
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id)
         if instance is None:
@@ -182,13 +169,21 @@ def _finish(instance_id, **changes):
 
 
 def restart(ctx, instance_id):
+    """Restart the engine; a guest that is not running is started first (it starts its engine)."""
+    driver = get_driver()
     try:
+        guest = _guest(instance_id)
+        if driver.guest_exited(instance_id):
+            with events.step(instance_id, 'restart', 'start guest'):
+                driver.start(instance_id)
+                _await_guest(driver, instance_id, guest, ctx, status.REBOOT)
         with events.step(instance_id, 'restart', 'restart engine'):
-            _guest(instance_id).restart(ctx)
+            guest.restart(ctx)
         _finish(instance_id)
+    except Abandoned:
+        LOG.info('instance %s: restart abandoned', instance_id)
     except Exception as error:
-        _fail(instance_id, 'restart', 'Restarting the database failed: %s' % error,
-              traceback.format_exc())
+        _fail_with(instance_id, 'restart', 'Restarting the database failed', error)
 
 
 def _release_on_failure(instance_id, deltas):
@@ -204,23 +199,24 @@ def resize_volume(ctx, instance_id, new_size):
         old_size = session.get(m.Instance, instance_id).volume_size
     try:
         with events.step(instance_id, 'resize_volume', 'grow volume'):
-            pass  # a directory volume grows by raising its limit: the size is the record
+            get_driver().resize_volume(instance_id, new_size)
         _finish(instance_id, volume_size=new_size)
     except Exception as error:
         _release_on_failure(instance_id, {'volumes': new_size - old_size})
-        _fail(instance_id, 'resize_volume', 'Resizing the volume failed: %s' % error,
-              traceback.format_exc())
+        _fail_with(instance_id, 'resize_volume', 'Resizing the volume failed', error)
 
 
-def resize_flavor(ctx, instance_id, flavor_id, place_lock):
-    flavor = local.LocalDriver().get_flavor(flavor_id)
+def resize_flavor(ctx, instance_id, flavor_id):
+    driver = get_driver()
+    flavor = driver.get_flavor(flavor_id)
     with session_scope() as session:
         old_ram = session.get(m.Instance, instance_id).ram_mb
     try:
         with events.step(instance_id, 'resize_flavor', 'host room'):
-            with place_lock:
-                _reserve_room_for(instance_id, flavor)
-    except placement.PlacementError as error:
+            # The room is taken at once (the larger of both sizes until the resize ends), so
+            # a placement made while the engine restarts already counts it.
+            driver.reserve_resize(instance_id, flavor.ram, flavor.vcpus)
+    except PlacementError as error:
         # Refused before anything changed: the database keeps running as it was.
         _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
         _fail(instance_id, 'resize_flavor', str(error), after=status.ACTIVE)
@@ -232,27 +228,7 @@ def resize_flavor(ctx, instance_id, flavor_id, place_lock):
     except Exception as error:
         # The host keeps the room taken for it: what the engine now runs with is not known.
         _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
-        _fail(instance_id, 'resize_flavor', 'Resizing the flavor failed: %s' % error,
-              traceback.format_exc())
-
-
-def _reserve_room_for(instance_id, flavor):
-    """PlacementError unless the instance's host can hold it with the new flavor; else the room
-    is taken at once (the larger of both sizes until the resize ends), so a placement made while
-    the engine restarts already counts it."""
-    with session_scope() as session:
-        instance = session.get(m.Instance, instance_id)
-        used_ram, used_vcpus = local_instances.host_usage(session).get(instance.host, (0, 0))
-        host = next((h for h in local.parse_hosts(local.CONF.local_driver.hosts)
-                     if h.name == instance.host), None)
-        if host is None:
-            return   # a host since removed from the configuration: nothing to measure
-        usage = placement.HostUsage(host.name, host.zone, host.ram_mb, host.vcpus,
-                                    used_ram - instance.ram_mb, used_vcpus - instance.vcpus)
-        placement.check_fits(usage, flavor.ram, flavor.vcpus,
-                             local.CONF.local_driver.cpu_allocation_ratio)
-        instance.ram_mb = max(instance.ram_mb, flavor.ram)
-        instance.vcpus = max(instance.vcpus, flavor.vcpus)
+        _fail_with(instance_id, 'resize_flavor', 'Resizing the flavor failed', error)
 
 
 # -- backups ----------------------------------------------------------------------------

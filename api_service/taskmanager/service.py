@@ -8,7 +8,7 @@ from sqlalchemy import select
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
 from api_service.domain import status
-from api_service.drivers.compute import local_instances
+from api_service.drivers.compute import get_driver
 from api_service.taskmanager import flows
 from api_service.taskmanager import janitor
 from api_service.taskmanager import scheduler
@@ -35,13 +35,8 @@ class TaskManagerEndpoint:
 
     target = messaging.Target(version='1.0')
 
-    def __init__(self):
-        # Placement reads usage and writes a host: one decision at a time in this process;
-        # the database transaction covers several task managers.
-        self.place_lock = threading.Lock()
-
     def create_instance(self, ctxt, instance_id, databases, users, restore=None):
-        _run(flows.create, ctxt, instance_id, databases, users, self.place_lock, restore)
+        _run(flows.create, ctxt, instance_id, databases, users, restore)
 
     def delete_instance(self, ctxt, instance_id):
         _run(flows.delete, ctxt, instance_id)
@@ -53,7 +48,7 @@ class TaskManagerEndpoint:
         _run(flows.resize_volume, ctxt, instance_id, new_size)
 
     def resize_flavor(self, ctxt, instance_id, flavor_id):
-        _run(flows.resize_flavor, ctxt, instance_id, flavor_id, self.place_lock)
+        _run(flows.resize_flavor, ctxt, instance_id, flavor_id)
 
     def create_backup(self, ctxt, instance_id, backup_id):
         _run(flows.create_backup, ctxt, instance_id, backup_id)
@@ -98,7 +93,5 @@ def resume_guests():
             m.Instance.deleted.is_(False), m.Instance.host.is_not(None),
             m.Instance.status.in_([status.ACTIVE, status.SHUTDOWN, status.REBOOT,
                                    status.RESIZE]))))
-    for instance_id in ids:
-        if local_instances.guest_pid(instance_id) is None:
-            LOG.info('starting the guest agent of instance %s', instance_id)
-            local_instances.spawn_guest(instance_id)
+    for instance_id in get_driver().resume(ids):
+        LOG.info('started the guest agent of instance %s', instance_id)

@@ -73,6 +73,12 @@ def test_launch_watch_active_add_database_and_user_delete(demo):
     open_launch(page)
     assert unlabelled_fields(page, '.modal') == []
     both_widths(page, 'launch-details')
+    # Networks come from the API (GET /networks), the default one chosen.
+    page.click('.modal a[href="#launch_instance__networking"]')
+    expect(page.locator('.modal select[name=network] option:checked')).to_contain_text(
+        'default (127.')
+    screenshot(page, 'launch-networking-1280')
+    page.click('.modal a[href="#launch_instance__details"]')
     # The version decides what is offered: Redis has no databases or users to create.
     databases = page.locator('.modal input[name=databases]')
     with page.expect_response(lambda r: 'launch/choices' in r.url and r.ok):

@@ -41,7 +41,7 @@ def datastore_list():
         datastores.Datastore(datastores.Datastores(None), {
             'id': MARIADB_ID, 'name': 'mariadb', 'default_version': MARIADB_1011, 'links': [],
             'versions': [_version(MARIADB_1011, '10.11', '10.11.19',
-                                  ['databases', 'root', 'users'])]}, loaded=True),
+                                  ['access', 'databases', 'root', 'users'])]}, loaded=True),
         datastores.Datastore(datastores.Datastores(None), {
             'id': REDIS_ID, 'name': 'redis', 'default_version': REDIS_70, 'links': [],
             'versions': [_version(REDIS_70, '7.0', '7.0.15', ['root'])]}, loaded=True),
@@ -98,6 +98,20 @@ def event(name, outcome='SUCCESS', message='', duration=0.5, operation='create')
 
 def zone(name, available=True, hosts=1):
     return types.SimpleNamespace(name=name, available=available, hosts=hosts)
+
+
+DEFAULT_NETWORK_ID = 'ae757d82-f754-406a-a949-f5471ff50dad'
+BACKEND_NETWORK_ID = '5b0d4c8e-2f1a-4e5b-9c3d-7a6b8e9f0a1b'
+
+
+def network(id, name, cidr, is_default=False):
+    return types.SimpleNamespace(id=id, name=name, cidr=cidr, is_default=is_default,
+                                 subnet_id='subnet-' + name)
+
+
+def network_list():
+    return [network(DEFAULT_NETWORK_ID, 'main', '127.10.0.0/16', True),
+            network(BACKEND_NETWORK_ID, 'backend', '127.40.0.0/24')]
 
 
 def user(name, host='%', dbs=()):

@@ -236,7 +236,7 @@ class RestoreLaunchTests(helpers.TestCase):
 
     @helpers.create_mocks({trove: ('backup_get', 'datastore_list', 'version_flavors',
                                    'version_volume_types', 'availability_zone_list',
-                                   'backup_list')})
+                                   'network_list', 'backup_list')})
     def test_launch_opens_on_the_backups_version_with_it_chosen(self):
         chosen = helpers.backup('nightly', datastore='redis', version='7.0')
         self.mock_backup_get.return_value = chosen
@@ -244,6 +244,7 @@ class RestoreLaunchTests(helpers.TestCase):
         self.mock_version_flavors.return_value = helpers.flavor_list()
         self.mock_version_volume_types.return_value = helpers.volume_type_list()
         self.mock_availability_zone_list.return_value = [helpers.zone('nova')]
+        self.mock_network_list.return_value = helpers.network_list()
         self.mock_backup_list.return_value = [chosen]
 
         res = self.client.get(LAUNCH_URL, {'backup': chosen.id, 'step': 'advanced'})

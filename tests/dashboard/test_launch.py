@@ -13,14 +13,15 @@ CHOICES_URL = reverse('horizon:project:databases:launch_choices')
 INDEX_URL = reverse('horizon:project:databases:index')
 
 CATALOGUE_CALLS = ('datastore_list', 'version_flavors', 'version_volume_types',
-                   'availability_zone_list')
+                   'availability_zone_list', 'network_list')
 
 
 def form_data(**overrides):
     data = {'name': 'shop', 'availability_zone': '', 'datastore_version': helpers.MARIADB_REF,
             'flavor': '2', 'volume': '1', 'volume_type': 'standard', 'locality': '',
             'is_public': '', 'allowed_cidrs': '', 'databases': '', 'user': '', 'password': '',
-            'host': '', 'initial_state': '', 'replica_count': '1'}
+            'host': '', 'initial_state': '', 'replica_count': '1',
+            'network': helpers.DEFAULT_NETWORK_ID}
     data.update(overrides)
     return data
 
@@ -34,6 +35,7 @@ class LaunchTestCase(helpers.TestCase):
         self.mock_availability_zone_list.return_value = [
             helpers.zone('nova', hosts=2), helpers.zone('zone-b'),
             helpers.zone('zone-c', available=False)]
+        self.mock_network_list.return_value = helpers.network_list()
 
     def workflow(self, response):
         return response.context['workflow']
@@ -45,15 +47,15 @@ class LaunchTestCase(helpers.TestCase):
 class LaunchFormTests(LaunchTestCase):
 
     @helpers.create_mocks({trove: CATALOGUE_CALLS})
-    def test_form_offers_the_default_versions_choices_with_four_calls(self):
+    def test_form_offers_the_default_versions_choices_with_five_calls(self):
         self.mock_catalogue()
 
         res = self.client.get(LAUNCH_URL)
 
         self.assertTemplateUsed(res, 'horizon/common/_workflow.html')
         workflow = self.workflow(res)
-        self.assertEqual(['details', 'access', 'initialize', 'advanced'],
-                         [s.slug for s in workflow.steps])   # no network service
+        self.assertEqual(['details', 'networking', 'access', 'initialize', 'advanced'],
+                         [s.slug for s in workflow.steps])   # networks from the API
         details = workflow.get_step('details').action
         self.assertEqual(helpers.MARIADB_REF, details.fields['datastore_version'].initial)
         self.assertEqual(['1', '2', '3'], [v for v, _l in details.fields['flavor'].choices])
@@ -131,7 +133,7 @@ class LaunchFormTests(LaunchTestCase):
         # A disabled field ignores what was posted: Redis gets no databases.
         self.mock_instance_create.assert_called_once_with(
             helpers.IsHttpRequest(), 'shop', '2', {'size': 1, 'type': 'standard'}, 'redis',
-            '7.0')
+            '7.0', nics=[{'net-id': helpers.DEFAULT_NETWORK_ID}])
 
     @helpers.create_mocks({trove: CATALOGUE_CALLS})
     def test_initialize_fields_render_disabled_for_redis(self):
@@ -147,35 +149,41 @@ class LaunchFormTests(LaunchTestCase):
 class NetworkStepTests(LaunchTestCase):
 
     @helpers.create_mocks({trove: CATALOGUE_CALLS})
-    @mock.patch('openstack_dashboard.dashboards.project.instances.utils.network_field_data')
-    def test_networking_step_shows_when_the_project_has_networks(self, networks):
-        self.with_network_service()
+    def test_networking_offers_the_apis_networks_with_the_default_chosen(self):
         self.mock_catalogue()
-        networks.return_value = [('net-1', 'private (10.0.0.0/24)')]
         res = self.client.get(LAUNCH_URL)
-        self.assertIn('networking', [s.slug for s in self.workflow(res).steps])
-        self.assertEqual(1, networks.call_count)   # once per request
-
-    @helpers.create_mocks({trove: CATALOGUE_CALLS})
-    @mock.patch('openstack_dashboard.dashboards.project.instances.utils.network_field_data')
-    def test_networking_step_hidden_without_networks(self, networks):
-        self.with_network_service()
-        self.mock_catalogue()
-        networks.return_value = []
-        res = self.client.get(LAUNCH_URL)
-        self.assertNotIn('networking', [s.slug for s in self.workflow(res).steps])
+        field = self.workflow(res).get_step('networking').action.fields['network']
+        self.assertEqual([(helpers.DEFAULT_NETWORK_ID, 'main (127.10.0.0/16), the default'),
+                          (helpers.BACKEND_NETWORK_ID, 'backend (127.40.0.0/24)')],
+                         [(v, str(label)) for v, label in field.choices])
+        self.assertEqual(helpers.DEFAULT_NETWORK_ID, field.initial)
+        self.mock_network_list.assert_called_once_with(helpers.IsHttpRequest())
+        self.assertIn('backend (127.40.0.0/24)', res.content.decode())
 
     @helpers.create_mocks({trove: CATALOGUE_CALLS + ('instance_create',)})
-    @mock.patch('openstack_dashboard.dashboards.project.instances.utils.network_field_data')
-    def test_chosen_networks_become_nics(self, networks):
-        self.with_network_service()
+    def test_the_chosen_network_becomes_nics(self):
         self.mock_catalogue()
-        networks.return_value = [('net-1', 'private')]
         self.mock_instance_create.return_value = helpers.instance('BUILD')
-        res = self.client.post(LAUNCH_URL, form_data(networks=['net-1']))
+        res = self.client.post(LAUNCH_URL, form_data(network=helpers.BACKEND_NETWORK_ID))
         self.assertNoWorkflowErrors(res)
-        self.assertEqual([{'net-id': 'net-1'}],
+        self.assertEqual([{'net-id': helpers.BACKEND_NETWORK_ID}],
                          self.mock_instance_create.call_args.kwargs['nics'])
+
+    @helpers.create_mocks({trove: CATALOGUE_CALLS})
+    def test_a_network_the_api_did_not_offer_is_refused(self):
+        self.mock_catalogue()
+        res = self.client.post(LAUNCH_URL, form_data(network='not-offered'))
+        self.assertIn('network', self.step_errors(res, 'networking'))
+
+    @helpers.create_mocks({trove: CATALOGUE_CALLS + ('instance_create',)})
+    def test_the_apis_network_refusal_lands_on_the_network_field(self):
+        self.mock_catalogue()
+        message = ('The address 127.10.0.9 on network default (%s) is already taken.'
+                   % helpers.DEFAULT_NETWORK_ID)
+        self.mock_instance_create.side_effect = helpers.api_error(400, message)
+        res = self.client.post(LAUNCH_URL, form_data())
+        self.assertEqual([message], self.step_errors(res, 'networking')['network'])
+        self.assertEqual('networking', self.workflow(res).get_entry_point())
 
 
 class LaunchSubmitTests(LaunchTestCase):
@@ -198,7 +206,8 @@ class LaunchSubmitTests(LaunchTestCase):
             databases=[{'name': 'shop'}, {'name': 'stock'}],
             users=[{'name': 'app', 'password': 's3cret', 'host': '10.%',
                     'databases': [{'name': 'shop'}, {'name': 'stock'}]}],
-            access={'is_public': True, 'allowed_cidrs': ['10.0.0.0/24', '2001:db8::/64']})
+            access={'is_public': True, 'allowed_cidrs': ['10.0.0.0/24', '2001:db8::/64']},
+            nics=[{'net-id': helpers.DEFAULT_NETWORK_ID}])
 
     @helpers.create_mocks({trove: CATALOGUE_CALLS + ('instance_create',)})
     def test_minimal_launch_sends_only_what_was_set(self):
@@ -207,7 +216,7 @@ class LaunchSubmitTests(LaunchTestCase):
         self.client.post(LAUNCH_URL, form_data())
         self.mock_instance_create.assert_called_once_with(
             helpers.IsHttpRequest(), 'shop', '2', {'size': 1, 'type': 'standard'}, 'mariadb',
-            '10.11')
+            '10.11', nics=[{'net-id': helpers.DEFAULT_NETWORK_ID}])
 
     @helpers.create_mocks({trove: CATALOGUE_CALLS + ('instance_create',)})
     def test_form_errors_are_on_their_fields_and_nothing_is_sent(self):
@@ -287,8 +296,9 @@ class FieldOfMessageTests(helpers.TestCase):
                                                                    'availability_zone')],
             "Volume type 'gold' is not allowed": [('details', 'volume_type')],
             'volume.size must be between 1 and 100 GB.': [('details', 'volume')],
-            'The local compute driver has no networks: leave out nics.': [('networking',
-                                                                          'networks')],
+            "Network 'x' does not exist; networks: default (1).": [('networking', 'network')],
+            'nics: name the network (net-id or network_id) or its subnet (subnet_id).': [
+                ('networking', 'network')],
             'mysql does not support users.': [('initialize', 'user')],
             'configuration (configuration groups) is not available': [('advanced',
                                                                        'configuration')],

@@ -1,4 +1,9 @@
-"""Unit-test fixtures: a fresh SQLite database and the WSGI app with a stand-in for Keystone.
+"""Unit-test fixtures: a fresh service database and the WSGI app with a stand-in for Keystone.
+
+Every test that uses the database runs twice, on SQLite and on PostgreSQL (`test_x[sqlite]`,
+`test_x[postgresql]`): one PostgreSQL server per session (tests/pgserver.py, Debian's build),
+migrated once into a template database that each test gets a fresh copy of. A missing
+PostgreSQL fails those tests; it never skips them.
 
 keystonemiddleware itself is exercised by the functional tests against real Keystone;
 here a small filter turns test headers into the identity headers it would set.
@@ -13,6 +18,7 @@ from api_service.common import config
 from api_service.common import policy
 from api_service.db import migration
 from api_service.db import session
+from tests import pgserver
 
 PROJECT = 'a' * 32
 OTHER_PROJECT = 'b' * 32
@@ -32,10 +38,51 @@ def fake_auth(app):
     return middleware
 
 
-@pytest.fixture
-def conf(tmp_path):
+DATABASES = ['sqlite', 'postgresql']
+_TEMPLATE = 'dbaas_template'
+
+
+@pytest.fixture(scope='session')
+def postgres_server():
+    """One throw-away PostgreSQL server for the session, stopped and removed at its end."""
+    with pgserver.running() as server:
+        yield server
+
+
+@pytest.fixture(scope='session')
+def postgres_databases(postgres_server):
+    """Copies of a database migrated to head once, made ahead of the tests that take them."""
+    url = postgres_server.create_database(_TEMPLATE)
     config.load([])
-    config.CONF.set_override('connection', 'sqlite:///%s' % (tmp_path / 'db.sqlite'), 'database')
+    config.CONF.set_override('connection', url, 'database')
+    session.reset()
+    try:
+        migration.sync()
+    finally:
+        # CREATE DATABASE … TEMPLATE refuses a template anyone is connected to.
+        session.reset()
+        config.CONF.clear_override('connection', 'database')
+    copies = pgserver.TemplateCopies(postgres_server, _TEMPLATE)
+    yield copies
+    copies.close()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    """A fresh, migrated service database of the parameter's kind; dropped afterwards."""
+    if request.param == 'sqlite':
+        yield 'sqlite:///%s' % (tmp_path / 'db.sqlite')
+        return
+    server = request.getfixturevalue('postgres_server')
+    name = request.getfixturevalue('postgres_databases').take()
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def conf(tmp_path, database_url):
+    config.load([])
+    config.CONF.set_override('connection', database_url, 'database')
     config.CONF.set_override('policy_file', str(tmp_path / 'policy.yaml'), 'api')
     session.reset()
     policy.reset()

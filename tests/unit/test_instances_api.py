@@ -79,7 +79,7 @@ def test_create_records_build_and_casts_to_taskmanager(api):
      ['redis does not support databases']),
     ({'datastore': {'type': 'mongodb'}}, 404, ["'mongodb'"]),
     ({'datastore': {}}, 400, ['datastore.type is required']),
-    ({'nics': [{'net-id': 'x'}]}, 400, ['no networks']),
+    ({'nics': [{'net-id': 'x'}]}, 400, ["Network 'x' does not exist", 'default']),
     ({'configuration': 'abc'}, 400, ['configuration']),
     ({'locality': 'sideways'}, 400, ['locality']),
     ({'access': {'allowed_cidrs': ['10.0.0.0/33']}}, 400, ['10.0.0.0/33']),

@@ -71,6 +71,11 @@ def availability_zone_list(request):
     return _records(_get(request, '/availability-zones')['availability_zones'])
 
 
+def network_list(request):
+    """Extension: [{id, name, subnet_id, cidr, is_default}], the default first."""
+    return _records(_get(request, '/networks')['networks'])
+
+
 # -- instances ----------------------------------------------------------------------------
 
 def instance_list(request, marker=None):

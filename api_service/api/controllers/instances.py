@@ -66,10 +66,11 @@ class Instances(Resource):
         for field in ('configuration', 'replica_of'):
             if field in body:
                 raise exceptions.BadRequest('%s is not available in this deployment yet.' % field)
+        if 'access' in body:
+            # First: the engine applies it (or refuses), and a refusal changes nothing.
+            instances.update_access(req.ctx, instance_id, body['access'])
         if 'name' in body:
             instances.rename(req.ctx, instance_id, body['name'])
-        if 'access' in body:
-            instances.update_access(req.ctx, instance_id, body['access'])
         return None
 
     @route('DELETE', INSTANCE, summary='Delete an instance (works in every state)', status=202)

@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from api_service.common.config import CONF
 from api_service.db import models
 from api_service.db import models_instances as m
-from api_service.drivers.compute.base import DriverError  # noqa: F401 (re-exported)
 
 
 def instances_dir():
@@ -58,23 +57,32 @@ def group_hosts(session, instance):
 
 # -- guest processes --------------------------------------------------------------------
 
-def write_guest_config(session, instance, version, key):
-    """The agent's private config (0600): it holds the instance key and its admin password."""
+def make_volume(path):
+    os.makedirs(path, mode=0o755, exist_ok=True)
+
+
+def volume_exists(path):
+    return os.path.isdir(path)
+
+
+def write_guest_config(session, instance, spec):
+    """The agent's private config (0600) for a GuestSpec: it holds the instance key and the
+    admin password (kept from an earlier config, which the engine was prepared with)."""
     rdir = run_dir(instance.id)
     os.makedirs(rdir, mode=0o755, exist_ok=True)
     templates = os.path.abspath(CONF.local_driver.templates_dir)
     lines = ['[guest]',
              'instance_id = %s' % instance.id,
-             'manager = %s' % version.manager,
-             'engine_path = %s' % version.engine_path,
+             'manager = %s' % spec.manager,
+             'engine_path = %s' % spec.engine_path,
              'data_dir = %s' % volume_dir(session, instance),
              'run_dir = %s' % rdir,
-             'template_dir = %s' % os.path.join(templates, '%s-%s' % (version.manager,
-                                                                      version.version)),
+             'template_dir = %s' % os.path.join(templates, '%s-%s' % (spec.manager,
+                                                                      spec.version)),
              'address = %s' % instance.address,
-             'memory_mb = %d' % instance.ram_mb,
+             'memory_mb = %d' % spec.memory_mb,
              'admin_password = %s' % pysecrets.token_urlsafe(24),
-             'instance_key = %s' % key,
+             'instance_key = %s' % spec.instance_key,
              'heartbeat_interval = %d' % CONF.instance.heartbeat_interval,
              'restart_failed_engines = %s' % CONF.instance.restart_failed_engines,
              'conductor_topic = %s' % CONF.rpc.conductor_topic,
@@ -106,8 +114,17 @@ def _guest_storage_lines():
     return lines
 
 
+def was_spawned(instance_id):
+    """Whether the instance has a guest config to start its agent with."""
+    return os.path.exists(os.path.join(run_dir(instance_id), 'guest.conf'))
+
+
 def spawn_guest(instance_id):
     rdir = run_dir(instance_id)
+    try:   # a dead agent's pid file would make the new one look exited until it writes its own
+        os.remove(os.path.join(rdir, 'agent.pid'))
+    except FileNotFoundError:
+        pass
     argv = [os.path.join(os.path.dirname(sys.executable), 'dbaas-guestagent')]
     if CONF.local_driver.guest_config_file:
         argv += ['--config-file', os.path.abspath(CONF.local_driver.guest_config_file)]
@@ -128,6 +145,12 @@ def guest_pid(instance_id):
         return pid if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else None
     except (OSError, ValueError, psutil.NoSuchProcess):
         return None
+
+
+def guest_exited(instance_id):
+    """The agent wrote its pid file, and that process is gone."""
+    return (guest_pid(instance_id) is None
+            and os.path.exists(os.path.join(run_dir(instance_id), 'agent.pid')))
 
 
 def _processes_of(paths):
@@ -158,7 +181,7 @@ def stop_guest(instance_id, volume_path, timeout=20):
             except psutil.NoSuchProcess:
                 break
             time.sleep(0.05)
-    leftovers = _processes_of([run_dir(instance_id), volume_path])
+    leftovers = _processes_of([p for p in (run_dir(instance_id), volume_path) if p])
     for proc in leftovers:
         try:
             proc.kill()
@@ -169,4 +192,5 @@ def stop_guest(instance_id, volume_path, timeout=20):
 
 def remove_files(instance_id, volume_path):
     for path in (volume_path, run_dir(instance_id)):
-        shutil.rmtree(path, ignore_errors=True)
+        if path:
+            shutil.rmtree(path, ignore_errors=True)

@@ -429,6 +429,63 @@ class EngineManager(GuestAccounts, abc.ABC):
     def _check_can_run(self):
         """Hook: refuse early when the engine cannot run as the chosen user."""
 
+    # ---------------------------------------------------------------- access
+    # The sources (CIDRs) tenants may connect from, as the service computed them
+    # (domain/access.py). Kept in run_dir's state, so every start, and a restarted
+    # agent, enforces the same; None until the service sent any (then the engine's
+    # own default applies). Engines declaring the 'access' capability implement
+    # _apply_access_live and read access_sources when they write their config.
+
+    @property
+    def access_sources(self):
+        """The CIDRs tenants may connect from, or None when the service never sent any."""
+        return self._load_state().get('access_sources')
+
+    @staticmethod
+    def _check_sources(sources):
+        if not isinstance(sources, (list, tuple)) or not sources:
+            raise errors.BadRequest('The access sources must be a list of CIDRs.')
+        checked = []
+        for source in sources:
+            try:
+                checked.append(str(ipaddress.ip_network(source, strict=False)))
+            except (TypeError, ValueError):
+                raise errors.BadRequest("'%s' is not a CIDR." % str(source)[:64])
+        return checked
+
+    def apply_access(self, sources):
+        """Admit tenants' connections only from `sources`: now if the engine runs, and at
+        every later start. If the running engine refuses the change, it keeps (and the
+        state records) the sources it had, and EngineError says so."""
+        self._require('access')
+        sources = self._check_sources(sources)
+        with self._lock:
+            self._make_dir(self.run_dir)
+            previous = self._load_state().get('access_sources')
+            self._save_state(access_sources=sources)
+            if self.pid() is None:
+                return {'sources': sources, 'applied': 'at start'}
+            try:
+                self._write_config(bootstrap=not self._load_state().get('prepared'))
+                self._apply_access_live()
+            except Exception as exc:
+                LOG.error('%s: applying the access rules failed: %s', self.manager, exc)
+                self._save_state(access_sources=previous)
+                self._write_config(bootstrap=not self._load_state().get('prepared'))
+                try:
+                    self._apply_access_live()
+                except Exception:
+                    LOG.exception('%s: restoring the previous access rules failed', self.manager)
+                raise errors.EngineError(
+                    '%s could not apply the new access rules; it keeps the previous ones.'
+                    % self.display_name, details=getattr(exc, 'details', None) or str(exc))
+            LOG.info('%s: access rules applied (%d sources)', self.manager, len(sources))
+            return {'sources': sources, 'applied': 'live'}
+
+    def _apply_access_live(self):
+        """Hook of the 'access' capability: make the running engine enforce access_sources."""
+        raise errors.NotSupported('access', self.manager)
+
     # ------------------------------------------------ restored admin account
     # Restored data carries the source instance's admin credential. Rather than
     # run the engine once just to replace it, a restore marks it pending and the

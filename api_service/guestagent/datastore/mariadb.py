@@ -9,11 +9,27 @@
 - Admin: os_admin@localhost (socket only) with ALL PRIVILEGES WITH GRANT OPTION.
 - Users are name@host (host defaults to '%'); access is ALL PRIVILEGES ON db.*,
   with '_' escaped so a grant never matches other databases by wildcard.
-- Root: root@'%' with ALL PRIVILEGES WITH GRANT OPTION; disable drops it.
+- Root: root@'%' with ALL PRIVILEGES WITH GRANT OPTION but SUPER and
+  CONNECTION ADMIN (see access); disable drops it.
 - Passwords are sent as mysql_native_password hashes, never in plaintext.
+- Access ('access' capability): MariaDB has no rule on client addresses but
+  account host parts, which are the tenant's. So every new connection runs
+  init_connect (access_rule below): it reads the client's address from USER()
+  (skip-name-resolve: always an IP; 'localhost' is the private socket) and
+  SIGNALs unless the address is inside a source, which makes the server drop
+  the connection with error 1184 before the client runs anything. It is set
+  live with SET GLOBAL and passed as --init-connect at every start (option
+  file lines are cut at 4 KiB, and 100 CIDRs do not fit). MariaDB skips
+  init_connect for accounts with SUPER or CONNECTION ADMIN: only the agent's
+  os_admin (socket only) has them; root gets neither, and applying access
+  revokes them from any other account (restored data may carry them). What
+  remains: root can still edit the grant tables (mysql.global_priv) and
+  FLUSH PRIVILEGES to give itself SUPER, as any superuser can undo its limits;
+  sessions open when the rule changes stay open.
 """
 import contextlib
 import hashlib
+import ipaddress
 import os
 import pwd
 import re
@@ -64,13 +80,41 @@ def _unescape_grant(database):
     return re.sub(r'\\(.)', r'\1', database)
 
 
+# init_connect is skipped for accounts with either privilege.
+BYPASS_PRIVILEGES = ('SUPER', 'CONNECTION ADMIN')
+_CLIENT = "SUBSTRING_INDEX(USER(), '@', -1)"
+
+
+def access_rule(sources):
+    """The init_connect statement admitting clients only from `sources` (CIDR texts).
+
+    '' when every address is admitted (or no sources were ever sent). The address
+    is compared as INET6_ATON's bytes against each network's first and last
+    address, of the same length (4 bytes IPv4, 16 IPv6); the socket ('localhost',
+    the agent's own) is always admitted.
+    """
+    if sources is None:
+        return ''
+    networks = [ipaddress.ip_network(source, strict=False) for source in sources]
+    if {n.version for n in networks if n.prefixlen == 0} == {4, 6}:
+        return ''
+    ranges = ['(LENGTH(a) = %d AND a BETWEEN 0x%s AND 0x%s)' % (
+        len(n.network_address.packed), n.network_address.packed.hex().upper(),
+        n.broadcast_address.packed.hex().upper()) for n in networks]
+    return ('BEGIN NOT ATOMIC DECLARE a VARBINARY(16) DEFAULT INET6_ATON(%s); '
+            "IF NOT COALESCE(%s = 'localhost'%s, FALSE) THEN "
+            "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+            "'Connections from this address are not allowed on this instance'; "
+            'END IF; END' % (_CLIENT, _CLIENT, ''.join(' OR ' + r for r in ranges)))
+
+
 class MariaDBManager(base.EngineManager):
     """Drives one mariadbd."""
 
     manager = 'mariadb'
     display_name = 'MariaDB'
     default_port = 3306
-    capabilities = frozenset({'databases', 'users', 'root'})
+    capabilities = frozenset({'databases', 'users', 'root', 'access'})
     binary_name = 'mariadbd'
     supports_host = True
     root_user_name = 'root'
@@ -120,7 +164,28 @@ class MariaDBManager(base.EngineManager):
         self._write_file(self._config_path(), '\n'.join(lines) + '\n')
 
     def _command(self):
-        return [self.binary, '--defaults-file=%s' % self._config_path()]
+        argv = [self.binary, '--defaults-file=%s' % self._config_path()]
+        rule = access_rule(self.access_sources)
+        if rule:
+            argv.append('--init-connect=%s' % rule)
+        return argv
+
+    def _apply_access_live(self):
+        with self._cursor('Applying the access rules') as cursor:
+            cursor.execute('SET GLOBAL init_connect = %s', (access_rule(self.access_sources),))
+            self._revoke_bypass(cursor)
+
+    def _revoke_bypass(self, cursor):
+        """Make every account but the agent's subject to init_connect."""
+        cursor.execute('SELECT DISTINCT GRANTEE FROM information_schema.USER_PRIVILEGES '
+                       'WHERE PRIVILEGE_TYPE IN %s', (BYPASS_PRIVILEGES,))
+        for (grantee,) in cursor.fetchall():
+            found = re.match(r"^'(.*)'@'(.*)'$", grantee)
+            if not found or found.groups() in ((self.admin_user, 'localhost'),
+                                               ('mariadb.sys', 'localhost')):
+                continue
+            cursor.execute('REVOKE %s ON *.* FROM %%s@%%s' % ', '.join(BYPASS_PRIVILEGES),
+                           found.groups())
 
     def _install_db(self):
         for candidate in (os.path.join(self.engine_path, 'mariadb-install-db'),
@@ -368,6 +433,9 @@ class MariaDBManager(base.EngineManager):
                            ('root', '%', digest))
             cursor.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s', ('root', '%', digest))
             cursor.execute('GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION', ('root', '%'))
+            # Either privilege would exempt root from the access rule (init_connect).
+            cursor.execute('REVOKE %s ON *.* FROM %%s@%%s' % ', '.join(BYPASS_PRIVILEGES),
+                           ('root', '%'))
 
     def _disable_root(self):
         with self._cursor('Disabling root') as cursor:

@@ -6,7 +6,11 @@
 - Config (run_dir/postgresql.conf, pg_hba.conf, pg_ident.conf): listens on
   the instance address and a socket in run_dir. pg_hba: os_admin only over the
   socket (trust until prepare has set its password, scram-sha-256 after),
-  never over TCP; everyone else scram-sha-256 from 127.0.0.0/8.
+  never over TCP; everyone else scram-sha-256 from the instance's access
+  sources (127.0.0.0/8 for an instance the service never sent any).
+- Access ('access' capability): apply_access rewrites pg_hba and reloads it
+  (pg_reload_conf), then waits until a new session sees the reload, so the
+  new rules are in force when the call returns. Sessions already open stay.
 - Memory: shared_buffers = max(16, memory_mb // 4) MiB (the usual quarter of
   RAM), effective_cache_size = three quarters.
 - Databases are created without PUBLIC's CONNECT, so a user reaches exactly
@@ -68,7 +72,7 @@ class PostgreSQLManager(base.EngineManager):
     manager = 'postgresql'
     display_name = 'PostgreSQL'
     default_port = 5432
-    capabilities = frozenset({'databases', 'users', 'root'})
+    capabilities = frozenset({'databases', 'users', 'root', 'access'})
     binary_name = 'postgres'
     root_user_name = 'postgres'
     reserved_databases = SYSTEM_DATABASES
@@ -79,8 +83,8 @@ class PostgreSQLManager(base.EngineManager):
     user_name_max = 63
     # Fast shutdown: roll back open transactions and disconnect clients.
     stop_signal = signal.SIGINT
-    # Where tenants may log in from (with a password).
-    client_networks = ('127.0.0.0/8',)
+    # Where tenants may log in from (with a password) until the service sends sources.
+    default_client_networks = ('127.0.0.0/8',)
 
     # ------------------------------------------------------------ settings
 
@@ -98,6 +102,11 @@ class PostgreSQLManager(base.EngineManager):
 
     def _is_reserved_user(self, name):
         return super()._is_reserved_user(name) or name.startswith('pg_')
+
+    @property
+    def client_networks(self):
+        """Where tenants may log in from: the instance's access sources."""
+        return self.access_sources or self.default_client_networks
 
     @property
     def wal_archive_dir(self):
@@ -262,6 +271,26 @@ class PostgreSQLManager(base.EngineManager):
         self._write_config(bootstrap=False)
         with self._connection('Reloading the configuration') as conn:
             conn.execute('SELECT pg_reload_conf()')
+
+    def _apply_access_live(self):
+        # _write_config has rewritten pg_hba.conf. A file the server cannot parse
+        # would be ignored by the reload (the old rules stay), so refuse it first.
+        with self._connection('Applying the access rules') as conn:
+            bad = conn.execute('SELECT line_number, error FROM pg_hba_file_rules '
+                               'WHERE error IS NOT NULL').fetchall()
+            if bad:
+                raise errors.EngineError('PostgreSQL refused the access rules.',
+                                         details='; '.join('line %s: %s' % row for row in bad))
+            loaded = conn.execute('SELECT pg_conf_load_time()').fetchone()[0]
+            conn.execute('SELECT pg_reload_conf()')
+        # The postmaster reloads asynchronously; a session it starts afterwards
+        # carries its new load time, and the rules new connections are checked by.
+        base.wait_for(lambda: self._conf_load_time() > loaded, 30,
+                      'PostgreSQL to reload its access rules')
+
+    def _conf_load_time(self):
+        with self._connection('Checking the configuration reload') as conn:
+            return conn.execute('SELECT pg_conf_load_time()').fetchone()[0]
 
     def current_memory_setting(self):
         with self._connection('Reading shared_buffers') as conn:

@@ -84,3 +84,5 @@ class Catalogue:
 # the launch form offers each only for a version that declares it.
 CONFIGURATION, BACKUP, REPLICATION, MODULES = 'configuration', 'backups', 'replication', 'modules'
 DATABASES, USERS, ROOT = 'databases', 'users', 'root'
+# Access control (is_public, allowed_cidrs) that the version's engine enforces.
+ACCESS = 'access'

@@ -85,7 +85,8 @@ class VersionChoices:
 
 
 class LaunchContext:
-    """A launch request's own state: the catalogue, the chosen version, its choices.
+    """A launch request's own state: the catalogue, the chosen version, its choices, and
+    the zones and networks (the same for every version).
 
     A restore (`backup` given) starts on the backup's datastore version.
     """
@@ -97,6 +98,7 @@ class LaunchContext:
                         self.catalogue.default())
         self.choices = VersionChoices.load(request, self.version)
         self.zones = trove.availability_zone_list(request)
+        self.networks = trove.network_list(request)
 
     def version_of(self, backup):
         datastore = getattr(backup, 'datastore', None) or {}

@@ -27,8 +27,8 @@ FIELD_OF_MESSAGE = (
     (r'availability[ _]zone', 'details', 'availability_zone'),
     (r'locality', 'details', 'locality'),
     (r'datastore', 'details', 'datastore_version'),
+    (r'nics|network|subnet', 'networking', 'network'),
     (r'\bname\b', 'details', 'name'),
-    (r'nics|network', 'networking', 'networks'),
     (r'allowed_cidrs|cidr', 'access', 'allowed_cidrs'),
     (r'databases', 'initialize', 'databases'),
     (r'users|password', 'initialize', 'user'),
@@ -66,8 +66,8 @@ def create_options(context):
         if context.get('host'):
             user['host'] = context['host']
         options['users'] = [user]
-    if context.get('networks'):
-        options['nics'] = [{'net-id': n} for n in context['networks']]
+    if context.get('network'):
+        options['nics'] = [{'net-id': context['network']}]
     if context.get('is_public') or context.get('allowed_cidrs'):
         options['access'] = {'is_public': bool(context.get('is_public')),
                              'allowed_cidrs': context.get('allowed_cidrs') or []}

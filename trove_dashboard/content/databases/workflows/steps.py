@@ -3,57 +3,79 @@ import ipaddress
 
 from django.utils.translation import gettext_lazy as _
 from horizon import forms
-from horizon.utils.memoized import memoized
 from horizon import workflows
-from openstack_dashboard.dashboards.project.instances import utils as instance_utils
 
 from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases.guest_forms import split_names
 
 
-@memoized
-def network_choices(request):
-    """The project's networks that have subnets, asked of Neutron once per request."""
-    return instance_utils.network_field_data(request, for_launch=True)
+def network_label(network):
+    label = '%s (%s)' % (network.name, network.cidr)
+    if network.is_default and network.name != 'default':
+        return _('%s, the default') % label
+    return label
 
 
 class SetNetworkAction(workflows.Action):
-    networks = forms.MultipleChoiceField(
-        label=_('Networks'), required=False, widget=forms.CheckboxSelectMultiple(),
-        help_text=_('The networks the instance is attached to.'))
+    network = forms.ChoiceField(
+        label=_('Network'), help_text=_("The instance's address is taken from this "
+                                        "network's subnet."))
 
     class Meta:
         name = _('Networking')
         slug = 'networking'
-        permissions = ('openstack.services.network',)
-        help_text = _('Attach the instance to one or more of your networks.')
+        help_text = _("The network the instance is attached to: its address comes from the "
+                      "network's subnet. The default network is chosen unless you pick another.")
 
-    def populate_networks_choices(self, request, context):
-        return network_choices(request)
+    def __init__(self, request, context, *args, **kwargs):
+        networks = context['launch'].networks
+        super().__init__(request, context, *args, **kwargs)
+        field = self.fields['network']
+        field.choices = [(n.id, network_label(n)) for n in networks] or [
+            ('', _('The default network'))]
+        field.required = bool(networks)
+        field.initial = next((n.id for n in networks if n.is_default), None)
 
 
 class SetNetwork(workflows.Step):
-    """Shown only when the cloud has a network service and the project has networks."""
+    """The networks come from the API (GET /networks, once per request), the default one
+    chosen; the choice is sent as nics [{"net-id": id}], as trove-dashboard sends it."""
     action_class = SetNetworkAction
-    contributes = ('networks',)
-
-    def allowed(self, request):
-        return bool(network_choices(request))
+    depends_on = ('launch',)
+    contributes = ('network',)
 
 
 class SetAccessAction(workflows.Action):
     is_public = forms.BooleanField(
         label=_('Public'), required=False,
-        help_text=_('Whether the database is reachable from outside the cloud.'))
+        help_text=_("Any address may connect. Otherwise only the cloud's own hosts and the "
+                    "instance's network may."))
     allowed_cidrs = forms.CharField(
         label=_('Allowed CIDRs'), required=False, max_length=2000,
         help_text=_('Comma-separated networks that may connect, e.g. 10.0.0.0/24, '
-                    '2001:db8::/64. Empty: any.'))
+                    '2001:db8::/64; within the above unless public. Empty: no further '
+                    'limit.'))
 
     class Meta:
         name = _('Database Access')
         slug = 'access'
-        help_text = _('Who may connect to the database.')
+        help_text = _('Who may connect to the database. The database engine itself refuses '
+                      'every other address.')
+
+    def __init__(self, request, context, *args, **kwargs):
+        self.launch = context['launch']
+        super().__init__(request, context, *args, **kwargs)
+        version = self.launch.version
+        offered = cat.ACCESS in self.launch.choices.capabilities
+        for field in self.fields.values():
+            # launch.js enables the fields, and shows them, only for versions that offer it.
+            field.widget.attrs.update({'data-launch-feature': cat.ACCESS,
+                                       'data-launch-hide': 'true'})
+            field.disabled = not offered
+        if not offered and version is not None:
+            self.fields['is_public'].help_text = _(
+                '%s instances admit every address that reaches them: their engine cannot '
+                'restrict where connections come from.') % version.datastore_name
 
     def clean_allowed_cidrs(self):
         cidrs = []
@@ -67,7 +89,9 @@ class SetAccessAction(workflows.Action):
 
 
 class SetAccess(workflows.Step):
+    """Offered for versions declaring the 'access' capability (their engine enforces it)."""
     action_class = SetAccessAction
+    depends_on = ('launch',)
     contributes = ('is_public', 'allowed_cidrs')
 
 

@@ -54,7 +54,21 @@
       var offered = capabilities.indexOf($(this).data('launch-unavailable')) >= 0;
       $(this).prop('hidden', offered);
     });
+    hideUnoffered($form);
   }
+
+  // Fields marked data-launch-hide (Database Access) are hidden, not just disabled,
+  // while the version does not offer them: the server renders them disabled then.
+  function hideUnoffered($form) {
+    $form.find('[data-launch-hide]').each(function () {
+      $(this).closest('.form-group').prop('hidden', $(this).prop('disabled'));
+    });
+  }
+
+  if (window.horizon && horizon.modals && horizon.modals.addModalInitFunction) {
+    horizon.modals.addModalInitFunction(function (modal) { hideUnoffered($(modal)); });
+  }
+  $(function () { hideUnoffered($(document)); });
 
   function apply($form, data) {
     fillSelect($form.find('select[name="flavor"]'), data.flavors);

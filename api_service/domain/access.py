@@ -1,0 +1,103 @@
+"""Where an instance admits connections from: the sources its engine is told to let in.
+
+An instance's `access` is what the tenant asked for (`is_public`, `allowed_cidrs`); its
+sources are what that means on this deployment:
+
+- private (`is_public` false, the default): the service's own hosts
+  ([access] service_cidrs) and the subnet of the instance's network;
+- public: any source;
+- `allowed_cidrs` given: only those, within the above. CIDRs either nest or are
+  disjoint, so the intersection of two lists keeps the narrower of each nesting pair.
+
+The engines enforce the sources (see the guest managers' `apply_access`); a datastore
+version that cannot is offered no access control (it lacks the `access` capability).
+"""
+import ipaddress
+import json
+
+from api_service.common import exceptions
+from api_service.common.config import CONF
+
+# The capability of a datastore version whose engine enforces the sources.
+CAPABILITY = 'access'
+ANY_SOURCE = ('0.0.0.0/0', '::/0')
+
+
+def parse_cidrs(values, what='allowed_cidrs'):
+    """Normalised CIDR texts (host bits cleared, duplicates dropped); 400 naming a bad one."""
+    cidrs = []
+    for value in values or ():
+        try:
+            cidr = str(ipaddress.ip_network(value, strict=False))
+        except (TypeError, ValueError):
+            raise exceptions.BadRequest("%s: '%s' is not a CIDR such as 10.0.0.0/24."
+                                        % (what, str(value)[:64]))
+        if cidr not in cidrs:
+            cidrs.append(cidr)
+    return cidrs
+
+
+def _networks(cidrs):
+    return [ipaddress.ip_network(c) for c in cidrs]
+
+
+def _within(inner, outer):
+    return inner.version == outer.version and inner.subnet_of(outer)
+
+
+def intersect(first, second):
+    """The sources both CIDR lists admit, as CIDR texts (each pair nests or is disjoint)."""
+    found = []
+    for a in _networks(first):
+        for b in _networks(second):
+            narrower = a if _within(a, b) else b if _within(b, a) else None
+            if narrower is not None and str(narrower) not in found:
+                found.append(str(narrower))
+    return collapse(found)
+
+
+def collapse(cidrs):
+    """The CIDRs without those another one in the list contains, in their order."""
+    networks = _networks(cidrs)
+    return [str(n) for n in networks
+            if not any(other != n and _within(n, other) for other in networks)]
+
+
+def service_cidrs():
+    return parse_cidrs(CONF.access.service_cidrs, what='[access] service_cidrs')
+
+
+def network_cidr(network_id=None):
+    """The subnet of an instance's network: the one it names, else the default network."""
+    from api_service.drivers.compute import get_driver   # the driver reads its own config
+    driver = get_driver()
+    network = driver.get_network(network_id) if network_id else None
+    if network is None:
+        network = next((n for n in driver.list_networks() if n.is_default), None)
+    return str(ipaddress.ip_network(network.cidr if network else
+                                    CONF.local_driver.address_pool, strict=False))
+
+
+def private_sources(network_id=None):
+    """What a private instance admits: the service's hosts and its own network."""
+    return collapse(service_cidrs() + [network_cidr(network_id)])
+
+
+def sources(is_public, allowed_cidrs, network_id=None):
+    """The sources an instance with this access admits; 400 when there are none."""
+    admitted = list(ANY_SOURCE) if is_public else private_sources(network_id)
+    if not allowed_cidrs:
+        return admitted
+    narrowed = intersect(allowed_cidrs, admitted)
+    if not narrowed:
+        raise exceptions.BadRequest(
+            'allowed_cidrs %s admit no source a private instance accepts (only %s): name '
+            'networks inside those, or make the instance public (is_public: true) to admit '
+            'the allowed_cidrs themselves.' % (', '.join(allowed_cidrs), ', '.join(admitted)))
+    return narrowed
+
+
+def sources_of(instance):
+    """The sources of a stored instance, as its guest must enforce them."""
+    return sources(bool(instance.is_public), json.loads(instance.allowed_cidrs or '[]'),
+                   getattr(instance, 'network_id', None))

@@ -1,0 +1,224 @@
+"""Access sources enforced by the engines themselves (MariaDB, PostgreSQL 15 and 18).
+
+Each test prepares a real engine on its own loopback address (127.78.<engine>.<n>, apart
+from test_engines.py's 127.77, so both can run at once) and connects to it over TCP
+from chosen source addresses: any 127.x address is this machine's, and a client socket
+can bind to it (PyMySQL's bind_address, pg8000's source_address; libpq cannot). A
+refused source must get the engine's own refusal: MariaDB's error 1184 from its
+init_connect rule, PostgreSQL's "no pg_hba.conf entry" for that host.
+"""
+import itertools
+import os
+import shutil
+import tempfile
+
+import pg8000.dbapi
+import pymysql
+import pytest
+
+from api_service.domain.access import ANY_SOURCE
+from api_service.guestagent import errors
+from api_service.guestagent.datastore import base, get_manager_class
+from tests.functional.test_engines import ENGINES, engine_params
+
+SQL_ENGINES = engine_params('mariadb', 'postgresql15', 'postgresql18')
+# Client source addresses: any 127.x is this machine's.
+FIRST, SECOND, THIRD = '127.78.250.1', '127.78.250.2', '127.78.250.3'
+_addresses = itertools.count(1)
+
+
+def _shared_tmp(prefix):
+    path = tempfile.mkdtemp(prefix=prefix, dir='/tmp')
+    os.chmod(path, 0o755)   # the engines' system users must get in
+    return path
+
+
+@pytest.fixture(scope='module')
+def template_root():
+    path = _shared_tmp('acc-tpl-')
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def make_manager(template_root):
+    workdir = _shared_tmp('acc-')
+    made = []
+
+    def factory(engine):
+        n = next(_addresses)
+        home = os.path.join(workdir, '%s-%d' % (engine.key, n))
+        manager = get_manager_class(engine.manager)(
+            data_dir=os.path.join(home, 'volume'), run_dir=os.path.join(home, 'run'),
+            address='127.78.%d.%d' % (engine.net, n), engine_path=engine.path,
+            memory_mb=128, run_as=engine.run_as, template_dir=template_root,
+            admin_password=base.generate_password())
+        made.append(manager)
+        return manager
+
+    yield factory
+    for manager in made:
+        manager.destroy()
+        assert manager.pid() is None
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def connect_from(manager, source, user, password, database):
+    """A tenant's TCP connection to the instance, from the client address `source`."""
+    if manager.manager == 'mariadb':
+        return pymysql.connect(host=manager.address, port=manager.port, user=user,
+                               password=password, database=database, bind_address=source,
+                               connect_timeout=5, autocommit=True)
+    conn = pg8000.dbapi.connect(user=user, host=manager.address, port=manager.port,
+                                password=password, database=database,
+                                source_address=(source, 0), timeout=5)
+    conn.autocommit = True
+    return conn
+
+
+def engine_refuses(manager, source, user, password, database):
+    """True when the engine itself refuses a login from `source` for its address."""
+    try:
+        conn = connect_from(manager, source, user, password, database)
+    except pymysql.err.OperationalError as exc:
+        # The server ran init_connect for this client and dropped it.
+        assert exc.args[0] == 1184 and 'init_connect command failed' in exc.args[1], exc
+        assert "host: '%s'" % source in exc.args[1], exc
+        return True
+    except pg8000.dbapi.DatabaseError as exc:
+        assert 'no pg_hba.conf entry for host "%s"' % source in str(exc), exc
+        return True
+    conn.close()
+    return False
+
+
+def rows_from(manager, source, user, password, database):
+    conn = connect_from(manager, source, user, password, database)
+    try:
+        cursor = conn.cursor()
+        cursor.execute('SELECT id, label FROM items ORDER BY id')
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        conn.close()
+
+
+def prepare_shop(manager, source):
+    """Prepare with database shop, user alice and one row, written from `source`."""
+    password = base.generate_password()
+    manager.prepare(databases=[{'name': 'shop'}], users=[
+        {'name': 'alice', 'password': password, 'databases': [{'name': 'shop'}]}])
+    conn = connect_from(manager, source, 'alice', password, 'shop')
+    cursor = conn.cursor()
+    cursor.execute('CREATE TABLE items (id INT PRIMARY KEY, label VARCHAR(40))')
+    cursor.execute("INSERT INTO items (id, label) VALUES (1, 'apple')")
+    conn.close()
+    return password
+
+
+@pytest.mark.parametrize('engine', SQL_ENGINES)
+def test_sources_are_enforced_by_the_engine_and_change_live(engine, make_manager):
+    manager = make_manager(engine)
+    # Sent before the first start (as prepare does): the engine never runs without them.
+    assert manager.apply_access([FIRST + '/32'])['applied'] == 'at start'
+    password = prepare_shop(manager, FIRST)
+    login = ('alice', password, 'shop')
+
+    assert rows_from(manager, FIRST, *login) == [(1, 'apple')]
+    assert engine_refuses(manager, SECOND, *login)
+
+    # Live: the same engine process, new connections follow the new sources at once.
+    pid = manager.pid()
+    assert manager.apply_access([SECOND + '/32', '10.0.0.0/8'])['applied'] == 'live'
+    assert manager.pid() == pid
+    assert engine_refuses(manager, FIRST, *login)
+    assert rows_from(manager, SECOND, *login) == [(1, 'apple')]
+
+    # A network admits all its addresses, and nothing next to it.
+    manager.apply_access(['127.78.250.0/31'])
+    assert rows_from(manager, FIRST, *login) == [(1, 'apple')]
+    assert not engine_refuses(manager, FIRST, *login)
+    assert engine_refuses(manager, SECOND, *login)
+
+    # Kept across a restart and by a new agent (the state is in run_dir).
+    manager.restart()
+    assert engine_refuses(manager, SECOND, *login)
+    again = get_manager_class(engine.manager)(
+        data_dir=manager.data_dir, run_dir=manager.run_dir, address=manager.address,
+        engine_path=manager.engine_path, memory_mb=128, run_as=engine.run_as,
+        admin_password=manager.admin_password)
+    assert again.access_sources == ['127.78.250.0/31']
+
+    # Public: any source.
+    manager.apply_access(list(ANY_SOURCE))
+    for source in (FIRST, SECOND, THIRD):
+        assert rows_from(manager, source, *login) == [(1, 'apple')]
+
+
+@pytest.mark.parametrize('engine', SQL_ENGINES)
+def test_root_is_subject_to_the_sources_too(engine, make_manager):
+    manager = make_manager(engine)
+    manager.apply_access([FIRST + '/32'])
+    prepare_shop(manager, FIRST)
+    root = manager.enable_root()
+    database = 'mysql' if engine.manager == 'mariadb' else 'postgres'
+    login = (root['name'], root['password'], database)
+    connect_from(manager, FIRST, *login).close()
+    assert engine_refuses(manager, SECOND, *login)
+    if engine.manager == 'mariadb':
+        # Root cannot lift the rule with the server's own switches.
+        conn = connect_from(manager, FIRST, *login)
+        with pytest.raises(pymysql.err.OperationalError) as raised:
+            conn.cursor().execute("SET GLOBAL init_connect = ''")
+        assert raised.value.args[0] == 1227
+        with pytest.raises(pymysql.err.OperationalError):
+            conn.cursor().execute("GRANT CONNECTION ADMIN ON *.* TO 'alice'@'%'")
+        conn.close()
+        assert engine_refuses(manager, SECOND, *login)
+
+
+def test_mariadb_accounts_that_would_bypass_the_rule_lose_that(make_manager):
+    manager = make_manager(ENGINES['mariadb'])
+    manager.apply_access([FIRST + '/32'])
+    prepare_shop(manager, FIRST)
+    with manager._cursor('test') as cursor:   # as restored data could carry
+        cursor.execute("CREATE USER 'ops'@'%' IDENTIFIED BY 'ops-pass-1'")
+        cursor.execute("GRANT SUPER ON *.* TO 'ops'@'%'")
+    assert not engine_refuses(manager, SECOND, 'ops', 'ops-pass-1', None)
+    manager.apply_access([FIRST + '/32'])
+    assert engine_refuses(manager, SECOND, 'ops', 'ops-pass-1', None)
+    connect_from(manager, FIRST, 'ops', 'ops-pass-1', None).close()
+
+
+@pytest.mark.parametrize('engine', engine_params('mariadb', 'postgresql15'))
+def test_a_change_the_engine_refuses_keeps_the_previous_sources(engine, make_manager,
+                                                                 monkeypatch):
+    manager = make_manager(engine)
+    manager.apply_access([FIRST + '/32'])
+    password = prepare_shop(manager, FIRST)
+    login = ('alice', password, 'shop')
+    real = type(manager)._apply_access_live
+    calls = []
+
+    def refuse_once(self):
+        calls.append(self.access_sources)
+        if len(calls) == 1:
+            raise errors.EngineError('refused', details='test')
+        return real(self)
+
+    monkeypatch.setattr(type(manager), '_apply_access_live', refuse_once)
+    with pytest.raises(errors.EngineError) as raised:
+        manager.apply_access([SECOND + '/32'])
+    assert 'keeps the previous ones' in raised.value.message
+    assert calls == [[SECOND + '/32'], [FIRST + '/32']]   # then the previous re-applied
+    assert manager.access_sources == [FIRST + '/32']
+    assert rows_from(manager, FIRST, *login) == [(1, 'apple')]
+    assert engine_refuses(manager, SECOND, *login)
+
+
+def test_engines_that_cannot_restrict_say_so(make_manager):
+    manager = make_manager(ENGINES['redis'])
+    assert 'access' not in manager.capabilities
+    with pytest.raises(errors.NotSupported):
+        manager.apply_access([FIRST + '/32'])
+    assert {'access'} <= get_manager_class('mariadb').capabilities
+    assert {'access'} <= get_manager_class('postgresql').capabilities

@@ -1,0 +1,48 @@
+"""Two requests for one instance at once: the state machine lets exactly one operation in.
+
+On PostgreSQL and MariaDB two API workers run their transactions at the same time, so the
+status a transition checks is read under the instance's row lock (without it both requests
+below get 202 on PostgreSQL); SQLite's writers run one at a time anyway.
+"""
+import threading
+import time
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from tests.unit.test_backups_api import active_instance, backup, bapi  # noqa: F401
+from tests.unit.test_instances_api import api  # noqa: F401  (fixture)
+
+
+def twice_at_once(call):
+    """call() from two threads at once, each statement slowed to a remote database's round
+    trip so that both have read the status before either writes it, unless one waits."""
+    slow = lambda *_: time.sleep(0.005)  # noqa: E731
+    start, answers = threading.Barrier(2), []
+
+    def one():
+        start.wait()
+        answers.append(call().status_code)
+    event.listen(Engine, 'after_cursor_execute', slow)
+    try:
+        callers = [threading.Thread(target=one) for _ in range(2)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(30)
+    finally:
+        event.remove(Engine, 'after_cursor_execute', slow)
+    return sorted(answers)
+
+
+def test_two_restarts_at_once_start_one(api):  # noqa: F811
+    instance_id = active_instance(api)
+    assert twice_at_once(lambda: api.request(
+        'POST', '/instances/%s/action' % instance_id, body={'restart': {}})) == [202, 409]
+    assert [cast[0] for cast in api.recorder.casts].count('restart') == 1
+
+
+def test_two_backups_at_once_start_one(bapi):  # noqa: F811
+    instance_id = active_instance(bapi)
+    assert twice_at_once(lambda: backup(bapi, instance_id)) == [202, 409]
+    assert len(bapi.backup_casts) == 1
