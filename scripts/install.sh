@@ -76,7 +76,7 @@ for po in locale/*/LC_MESSAGES/*.po; do
 done
 
 # -- Static files, collected and compressed once per change of Horizon or our plugin ----------
-static_stamp=$( (cat requirements.txt; find trove_dashboard -type f \( -name '*.html' -o -name '*.js' -o -name '*.scss' -o -name '*.css' -o -path '*/enabled/*' \) -print0 | sort -z | xargs -0 cat) | sha1sum | cut -c1-12)
+static_stamp=$( (cat requirements.txt; find trove_dashboard static -type f \( -name '*.html' -o -name '*.js' -o -name '*.scss' -o -name '*.css' -o -path '*/enabled/*' \) -print0 | sort -z | xargs -0 cat) | sha1sum | cut -c1-12)
 if [ ! -e "$ROOT/.static/.stamp-$static_stamp" ]; then
   say "Collecting and compressing Horizon's static files"
   rm -rf "$ROOT/.static"

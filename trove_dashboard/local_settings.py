@@ -37,7 +37,14 @@ SESSION_ENGINE = 'django.contrib.sessions.backends.signed_cookies'
 CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}
 
 # Static files are collected and compressed once at install time (make), then
-# served by WhiteNoise from the same process.
+# served by WhiteNoise from the same process. Ours are in static/ at the top of the
+# repository; Horizon's own finders stay as Horizon lists them (openstack_dashboard/settings.py).
+STATICFILES_FINDERS = (
+    'django.contrib.staticfiles.finders.FileSystemFinder',
+    'horizon.contrib.staticfiles.finders.HorizonStaticFinder',
+    'compressor.finders.CompressorFinder',
+    'trove_dashboard.static_finder.RepositoryStaticFinder',
+)
 STATIC_ROOT = _env('DBAAS_STATIC_ROOT') or os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), '.static')
 COMPRESS_ENABLED = True

@@ -40,3 +40,5 @@ DEFAULT_POLICY_FILES = dict(DEFAULT_POLICY_FILES,  # noqa: F405
 
 # Our catalogues, as local_settings.py configures them.
 LOCALE_PATHS = [os.path.join(os.path.dirname(os.path.dirname(_CONF)), 'locale')]
+STATICFILES_FINDERS = tuple(STATICFILES_FINDERS) + (  # noqa: F405
+    'trove_dashboard.static_finder.RepositoryStaticFinder',)
