@@ -62,3 +62,46 @@ class GermanTests(helpers.TestCase):
         message = 'Could not load the choices of this version.'
         self.assertIn('%s: %s' % (json.dumps(message), json.dumps(german(message, 'djangojs'))),
                       catalogue)
+
+
+
+def _translated_ids(domain='django'):
+    """(context, msgid) of every message the compiled German catalogue translates."""
+    with open(os.path.join(LOCALE, 'de', 'LC_MESSAGES', domain + '.mo'), 'rb') as handle:
+        catalogue = gettext.GNUTranslations(handle)._catalog
+    ids = set()
+    for key in catalogue:
+        msgid = key[0] if isinstance(key, tuple) else key
+        context, _sep, text = msgid.rpartition('\x04')
+        if text:
+            ids.add((context, text))
+    return ids
+
+def _marked_strings():
+    """(context, msgid) of every literal the Python code marks for translation."""
+    import ast
+    found = set()
+    for folder, _dirs, files in os.walk(os.path.join(REPO, 'trove_dashboard')):
+        for name in files:
+            if not name.endswith('.py'):
+                continue
+            with open(os.path.join(folder, name)) as handle:
+                tree = ast.parse(handle.read())
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = getattr(node.func, 'id', getattr(node.func, 'attr', ''))
+                args = [a.value for a in node.args if isinstance(a, ast.Constant)
+                        and isinstance(a.value, str)]
+                if func in ('_', 'gettext', 'gettext_lazy', 'ngettext', 'ngettext_lazy') \
+                        and args:
+                    found.add(('', args[0]))
+                elif func in ('pgettext', 'pgettext_lazy') and len(args) >= 2:
+                    found.add((args[0], args[1]))
+    return found
+
+
+def test_every_string_the_code_marks_is_in_the_catalogue():
+    # New strings need `make messages` and a translation; this names the ones that were not.
+    missing = sorted(_marked_strings() - _translated_ids())
+    assert missing == []
