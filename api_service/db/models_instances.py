@@ -55,6 +55,9 @@ class Instance(Base):
     locality: Mapped[str | None] = mapped_column(String(32), nullable=True)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     allowed_cidrs: Mapped[str] = mapped_column(Text, default='[]')
+    # Set while an access change is applied (domain/instances.py): when that claim lapses.
+    access_change_until: Mapped[datetime.datetime | None] = mapped_column(DateTime,
+                                                                           nullable=True)
     region: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

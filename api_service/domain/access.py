@@ -4,10 +4,12 @@ An instance's `access` is what the tenant asked for (`is_public`, `allowed_cidrs
 sources are what that means on this deployment:
 
 - private (`is_public` false, the default): the service's own hosts
-  ([access] service_cidrs) and the subnet of the instance's network;
+  ([access] service_cidrs) only. Not the instance's network: networks are the operator's
+  and shared by every project, so its subnet would admit other tenants' instances;
 - public: any source;
-- `allowed_cidrs` given: only those, within the above. CIDRs either nest or are
-  disjoint, so the intersection of two lists keeps the narrower of each nesting pair.
+- `allowed_cidrs` given: only those, within the above (so narrowing to sources of one's
+  own is done on a public instance, as in Trove). CIDRs either nest or are disjoint, so
+  the intersection of two lists keeps the narrower of each nesting pair.
 
 The engines enforce the sources (see the guest managers' `apply_access`); a datastore
 version that cannot is offered no access control (it lacks the `access` capability).
@@ -67,37 +69,32 @@ def service_cidrs():
     return parse_cidrs(CONF.access.service_cidrs, what='[access] service_cidrs')
 
 
-def network_cidr(network_id=None):
-    """The subnet of an instance's network: the one it names, else the default network."""
-    from api_service.drivers.compute import get_driver   # the driver reads its own config
-    driver = get_driver()
-    network = driver.get_network(network_id) if network_id else None
-    if network is None:
-        network = next((n for n in driver.list_networks() if n.is_default), None)
-    return str(ipaddress.ip_network(network.cidr if network else
-                                    CONF.local_driver.address_pool, strict=False))
+def private_sources():
+    """What a private instance admits: the service's own hosts, nothing else."""
+    return collapse(service_cidrs())
 
 
-def private_sources(network_id=None):
-    """What a private instance admits: the service's hosts and its own network."""
-    return collapse(service_cidrs() + [network_cidr(network_id)])
-
-
-def sources(is_public, allowed_cidrs, network_id=None):
+def sources(is_public, allowed_cidrs):
     """The sources an instance with this access admits; 400 when there are none."""
-    admitted = list(ANY_SOURCE) if is_public else private_sources(network_id)
+    admitted = list(ANY_SOURCE) if is_public else private_sources()
     if not allowed_cidrs:
         return admitted
     narrowed = intersect(allowed_cidrs, admitted)
     if not narrowed:
         raise exceptions.BadRequest(
-            'allowed_cidrs %s admit no source a private instance accepts (only %s): name '
-            'networks inside those, or make the instance public (is_public: true) to admit '
-            'the allowed_cidrs themselves.' % (', '.join(allowed_cidrs), ', '.join(admitted)))
+            'allowed_cidrs %s admit no source a private instance accepts (only the '
+            "service's own hosts: %s). To admit exactly the allowed_cidrs, make the instance "
+            'public (is_public: true) with them.' % (', '.join(allowed_cidrs),
+                                                      ', '.join(admitted)))
     return narrowed
 
 
 def sources_of(instance):
-    """The sources of a stored instance, as its guest must enforce them."""
-    return sources(bool(instance.is_public), json.loads(instance.allowed_cidrs or '[]'),
-                   getattr(instance, 'network_id', None))
+    """The sources of a stored instance, as its guest must enforce them. A recorded access
+    that admits nothing on this deployment (private with allowed_cidrs outside the service's
+    hosts: recorded before private meant only those, or [access] service_cidrs changed
+    since) admits no source, [], rather than more than was asked."""
+    try:
+        return sources(bool(instance.is_public), json.loads(instance.allowed_cidrs or '[]'))
+    except exceptions.BadRequest:
+        return []

@@ -1,4 +1,5 @@
-"""Backups as users see them: create (validated, quota reserved), list, show, delete.
+"""Backups as users see them: create (validated, quota reserved), list, show (deletes are
+backup_deletes.py).
 
 The work is cast to the task manager; the guest streams the backup to storage and
 the conductor records how it ended.
@@ -74,9 +75,7 @@ def create(ctx, body):
                           datastore_version_id=instance.datastore_version_id, status=NEW)
         session.add(backup)
         session.flush()
-        instance.status = status.BACKUP
-        instance.task = 'backup'
-        instance.task_deadline = models.utcnow() + datetime.timedelta(seconds=CONF.backup.deadline)
+        status.begin(instance, 'backup', CONF.backup.deadline)
         return backup, parent
 
 
@@ -189,41 +188,14 @@ def datastore_of(backup):
         return ds.name, version.name
 
 
-# -- delete --------------------------------------------------------------------------------
-
-def children(session, backup_id):
-    return list(session.scalars(select(b.Backup).where(b.Backup.parent_id == backup_id,
-                                                       b.Backup.deleted.is_(False))))
-
-
-def mark_deleted(ctx, backup_id, with_chain=False):
-    """Hide the backup (and, if asked, its descendants); returns their object locations."""
-    with session_scope() as session:
-        backup = get(ctx, backup_id, session)
-        if backup.status in (NEW, BUILDING):
-            raise exceptions.Conflict('Backup %s is still being made; delete it once it has '
-                                      'finished.' % backup_id)
-        doomed = [backup]
-        kids = children(session, backup.id)
-        if kids and not with_chain:
-            raise exceptions.Conflict(
-                'Backup %s is the parent of incremental backup(s) %s: delete those first, or '
-                'delete the whole chain with ?delete_chain=true.'
-                % (backup_id, ', '.join(k.id for k in kids)))
-        while kids:
-            doomed.extend(kids)
-            kids = [g for k in kids for g in children(session, k.id)]
-        for item in doomed:
-            item.deleted = True
-        quotas.release(session, backup.project_id, {'backups': len(doomed)})
-        return [item.location for item in doomed if item.location]
-
-
 def complete(instance_id, backup_id, size, checksum, metadata):
     """The guest's backup finished: COMPLETED, unless it already ended (failed by its
     deadline, deleted). Returns the object location left orphaned in that case, else None."""
     with session_scope() as session:
-        backup = session.get(b.Backup, backup_id)
+        # Rows read under their locks (the backup's, then the instance's, as fail() does):
+        # on PostgreSQL or MariaDB a deadline's fail() or a delete committed in between
+        # would otherwise be overwritten.
+        backup = session.get(b.Backup, backup_id, with_for_update=True)
         if backup is None or backup.instance_id != instance_id:
             return None
         if backup.status not in (NEW, BUILDING) or backup.deleted:
@@ -232,11 +204,9 @@ def complete(instance_id, backup_id, size, checksum, metadata):
         backup.size_bytes = size
         backup.checksum = checksum
         backup.engine_metadata = json.dumps(metadata)
-        instance = session.get(m.Instance, instance_id)
+        instance = session.get(m.Instance, instance_id, with_for_update=True)
         if instance is not None and instance.status == status.BACKUP:
-            instance.status = status.ACTIVE
-            instance.task = None
-            instance.task_deadline = None
+            status.finish(instance)
         events.close_running(session, instance_id, events.SUCCESS)
         return None
 
@@ -260,18 +230,17 @@ def recent_swift_containers(within_seconds):
         return sorted({swift.split_location(location)[0] for location in locations})
 
 
-def fail(instance_id, backup_id, message):
-    """The backup is FAILED (its quota returned), the instance back to ACTIVE with a fault."""
+def fail(instance_id, backup_id, message, details=''):
+    """The backup is FAILED (its quota returned), the instance back to ACTIVE with a fault.
+    `message` is for the tenant (the backup's reason and the fault); `details` for admins."""
     with session_scope() as session:
-        backup = session.get(b.Backup, backup_id)
+        backup = session.get(b.Backup, backup_id, with_for_update=True)   # as complete()
         if backup is not None and backup.status in ('NEW', 'BUILDING'):
             backup.status = 'FAILED'
             backup.fail_reason = message[:255]
             quotas.release(session, backup.project_id, {'backups': 1})
-        instance = session.get(m.Instance, instance_id)
+        instance = session.get(m.Instance, instance_id, with_for_update=True)
         if instance is not None and instance.status == status.BACKUP:
-            instance.status = status.ACTIVE
-            instance.task = None
-            instance.task_deadline = None
-            faults.record(instance_id, message, session=session)
+            status.abort(instance)
+            faults.record(instance_id, message, details, session=session)
             events.fail_running(session, instance_id, message)

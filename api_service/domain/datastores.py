@@ -88,7 +88,9 @@ def get_version(datastore_id_or_name, version_id_or_name):
 
 def get_version_by_id(version_id):
     if not _is_uuid(version_id):
-        raise exceptions.BadRequest("Datastore version id '%s' is not a UUID." % version_id[:64])
+        # As an unknown id, and as upstream Trove answers (a malformed instance or backup id too).
+        raise exceptions.NotFound("Datastore version '%s' cannot be found: ids are UUIDs."
+                                  % version_id[:64])
     with session_scope() as session:
         version = session.get(models.DatastoreVersion, version_id)
         if version is None:

@@ -1,6 +1,9 @@
 """Faults (persist-error-message spec): why an operation failed, kept with the instance."""
+import contextlib
+
 from sqlalchemy import select, update
 
+from api_service.common import exceptions
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
 
@@ -16,6 +19,17 @@ def record(instance_id, message, details='', session=None):
         return
     with session_scope() as session:
         session.add(row)
+
+
+@contextlib.contextmanager
+def of_guest_calls(instance_id):
+    """A guest call the API makes (users, databases, root, access) that the guest fails:
+    the tenant's error is a sentence, and the fault keeps the guest's details for admins."""
+    try:
+        yield
+    except exceptions.GuestFailed as error:
+        record(instance_id, error.message, error.details)
+        raise
 
 
 def latest(session, instance_id):

@@ -2,6 +2,7 @@
 import urllib.parse
 
 from api_service.common import exceptions
+from api_service.domain import faults
 from api_service.domain import instances
 from api_service.domain import status
 from api_service.rpc import guest_client
@@ -18,7 +19,21 @@ def guest_for(ctx, instance_id, capability):
         raise exceptions.BadRequest('%s instances do not support %s.'
                                     % (view.datastore.name, capability))
     status.check(view.instance, 'guest')
-    return view, guest_client.GuestAPI(instance_id, instances.instance_key(instance_id))
+    return view, GuestCalls(instance_id, guest_client.GuestAPI(
+        instance_id, instances.instance_key(instance_id)))
+
+
+class GuestCalls:
+    """An instance's guest as the API calls it: a call the guest fails is answered with a
+    sentence, and leaves a fault whose details (the guest's text) only admins read."""
+
+    def __init__(self, instance_id, guest):
+        self.instance_id = instance_id
+        self.guest = guest
+
+    def call(self, ctx, method, **kwargs):
+        with faults.of_guest_calls(self.instance_id):
+            return self.guest.call(ctx, method, **kwargs)
 
 
 def split_user(user_path):

@@ -5,6 +5,7 @@ Long work is cast to the task manager; this module only validates, records and r
 import collections
 import datetime
 import json
+import logging
 import uuid
 
 from sqlalchemy import bindparam, select
@@ -24,6 +25,7 @@ from api_service.domain import status
 from api_service.rpc import guest_client
 from api_service.rpc import secure
 
+LOG = logging.getLogger(__name__)
 LOCALITIES = ('affinity', 'anti-affinity')
 UNSUPPORTED = {'configuration': 'configuration groups', 'replica_of': 'replication',
                'replica_count': 'replication', 'modules': 'modules',
@@ -96,7 +98,7 @@ def _check_zone(zone):
     return zone
 
 
-def _check_access(access, version, network_id=None, update=False):
+def _check_access(access, version, update=False):
     """(is_public, allowed_cidrs) to record: what the instance's engine will enforce.
 
     A version without the access capability admits every source that reaches it, so it
@@ -107,7 +109,7 @@ def _check_access(access, version, network_id=None, update=False):
     cidrs = access_domain.parse_cidrs(access.get('allowed_cidrs'))
     is_public = bool(access.get('is_public', False))
     if access_domain.CAPABILITY in _capabilities_of(version):
-        access_domain.sources(is_public, cidrs, network_id)   # 400 when none would be left
+        access_domain.sources(is_public, cidrs)   # 400 when none would be left
         return is_public, cidrs
     refused = 'allowed_cidrs' if cidrs else 'is_public: false' if (
         update and 'is_public' in access and not is_public) else None
@@ -146,7 +148,7 @@ def create(ctx, body):
                                     % CONF.instance.max_volume_size)
     volume_type = _resolve_volume_type(volume.get('type'), version)
     zone = _check_zone(body.get('availability_zone'))
-    is_public, cidrs = _check_access(body.get('access'), version, network.id)
+    is_public, cidrs = _check_access(body.get('access'), version)
     _check_capabilities(version, body)
     locality = body.get('locality')
     restore = _restore_chain(ctx, body.get('restorePoint'), version, size)
@@ -163,14 +165,13 @@ def create(ctx, body):
             group_id = group.id
         instance = m.Instance(
             name=body['name'], project_id=ctx.project_id, user_id=ctx.user_id,
-            status=status.BUILD, task='create', operating_status='BUILD',
-            task_deadline=models.utcnow() + datetime.timedelta(
-                seconds=CONF.instance.build_deadline),
+            operating_status='BUILD',
             datastore_version_id=version.id, flavor_id=flavor.id, ram_mb=flavor.ram,
             vcpus=flavor.vcpus, volume_size=size, volume_type_id=volume_type.id,
             availability_zone=zone, server_group_id=group_id, locality=locality,
             is_public=is_public, allowed_cidrs=json.dumps(cidrs), region=CONF.api.region_name,
             network_id=network.id, requested_address=requested_address)
+        status.build(instance, CONF.instance.build_deadline)
         session.add(instance)
         session.flush()
         session.add(m.InstanceKey(instance_id=instance.id, encrypted_key=secure.encrypt_key_at_rest(
@@ -270,28 +271,102 @@ def rename(ctx, instance_id, name):
         view.instance.name = name
 
 
+# An access change holds a claim on its instance (access_change_until, set and cleared under
+# the row's lock) from reading the instance to recording what the engine applied, so two
+# changes at once cannot leave the engine enforcing one and the database recording the
+# other. The guest's call has its own timeout (guest_client.APPLY_ACCESS_TIMEOUT, well
+# above the agent's own waits); a claim whose holder died lapses a while after that.
+ACCESS_CLAIM_SECONDS = guest_client.APPLY_ACCESS_TIMEOUT + 30
+
+
+class AccessChangeBusy(exceptions.Conflict):
+    """Another access change of the instance is being applied."""
+
+
+def _claim_access_change(instance):
+    """Claim `instance` (its row locked by the caller) for an access change; 409 if taken."""
+    now = models.utcnow()
+    if instance.access_change_until is not None and instance.access_change_until > now:
+        raise AccessChangeBusy('Instance %s is applying another access change; try again '
+                               'when it has finished.' % instance.id)
+    instance.access_change_until = now + datetime.timedelta(seconds=ACCESS_CLAIM_SECONDS)
+    return instance.access_change_until
+
+
+def _end_access_change(instance_id, claim, record=None):
+    """Release the claim and, with `record` (is_public, allowed_cidrs), record that access.
+    False when the claim had lapsed and another change took the instance over."""
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id, with_for_update=True)
+        if instance is None or instance.access_change_until != claim:
+            LOG.warning('instance %s: an access change outlived its claim; not recorded',
+                        instance_id)
+            return False
+        instance.access_change_until = None
+        if record is not None:
+            instance.is_public, instance.allowed_cidrs = record[0], json.dumps(record[1])
+        return True
+
+
 def update_access(ctx, instance_id, access):
     """Change who may connect: the guest applies it live first, then it is recorded.
 
     If the guest cannot apply it, nothing is recorded and the engine keeps its sources.
+    One change at a time per instance: another one meanwhile is a 409.
     """
-    view = get(ctx, instance_id)
-    is_public, cidrs = _check_access(access, view.version, view.instance.network_id,
-                                     update=True)
-    if access_domain.CAPABILITY in _capabilities_of(view.version):
-        status.check(view.instance, 'change_access')
-        sources = access_domain.sources(is_public, cidrs, view.instance.network_id)
-        guest_client.GuestAPI(instance_id, instance_key(instance_id)).apply_access(ctx, sources)
     with session_scope() as session:
+        session.get(m.Instance, instance_id, with_for_update=True)
         view = get(ctx, instance_id, session)
-        view.instance.is_public = is_public
-        view.instance.allowed_cidrs = json.dumps(cidrs)
+        is_public, cidrs = _check_access(access, view.version, update=True)
+        if access_domain.CAPABILITY not in _capabilities_of(view.version):
+            view.instance.is_public, view.instance.allowed_cidrs = is_public, json.dumps(cidrs)
+            return
+        status.check(view.instance, 'change_access')
+        sources = access_domain.sources(is_public, cidrs)
+        claim = _claim_access_change(view.instance)
+    try:
+        with faults.of_guest_calls(instance_id):
+            guest_client.GuestAPI(instance_id, instance_key(instance_id)).apply_access(
+                ctx, sources)
+    except BaseException:
+        _end_access_change(instance_id, claim)
+        raise
+    if not _end_access_change(instance_id, claim, (is_public, cidrs)):
+        raise exceptions.Conflict('Instance %s took longer to apply the access change than '
+                                  'it may, and another change followed; show the instance '
+                                  'and try again.' % instance_id)
 
 
 def access_sources(instance_id):
     """The sources the instance's guest must admit, from its recorded access (for prepare)."""
     with session_scope() as session:
         return access_domain.sources_of(session.get(m.Instance, instance_id))
+
+
+def resend_access(ctx, instance_id, timeout):
+    """Send a live instance's guest the sources of its recorded access again (they may
+    have changed under it: an upgrade, [access] service_cidrs), as one call of at most
+    `timeout` seconds; the guest applies them idempotently. Returns the sources sent, or
+    None when its version enforces no access, it is gone, or an access change is being
+    applied (that one sends its own). The guest's errors are raised."""
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id, with_for_update=True)
+        if instance is None or instance.deleted:
+            return None
+        version = session.get(models.DatastoreVersion, instance.datastore_version_id)
+        if access_domain.CAPABILITY not in _capabilities_of(version):
+            return None
+        try:
+            claim = _claim_access_change(instance)
+        except AccessChangeBusy:
+            return None
+        sources = access_domain.sources_of(instance)
+    try:
+        guest_client.GuestAPI(instance_id, instance_key(instance_id)).apply_access(
+            ctx, sources, timeout=timeout)
+    finally:
+        _end_access_change(instance_id, claim)
+    return sources
 
 
 def check_volume_resize(view, size):
@@ -310,9 +385,8 @@ def check_flavor_resize(view, ref):
     return flavor
 
 
-def begin(ctx, instance_id, operation, new_status, deadline_seconds, quota_deltas=None,
-          **changes):
-    """Move an instance into an operation's transitional status, if its status allows it."""
+def begin(ctx, instance_id, operation, deadline_seconds, quota_deltas=None, **changes):
+    """Move an instance into the status `operation` runs in, if its status allows it (409)."""
     with session_scope() as session:
         # The status is read under the row's lock: two requests at once on PostgreSQL or
         # MariaDB would otherwise both see a status that lets them in.
@@ -321,12 +395,9 @@ def begin(ctx, instance_id, operation, new_status, deadline_seconds, quota_delta
         status.check(view.instance, operation)
         if quota_deltas:
             quotas.reserve(session, view.instance.project_id, quota_deltas)
-        instance = view.instance
-        instance.status = new_status
-        instance.task = operation
-        instance.task_deadline = models.utcnow() + datetime.timedelta(seconds=deadline_seconds)
+        status.begin(view.instance, operation, deadline_seconds)
         for key, value in changes.items():
-            setattr(instance, key, value)
+            setattr(view.instance, key, value)
         return view
 
 
@@ -334,11 +405,7 @@ def mark_deleting(ctx, instance_id):
     """Delete works in every state: the status becomes DELETING and the task manager cleans up."""
     with session_scope() as session:
         view = get(ctx, instance_id, session)
-        instance = view.instance
-        instance.status = status.DELETING
-        instance.task = 'delete'
-        instance.task_deadline = models.utcnow() + datetime.timedelta(
-            seconds=CONF.instance.operation_deadline)
+        status.mark_deleting(view.instance, CONF.instance.operation_deadline)
         return view
 
 
@@ -346,7 +413,5 @@ def reset_status(ctx, instance_id):
     """Admin: end whatever is stuck; the instance becomes ERROR and can be deleted or restarted."""
     with session_scope() as session:
         view = get(ctx, instance_id, session)
-        view.instance.status = status.ERROR
-        view.instance.task = None
-        view.instance.task_deadline = None
+        status.reset(view.instance)
         faults.record(instance_id, 'Status reset by an administrator.', session=session)

@@ -47,7 +47,9 @@ def _running(layout):
 def _banner(layout, secrets, facts):
     lines = [
         '',
-        'The DBaaS stack is ready in %.1f s (state in %s).' % (facts['seconds'], layout.root),
+        'The DBaaS stack is ready in %.1f s (state in %s%s).' % (
+            facts['seconds'], layout.root, ', instances in %s' % layout.instance_root
+            if layout.separate_instance_root else ''),
         '  Dashboard: %s/' % layout.horizon_url,
         '  API:       %s/v1.0/<project_id>' % layout.api_url,
         '  Keystone:  %s/v3' % layout.keystone_url,
@@ -147,13 +149,20 @@ def down(layout):
     return 0
 
 
+def _paths(layout):
+    return '\n'.join('  %-15s %s' % (name + ':', path)
+                     for name, path in layout.describe().items())
+
+
 def status(layout):
     state = _running(layout)
     if not state:
         print('The stack is not running (state in %s).' % layout.root)
+        print(_paths(layout))
         return 3
     print('Stack %s (launcher pid %d), state in %s' % (state['status'], state['launcher_pid'],
                                                       layout.root))
+    print(_paths(layout))
     for name, pid in sorted(state['children'].items()):
         print('  %-12s pid %-8s %s' % (name, pid, 'stopped (stop-service)'
                                        if name in state.get('held', ()) else

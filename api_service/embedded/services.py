@@ -61,7 +61,8 @@ def write_config(layout, secrets):
         transport_url=rabbitmq.transport_url(layout, secrets), api_port=layout.ports.api,
         policy_file=layout.path('etc', 'policy.yaml'), database_url=database_url(layout),
         keystone=layout.keystone_url, service_password=secrets['service_password'],
-        instances_dir=layout.ensure('instances'), templates_dir=layout.ensure('templates'),
+        instances_dir=layout.instance_path('instances'),
+        templates_dir=layout.instance_path('templates'),
         guest_config=layout.path('etc', 'guest.conf'), master_key=secrets['master_key'],
         backups=layout.ensure('backups'),
         # Stacks side by side (STACK_PORT_OFFSET) must not hand out the same addresses.
@@ -94,7 +95,7 @@ def write_guest_config(layout, secrets):
 def stop_guests(layout):
     """Stop every instance's agent (each stops its engine); the task manager restarts them."""
     pids = []
-    for pid_file in glob.glob(layout.path('instances', '*', 'agent.pid')):
+    for pid_file in glob.glob(layout.instance_path('instances', '*', 'agent.pid')):
         try:
             with open(pid_file) as handle:
                 pid = int(handle.read())
@@ -141,7 +142,8 @@ def prepare_database(layout):
     for flavor_id, name, ram, vcpus in FLAVORS:
         catalogue_admin.upsert_flavor(flavor_id, name, ram, vcpus)
     for name, text in VOLUME_TYPES:
-        catalogue_admin.upsert_volume_type(name, layout.ensure('volumes', name), text)
+        catalogue_admin.upsert_volume_type(name, layout.ensure_instance_dir('volumes', name),
+                                           text)
 
 
 def start(layout, name):

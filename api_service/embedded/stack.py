@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+from api_service.drivers.compute import local_engines
 from api_service.embedded import horizon
 from api_service.embedded import keystone
 from api_service.embedded import layout as layout_mod
@@ -46,7 +47,7 @@ class Stack:
         for name in RESTARTABLE:     # holds of an earlier run do not outlive it
             if os.path.exists(hold_path(layout, name)):
                 os.remove(hold_path(layout, name))
-        _check_reachable_by_engines(layout)
+        _prepare_instance_root(layout)
         services.write_config(layout, self.secrets)
         services.write_guest_config(layout, self.secrets)
         self._spawn(rabbitmq.start(layout, self.secrets))
@@ -113,7 +114,8 @@ class Stack:
                  'children': {n: c.pid for n, c in self.children.items()},
                  'held': sorted(self.held),
                  'urls': {'dashboard': self.layout.horizon_url, 'api': self.layout.api_url,
-                          'keystone': self.layout.keystone_url}}
+                          'keystone': self.layout.keystone_url},
+                 'paths': self.layout.describe()}
         if facts:
             state['facts'] = facts
         path = os.path.join(self.layout.run, 'state.json')
@@ -169,19 +171,25 @@ class Stack:
         print('stopped %s in %.2f s' % (child.name, time.monotonic() - began), flush=True)
 
 
-def _check_reachable_by_engines(layout):
-    """As root, engines run as their system users: they must be able to reach the state dir."""
-    if os.geteuid() != 0:
-        return
-    os.chmod(layout.root, 0o755)
-    path = layout.root
-    while path != os.path.dirname(path):
-        path = os.path.dirname(path)
-        if not os.stat(path).st_mode & 0o001:
-            raise process.StartupError(
-                'state', 'engines run as their system users (mysql, postgres, redis) and cannot '
-                'reach %s because %s is not searchable by others: run `chmod o+x %s` or set '
-                'STACK_DIR to a directory under a searchable path' % (layout.root, path, path))
+def _prepare_instance_root(layout):
+    """As root, engines run as their system users: they must reach the instance root (the
+    layout chose one they can, layout.instance_root_for); the user's directories stay as
+    they are."""
+    if layout.separate_instance_root:
+        shared = local_engines.SHARED_ROOT
+        for path in (shared, os.path.join(shared, 'stacks'), layout.instance_root):
+            os.makedirs(path, exist_ok=True)
+            os.chmod(path, 0o755)
+        # Which state directory this belongs to, for an operator looking at /var/lib/dbaas.
+        with open(layout.instance_path('stack-dir'), 'w') as handle:
+            handle.write(layout.root + '\n')
+    for name in ('instances', 'templates'):
+        layout.ensure_instance_dir(name)
+    if os.geteuid() == 0 and not local_engines.reachable_by_others(layout.instance_root):
+        raise process.StartupError(
+            'state', 'engines run as their system users (mysql, postgres, redis) and cannot '
+            'reach %s: a directory above it is not searchable by others'
+            % layout.instance_root)
 
 
 def _check_ports_free(layout):

@@ -53,9 +53,6 @@ class GuestEndpoint:
                     self.manager.apply_access(access)
                 if restore:
                     self._restore(restore)
-                    if enforce:
-                        # Restored accounts may carry what would exempt them.
-                        self.manager.apply_access(access)
                 else:
                     self.manager.prepare(databases=databases, users=users)
             except Exception as error:
@@ -70,12 +67,14 @@ class GuestEndpoint:
             self.reporter.heartbeat(HEALTHY, self.manager.data_size_bytes())
 
     def _restore(self, chain):
-        """Restore a backup chain (full first), each object verified, then start the engine."""
+        """Restore a backup chain (full first), each object verified, then start the engine
+        (restored accounts may carry what would exempt them from the access sources: the
+        engine enforces the sources before it listens on its address)."""
         from api_service.guestagent import backup
         records = [{'key': link['location'], 'checksum': link['checksum'],
                     'size': link.get('size'), 'metadata': link['metadata']} for link in chain]
         backup.restore_from_storage(self.manager, self._storage(), records)
-        self.manager.start()
+        self.manager.start_restored()
 
     def _storage(self):
         if self.conf.backup_storage_backend == 'swift':

@@ -6,14 +6,15 @@ from api_service.rpc import transport
 class TaskManagerAPI:
     """What the API asks of the task manager. Bump VERSION when adding methods."""
 
-    VERSION = '1.0'
+    VERSION = '1.1'
 
     def __init__(self, timeout=None):
         self._client = transport.client(CONF.rpc.taskmanager_topic, self.VERSION, timeout=timeout)
 
     def rpc_ping(self, ctx, timeout=None):
         timeout = timeout or CONF.rpc.rpc_ping_timeout
-        return self._client.prepare(timeout=timeout).call(ctx, 'rpc_ping')
+        # The ping endpoint (rpc.service) answers 1.0 on every service.
+        return self._client.prepare(timeout=timeout, version='1.0').call(ctx, 'rpc_ping')
 
     def _cast(self, ctx, method, **kwargs):
         self._client.cast(_plain(ctx), method, **kwargs)
@@ -37,8 +38,9 @@ class TaskManagerAPI:
     def create_backup(self, ctx, instance_id, backup_id):
         self._cast(ctx, 'create_backup', instance_id=instance_id, backup_id=backup_id)
 
-    def delete_backup_objects(self, ctx, locations):
-        self._cast(ctx, 'delete_backup_objects', locations=locations)
+    def delete_backups(self, ctx, backup_ids):
+        """1.1 (1.0's delete_backup_objects took locations, and no outcome was recorded)."""
+        self._cast(ctx, 'delete_backups', backup_ids=backup_ids)
 
 
 _TASKMANAGER = None

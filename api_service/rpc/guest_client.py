@@ -9,6 +9,11 @@ from api_service.rpc import transport
 GUEST_ERRORS = {400: exceptions.BadRequest, 404: exceptions.NotFound, 409: exceptions.Conflict,
                 422: exceptions.UnprocessableEntity}
 
+# apply_access: the agent's own waits (its lock, PostgreSQL's reload: guestagent
+# datastore/base.py ACCESS_APPLY_WAIT) end well before this, so a timeout here means the
+# guest is not answering, not that it is still applying.
+APPLY_ACCESS_TIMEOUT = 60
+
 
 class GuestAPI:
     VERSION = '1.0'
@@ -41,17 +46,22 @@ class GuestAPI:
     def filesystem_stats(self, ctx):
         return self._client.call(ctx, 'get_filesystem_stats')
 
-    def apply_access(self, ctx, sources):
+    def apply_access(self, ctx, sources, timeout=APPLY_ACCESS_TIMEOUT):
         """Make the engine admit exactly `sources` (CIDRs) now; it keeps them across restarts."""
-        return self.call(ctx, 'apply_access', sources=sources)
+        return self.call(ctx, 'apply_access', timeout=timeout, sources=sources)
 
-    def call(self, ctx, method, **kwargs):
+    def call(self, ctx, method, timeout=30, **kwargs):
         """A users/databases/root call; the guest's typed errors become API errors."""
         try:
-            answer = self._client.prepare(timeout=30).call(ctx, 'guest_call', operation=method,
-                                                           kwargs=kwargs)
+            answer = self._client.prepare(timeout=timeout).call(ctx, 'guest_call',
+                                                                operation=method, kwargs=kwargs)
         except messaging.MessagingTimeout:
             raise exceptions.Conflict('The instance did not answer in time; try again.')
+        except messaging.RemoteError as error:
+            # Its text is the agent's traceback: a sentence for the tenant, the text for admins.
+            raise exceptions.GuestFailed('The guest agent could not complete %s (%s).'
+                                         % (method.replace('_', ' '), error.exc_type or 'error'),
+                                         details=str(error))
         if 'error' in answer:
             error_class = GUEST_ERRORS.get(answer['error'].get('code'),
                                            exceptions.ServiceUnavailable)

@@ -15,6 +15,7 @@ from sqlalchemy import delete as sql_delete, select
 from api_service.db import models
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
+from api_service.domain import backup_deletes
 from api_service.domain import backups as backups_domain
 from api_service.domain import events
 from api_service.domain import faults
@@ -23,6 +24,7 @@ from api_service.domain import quotas
 from api_service.domain import status
 from api_service.drivers.compute import get_driver
 from api_service.drivers.compute.base import DriverError, GuestSpec, PlacementError
+from api_service.drivers.storage import StorageError
 from api_service.rpc import guest_client
 
 LOG = logging.getLogger(__name__)
@@ -38,34 +40,40 @@ class Abandoned(Exception):
     for_tenant = True   # it has no text
 
 
-def _fail(instance_id, operation, message, details='', after=status.ERROR):
-    """End the operation with a fault (`after`=ACTIVE: refused before it changed anything)."""
+def _fail(instance_id, operation, message, details='', end=status.fail):
+    """End the operation with a fault (`end`=status.abort: refused before it changed
+    anything, the database runs as before)."""
     LOG.warning('instance %s: %s failed: %s', instance_id, operation, message)
     with session_scope() as session:
-        instance = session.get(m.Instance, instance_id)
-        if instance is None or instance.deleted or instance.status == status.DELETING:
+        instance = session.get(m.Instance, instance_id, with_for_update=True)
+        if instance is None or instance.deleted or not end(instance):
             return
-        instance.status = after
-        instance.task = None
-        instance.task_deadline = None
         faults.record(instance_id, message, details, session=session)
         events.fail_running(session, instance_id, message)
 
 
-def _fail_with(instance_id, operation, what, error, **kwargs):
-    """End the operation with a fault a tenant can read: our own errors' messages are written
-    for the tenant; anything else (another process's text, a traceback) goes to the details."""
+def _tenant_message(what, error):
+    """`what` failed, in words a tenant may read: our own errors' messages are written for
+    the tenant; of anything else (another process's text, a traceback) only its kind."""
     if isinstance(error, messaging.MessagingTimeout):
-        message = '%s: the guest did not answer in time.' % what
-    elif events.written_for_tenant(error):
-        message = '%s: %s' % (what, error)
-    else:
-        message = '%s (%s).' % (what, type(error).__name__)
-    _fail(instance_id, operation, message, traceback.format_exc(), **kwargs)
+        return '%s: the guest did not answer in time.' % what
+    if events.written_for_tenant(error):
+        return '%s: %s' % (what, error)
+    return '%s (%s).' % (what, type(error).__name__)
+
+
+def _fail_with(instance_id, operation, what, error, **kwargs):
+    """End the operation with a fault a tenant can read; the error's text and traceback go
+    to the fault's details, for admins."""
+    _fail(instance_id, operation, _tenant_message(what, error), traceback.format_exc(),
+          **kwargs)
 
 
 def _guest(instance_id):
     return guest_client.GuestAPI(instance_id, instances_domain.instance_key(instance_id))
+
+
+guest_of = _guest
 
 
 def _check_status(instance_id, expected):
@@ -100,7 +108,7 @@ def create(ctx, instance_id, databases, users, restore=None):
     except Abandoned:
         LOG.info('instance %s: build abandoned', instance_id)
     except (DriverError, StepFailed) as error:
-        _fail(instance_id, 'create', str(error))
+        _fail(instance_id, 'create', str(error), getattr(error, 'details', ''))
     except Exception as error:
         _fail(instance_id, 'create', 'Building the instance failed (%s).' % type(error).__name__,
               traceback.format_exc())
@@ -116,12 +124,25 @@ def _guest_spec(instance_id):
                          memory_mb=instance.ram_mb, instance_key=key)
 
 
+class GuestExited(StepFailed):
+    """The guest agent exited before it answered; `details` (admin-only) say what it said."""
+
+    def __init__(self, message, details=''):
+        super().__init__(message)
+        self.details = details
+
+
 def _await_guest(driver, instance_id, guest, ctx, expected_status):
-    """Until the agent answers a ping its queue may not exist, and a cast would be lost."""
+    """Until the agent answers a ping its queue may not exist, and a cast would be lost.
+    An agent that exits meanwhile ends the wait at once, with the reason it gave."""
     while True:
         _check_status(instance_id, expected_status)
         if driver.guest_exited(instance_id):
-            raise StepFailed('The guest agent exited while starting.')
+            reason = driver.guest_exit_reason(instance_id)
+            if reason is None:
+                raise GuestExited('The guest agent exited while starting.')
+            message, details = reason
+            raise GuestExited('The guest agent exited while starting: %s' % message, details)
         try:
             return guest.ping(ctx, timeout=0.5)
         except messaging.MessagingTimeout:
@@ -157,19 +178,41 @@ def delete(ctx, instance_id):
 
 def _finish(instance_id, **changes):
     with session_scope() as session:
-        instance = session.get(m.Instance, instance_id)
-        if instance is None or instance.status == status.DELETING:
+        instance = session.get(m.Instance, instance_id, with_for_update=True)
+        if instance is None or not status.finish(instance):
             return
-        instance.status = status.ACTIVE
         instance.operating_status = 'HEALTHY'
-        instance.task = None
-        instance.task_deadline = None
         for key, value in changes.items():
             setattr(instance, key, value)
 
 
+# -- access sources sent again -----------------------------------------------------------
+
+# One call per instance, this long at most: the guest applies the sources at once (or
+# records them for its engine's next start).
+RESEND_ACCESS_TIMEOUT = 15
+
+
+def resend_access(ctx, instance_id, timeout=RESEND_ACCESS_TIMEOUT):
+    """Send the guest the sources of the instance's recorded access again: guests made
+    before access was enforced never got any, and [access] service_cidrs may have changed
+    since they did. A failure is logged for admins (the engine keeps the sources it had)
+    and is not the caller's: True when sent or nothing to send."""
+    try:
+        sources = instances_domain.resend_access(ctx, instance_id, timeout)
+    except Exception as error:
+        LOG.warning('instance %s: sending its access sources again failed; its engine keeps '
+                    'the ones it had: %s: %s', instance_id, type(error).__name__, error)
+        return False
+    if sources is not None:
+        LOG.info('instance %s: access sources sent again (%s)', instance_id,
+                 ', '.join(sources) or 'none')
+    return True
+
+
 def restart(ctx, instance_id):
-    """Restart the engine; a guest that is not running is started first (it starts its engine)."""
+    """Restart the engine; a guest that is not running is started first (it starts its engine).
+    The guest gets its access sources again on the way (access.py may have changed them)."""
     driver = get_driver()
     try:
         guest = _guest(instance_id)
@@ -177,6 +220,7 @@ def restart(ctx, instance_id):
             with events.step(instance_id, 'restart', 'start guest'):
                 driver.start(instance_id)
                 _await_guest(driver, instance_id, guest, ctx, status.REBOOT)
+        resend_access(ctx, instance_id)
         with events.step(instance_id, 'restart', 'restart engine'):
             guest.restart(ctx)
         _finish(instance_id)
@@ -219,7 +263,7 @@ def resize_flavor(ctx, instance_id, flavor_id):
     except PlacementError as error:
         # Refused before anything changed: the database keeps running as it was.
         _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
-        _fail(instance_id, 'resize_flavor', str(error), after=status.ACTIVE)
+        _fail(instance_id, 'resize_flavor', str(error), end=status.abort)
         return
     try:
         with events.step(instance_id, 'resize_flavor', 'apply memory and restart'):
@@ -248,13 +292,39 @@ def create_backup(ctx, instance_id, backup_id):
         events.start(instance_id, 'backup', 'stream to storage', 'backup %s' % backup_id)
         _guest(instance_id).create_backup(ctx, backup_id, location, parent_info)
     except Exception as error:
-        backups_domain.fail(instance_id, backup_id, 'Starting the backup failed: %s' % error)
+        backups_domain.fail(instance_id, backup_id,
+                            _tenant_message('Starting the backup failed', error),
+                            traceback.format_exc())
 
 
-def delete_backup_objects(ctx, locations):
-    store = backups_domain.object_store()
-    for location in locations:
-        store.delete(location)
+def delete_backups(ctx, backup_ids):
+    """Delete the objects of backups whose delete is recorded (backup_deletes.begin, or the
+    janitor's claim); each row then says how it ended: DELETED, or DELETE_FAILED with the
+    reason and its next attempt."""
+    store = None
+    for backup_id in backup_ids:
+        location = backup_deletes.location_of(backup_id)
+        if location is None:
+            continue    # no delete pending any more: another attempt finished it
+        try:
+            if location:
+                store = store or backups_domain.object_store()
+                store.delete(location)
+        except Exception as error:
+            retry_in = backup_deletes.attempt_failed(backup_id, _delete_failure(error))
+            LOG.warning('backup %s: deleting %s failed (%s: %s); retrying in %s s', backup_id,
+                        location, type(error).__name__, getattr(error, 'details', None) or error,
+                        retry_in)
+            continue
+        backup_deletes.objects_gone(backup_id)
+        LOG.info('backup %s deleted', backup_id)
+
+
+def _delete_failure(error):
+    """The owner's reason: the store's own tenant-safe sentence, never another's text."""
+    said = error.message if isinstance(error, StorageError) else 'The backup storage failed.'
+    return ("The backup's data could not be deleted: %s%s It is retried automatically; "
+            "delete the backup again to retry now." % (said[:1].lower(), said[1:]))
 
 
 # How far back a backup that may have left a partial in another container is looked for.

@@ -53,9 +53,14 @@ def expire_deadlines():
                 timed_out_backups.append((instance.id, message))
                 continue
             LOG.warning('instance %s: %s', instance.id, message)
-            instance.status = status.ERROR
-            instance.task = None
-            instance.task_deadline = None
+            try:
+                status.fail(instance)
+            except status.IllegalTransition:
+                # A deadline on a status no operation runs in is a bug; one such row must
+                # not stop the others' deadlines, tick after tick.
+                LOG.exception('instance %s: deadline in status %s', instance.id, instance.status)
+                instance.task_deadline = None
+                continue
             faults.record(instance.id, message, session=session)
             events.fail_running(session, instance.id, message)
     for instance_id, message in timed_out_backups:

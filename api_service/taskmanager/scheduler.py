@@ -20,6 +20,7 @@ from api_service.db import models
 from api_service.db import models_backups as b
 from api_service.db import models_schedules as s
 from api_service.db.session import session_scope
+from api_service.domain import backup_deletes
 from api_service.domain import backups
 
 LOG = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ MAX_MISSED_RECORDED = 100
 MAX_CHAIN = 10
 
 
-def tick(start_backup, delete_objects, now=None):
+def tick(start_backup, delete_backups, now=None):
     """One pass: claim and start due runs, then settle finished ones. Returns runs started."""
     now = now or models.utcnow()
     started = 0
@@ -38,9 +39,9 @@ def tick(start_backup, delete_objects, now=None):
     for schedule in due:
         if _claim_and_run(schedule, now, start_backup):
             started += 1
-    locations = settle()
-    if locations:
-        delete_objects(locations)
+    doomed = settle()
+    if doomed:
+        delete_backups(doomed)
     return started
 
 
@@ -147,7 +148,7 @@ def _finish(execution_id, state, output):
 def settle():
     """RUNNING executions whose backup finished become SUCCESS or FAILED; then retention.
 
-    Returns the storage locations of backups retention deleted.
+    Returns the ids of the backups retention deletes, for their objects to be deleted.
     """
     with session_scope() as session:
         rows = session.execute(select(s.Execution, b.Backup).join(
@@ -162,10 +163,10 @@ def settle():
             execution.finished = models.utcnow()
             if backup.status == 'COMPLETED':
                 finished_schedules.add(execution.schedule_id)
-    locations = []
+    doomed = []
     for schedule_id in finished_schedules:
-        locations += apply_retention(schedule_id)
-    return locations
+        doomed += apply_retention(schedule_id)
+    return doomed
 
 
 def apply_retention(schedule_id):
@@ -188,10 +189,10 @@ def apply_retention(schedule_id):
         doomed = [x for x in completed[schedule.retention:] if x.id not in needed]
         project_id = schedule.project_id
     ctx = context.RequestContext(project_id=project_id, is_admin=True)
-    locations = []
+    deleting = []
     for backup in doomed:
         try:
-            locations += backups.mark_deleted(ctx, backup.id, with_chain=False)
+            deleting += backup_deletes.begin(ctx, backup.id, with_chain=False)
         except exceptions.DBaaSError as error:
             LOG.info('retention keeps backup %s: %s', backup.id, error.message)
-    return locations
+    return deleting

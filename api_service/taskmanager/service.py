@@ -1,12 +1,14 @@
 """The task manager's RPC endpoint: each operation runs in its own thread."""
 import logging
 import threading
+import time
 
 import oslo_messaging as messaging
 from sqlalchemy import select
 
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
+from api_service.domain import backup_deletes
 from api_service.domain import status
 from api_service.drivers.compute import get_driver
 from api_service.taskmanager import flows
@@ -31,9 +33,9 @@ def _run(func, *args):
 
 
 class TaskManagerEndpoint:
-    """Casts from the API (RPC API 1.0)."""
+    """Casts from the API (RPC API 1.1)."""
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def create_instance(self, ctxt, instance_id, databases, users, restore=None):
         _run(flows.create, ctxt, instance_id, databases, users, restore)
@@ -53,8 +55,9 @@ class TaskManagerEndpoint:
     def create_backup(self, ctxt, instance_id, backup_id):
         _run(flows.create_backup, ctxt, instance_id, backup_id)
 
-    def delete_backup_objects(self, ctxt, locations):
-        _run(flows.delete_backup_objects, ctxt, locations)
+    def delete_backups(self, ctxt, backup_ids):
+        """1.1: delete the objects of backups whose delete the API recorded."""
+        _run(flows.delete_backups, ctxt, backup_ids)
 
 
 def janitor_forever(stop):
@@ -64,6 +67,9 @@ def janitor_forever(stop):
         try:
             for instance_id in janitor.expire_deadlines():
                 _run(flows.delete, {}, instance_id)
+            backup_ids = backup_deletes.claim_due()
+            if backup_ids:
+                _run(flows.delete_backups, {}, backup_ids)
             if ticks % PARTIALS_EVERY_TICKS == 0:
                 flows.cleanup_backup_partials(PARTIAL_MAX_AGE)
         except Exception:
@@ -74,24 +80,58 @@ def _start_scheduled_backup(instance_id, backup_id):
     _run(flows.create_backup, {}, instance_id, backup_id)
 
 
-def _delete_backup_objects(locations):
-    _run(flows.delete_backup_objects, {}, locations)
+def _delete_backups(backup_ids):
+    _run(flows.delete_backups, {}, backup_ids)
 
 
 def scheduler_forever(stop):
     while not stop.wait(SCHEDULER_INTERVAL):
         try:
-            scheduler.tick(_start_scheduled_backup, _delete_backup_objects)
+            scheduler.tick(_start_scheduled_backup, _delete_backups)
         except Exception:
             LOG.exception('scheduler tick failed')
 
 
-def resume_guests():
-    """After the host (the embedded stack) restarts, start the agents of live instances."""
+# How long an agent the task manager started may take to answer before its access
+# sources are sent.
+RESUMED_AGENT_WAIT = 30
+
+
+def resume_guests(wait=False):
+    """After the host (the embedded stack) restarts, start the agents of live instances;
+    then, in the background (`wait`: before returning), send each its access sources again
+    (flows.resend_access: agents made before access was enforced never got any, and
+    [access] service_cidrs may have changed)."""
     with session_scope() as session:
         ids = list(session.scalars(select(m.Instance.id).where(
             m.Instance.deleted.is_(False), m.Instance.host.is_not(None),
             m.Instance.status.in_([status.ACTIVE, status.SHUTDOWN, status.REBOOT,
                                    status.RESIZE]))))
-    for instance_id in get_driver().resume(ids):
+    started = get_driver().resume(ids)
+    for instance_id in started:
         LOG.info('started the guest agent of instance %s', instance_id)
+    thread = threading.Thread(target=resend_access_all, args=(ids, set(started)),
+                              name='resend_access', daemon=True)
+    thread.start()
+    if wait:
+        thread.join()
+
+
+def resend_access_all(instance_ids, started=()):
+    """One call per instance (flows.resend_access); an agent started just now is first
+    given time to answer. One failing is logged and the others still get theirs."""
+    for instance_id in instance_ids:
+        try:
+            if instance_id in started:
+                guest = flows.guest_of(instance_id)
+                deadline = time.monotonic() + RESUMED_AGENT_WAIT
+                while True:
+                    try:
+                        guest.ping({}, timeout=1)
+                        break
+                    except messaging.MessagingTimeout:
+                        if time.monotonic() > deadline:
+                            raise
+            flows.resend_access({}, instance_id)
+        except Exception:
+            LOG.exception('instance %s: its access sources were not sent again', instance_id)

@@ -72,6 +72,24 @@ class IndexTests(helpers.TestCase):
         self.assertNotIn('restore', {a.name for a in table.get_row_actions(by_name['busy'])})
         self.assertNotIn('delete', {a.name for a in table.get_row_actions(by_name['busy'])})
 
+    @helpers.create_mocks({trove: ('backup_list_page', 'instance_list')})
+    def test_a_backup_being_deleted_refreshes_and_one_whose_delete_failed_can_be_deleted(self):
+        going = helpers.backup('going', 'DELETING')
+        stuck = helpers.backup('stuck', 'DELETE_FAILED', fail_reason='The storage failed.')
+        self.mock_backup_list_page.return_value = ([going, stuck], None)
+        self.mock_instance_list.return_value = ([], None)
+        res = self.client.get(INDEX_URL)
+        table = res.context['table']
+        by_name = {b.name: b for b in table.data}
+        for name in ('going', 'stuck'):
+            actions = {a.name for a in table.get_row_actions(by_name[name])}
+            self.assertIn('delete', actions)
+            self.assertNotIn('restore', actions)
+        self.assertContains(res, 'Deleting')
+        self.assertContains(res, 'Delete failed')
+        rows = {row.datum.name: row for row in table.get_rows()}
+        self.assertEqual('warning', rows['going'].status_class)
+
     @helpers.create_mocks({trove: ('backup_list_page', 'instance_list', 'backup_delete')})
     def test_delete_refused_while_incrementals_build_on_it_says_why(self):
         full = helpers.backup('full')

@@ -45,6 +45,8 @@ class AccessStepTests(LaunchTestCase):
     def test_a_version_with_access_sends_it(self):
         self.mock_catalogue()
         self.mock_instance_create.return_value = helpers.instance('BUILD')
-        self.client.post(LAUNCH_URL, form_data(allowed_cidrs='127.10.0.0/24'))
-        self.assertEqual({'is_public': False, 'allowed_cidrs': ['127.10.0.0/24']},
+        # Narrowing to sources of one's own is done on a public instance: a private one
+        # admits only the cloud's own hosts.
+        self.client.post(LAUNCH_URL, form_data(is_public='on', allowed_cidrs='127.10.0.0/24'))
+        self.assertEqual({'is_public': True, 'allowed_cidrs': ['127.10.0.0/24']},
                          self.mock_instance_create.call_args.kwargs['access'])

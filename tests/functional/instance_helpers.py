@@ -54,8 +54,8 @@ def processes_mentioning(text):
 
 def leftovers(stack, instance_id):
     """Processes and directories of an instance that should be gone."""
-    dirs = [p for p in (os.path.join(stack.root, 'instances', instance_id),
-                        os.path.join(stack.root, 'volumes', 'standard', instance_id),
-                        os.path.join(stack.root, 'volumes', 'fast', instance_id))
+    dirs = [p for p in (os.path.join(stack.instance_root, 'instances', instance_id),
+                        os.path.join(stack.instance_root, 'volumes', 'standard', instance_id),
+                        os.path.join(stack.instance_root, 'volumes', 'fast', instance_id))
             if os.path.exists(p)]
     return processes_mentioning(instance_id), dirs

@@ -11,13 +11,18 @@ import itertools
 import os
 import shutil
 import tempfile
+import threading
+import types
 
 import pg8000.dbapi
 import pymysql
 import pytest
 
 from api_service.domain.access import ANY_SOURCE
+from api_service.drivers.storage import LocalObjectStore
 from api_service.guestagent import errors
+from api_service.guestagent import service as guest_service
+from api_service.guestagent.backup import backup_to_storage
 from api_service.guestagent.datastore import base, get_manager_class
 from tests.functional.test_engines import ENGINES, engine_params
 
@@ -148,6 +153,11 @@ def test_sources_are_enforced_by_the_engine_and_change_live(engine, make_manager
         admin_password=manager.admin_password)
     assert again.access_sources == ['127.78.250.0/31']
 
+    # No source (a recorded access that admits nothing on this deployment): none gets in.
+    manager.apply_access([])
+    for source in (FIRST, SECOND, '127.0.0.1'):
+        assert engine_refuses(manager, source, *login)
+
     # Public: any source.
     manager.apply_access(list(ANY_SOURCE))
     for source in (FIRST, SECOND, THIRD):
@@ -187,6 +197,134 @@ def test_mariadb_accounts_that_would_bypass_the_rule_lose_that(make_manager):
     manager.apply_access([FIRST + '/32'])
     assert engine_refuses(manager, SECOND, 'ops', 'ops-pass-1', None)
     connect_from(manager, FIRST, 'ops', 'ops-pass-1', None).close()
+
+
+def test_mariadb_accounts_exempt_through_a_role_lose_that(make_manager):
+    """A role holding SUPER, or CONNECTION ADMIN, set as a user's default role would carry the
+    exemption to the user at login (restored data may hold one): apply_access revokes from
+    roles too."""
+    manager = make_manager(ENGINES['mariadb'])
+    manager.apply_access([FIRST + '/32'])
+    prepare_shop(manager, FIRST)
+    with manager._cursor('test') as cursor:
+        for role, privilege, user in (('ops_role', 'SUPER', 'carol'),
+                                      ("it's admin", 'CONNECTION ADMIN', 'dave')):
+            for statement in ('CREATE ROLE `{role}`', 'GRANT {privilege} ON *.* TO `{role}`',
+                              "CREATE USER '{user}'@'%' IDENTIFIED BY 'role-pass-1'",
+                              "GRANT `{role}` TO '{user}'@'%'",
+                              "SET DEFAULT ROLE `{role}` FOR '{user}'@'%'"):
+                cursor.execute(statement.format(role=role, privilege=privilege, user=user))
+    for user in ('carol', 'dave'):
+        # The exemption is real before: the rule does not run for them.
+        assert not engine_refuses(manager, SECOND, user, 'role-pass-1', None)
+    manager.apply_access([FIRST + '/32'])
+    for user in ('carol', 'dave'):
+        assert engine_refuses(manager, SECOND, user, 'role-pass-1', None)
+        connect_from(manager, FIRST, user, 'role-pass-1', None).close()
+    with manager._cursor('test') as cursor:
+        cursor.execute('SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE '
+                       "PRIVILEGE_TYPE IN ('SUPER', 'CONNECTION ADMIN') AND GRANTEE <> %s",
+                       ("'%s'@'localhost'" % manager.admin_user,))
+        assert cursor.fetchone()[0] == 0
+
+
+def test_mariadb_socket_gives_tenant_accounts_no_pass(make_manager):
+    """Tenants cannot reach the engine's socket: it is in the engine user's private directory
+    (0700), and tenants connect over TCP to the instance's address. What matters is that the
+    rule itself grants the socket no exemption: a tenant account that does get there (this
+    test, as root, can) is refused like any source outside the sources, while the agent's
+    own os_admin (exempt through SUPER, the one account meant to use the socket) still works."""
+    manager = make_manager(ENGINES['mariadb'])
+    manager.apply_access([FIRST + '/32'])
+    prepare_shop(manager, FIRST)
+    assert os.stat(manager.socket_dir).st_mode & 0o077 == 0
+    manager.create_users([{'name': 'local', 'host': 'localhost', 'password': 'local-pass-1',
+                           'databases': [{'name': 'shop'}]}])
+    with pytest.raises(pymysql.err.OperationalError) as raised:
+        pymysql.connect(unix_socket=manager.socket_path, user='local',
+                        password='local-pass-1', database='shop', connect_timeout=5)
+    assert raised.value.args[0] == 1184, raised.value
+    assert "host: 'localhost'" in raised.value.args[1]
+    # The agent's own account still works over the socket.
+    assert 'shop' in [db['name'] for db in manager.list_databases()[0]]
+
+
+class _Reporter:
+    def __init__(self):
+        self.done = []
+
+    def step(self, *args):
+        pass
+
+    def operation_done(self, operation, ok, *args):
+        self.done.append((operation, ok) + args)
+
+    def heartbeat(self, *args):
+        pass
+
+
+def test_a_restored_mariadb_never_admits_a_refused_source(make_manager, tmp_path):
+    """Restored accounts may hold SUPER (exempt from the rule) until apply_access revokes it.
+    The guest's restore applies the sources while the engine listens on its socket only, and
+    only then lets it listen on its address: a client from a refused source never gets in,
+    neither during the restore (watched throughout, and checked at the moment the restored
+    grants are still there) nor after."""
+    engine = ENGINES['mariadb']
+    source = make_manager(engine)
+    password = prepare_shop(source, FIRST)           # no sources: the source admits anyone
+    with source._cursor('test') as cursor:
+        cursor.execute("CREATE USER 'ops'@'%' IDENTIFIED BY 'ops-pass-1'")
+        cursor.execute("GRANT SUPER ON *.* TO 'ops'@'%'")
+    store_root = str(tmp_path / 'objects')
+    record = backup_to_storage(source, LocalObjectStore(store_root), 'backups/acc/data')
+    source.stop()
+
+    target = make_manager(engine)
+    os.makedirs(target.run_dir, exist_ok=True)
+    endpoint = guest_service.GuestEndpoint(target, _Reporter(), types.SimpleNamespace(
+        run_dir=target.run_dir, backup_storage_backend='local', backup_storage_root=store_root))
+
+    admitted, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            try:
+                connect_from(target, SECOND, 'ops', 'ops-pass-1', None).close()
+                admitted.append('during the restore')
+            except pymysql.err.MySQLError:
+                pass
+            stop.wait(0.05)
+
+    real_apply = target.apply_access
+    seen = []
+
+    def apply_access(sources):
+        if target.pid() is not None:
+            # The engine runs with the restored grants, not yet revoked: nothing on TCP.
+            with pytest.raises(pymysql.err.OperationalError) as raised:
+                connect_from(target, SECOND, 'ops', 'ops-pass-1', None)
+            seen.append(raised.value.args[0])
+        return real_apply(sources)
+
+    target.apply_access = apply_access
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        endpoint._prepare([], [], restore=[{'location': record['key'],
+                                            'checksum': record['checksum'],
+                                            'size': record['size'],
+                                            'metadata': record['metadata']}],
+                          access=[FIRST + '/32'])
+    finally:
+        stop.set()
+        watcher.join()
+    assert endpoint.reporter.done == [('create', True)], endpoint.reporter.done
+    assert seen == [2003]                 # "can't connect": not listening on its address
+    assert admitted == []
+    assert engine_refuses(target, SECOND, 'ops', 'ops-pass-1', None)
+    connect_from(target, FIRST, 'ops', 'ops-pass-1', None).close()
+    assert rows_from(target, FIRST, 'alice', password, 'shop') == [(1, 'apple')]
+    assert engine_refuses(target, SECOND, 'alice', password, 'shop')
 
 
 @pytest.mark.parametrize('engine', engine_params('mariadb', 'postgresql15'))

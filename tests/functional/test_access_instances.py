@@ -1,6 +1,8 @@
 """Instance access through the API on real engines: the engine refuses the sources that
 `access` leaves out, `PUT access` changes that live, a restore keeps it, Redis tells the
-truth. Clients bind their source address (any 127.x is this machine's)."""
+truth. Clients bind their source address (any 127.x is this machine's): private admits the
+service's own hosts ([access] service_cidrs, 127.0.0.1 here) and no other 127.x source,
+not even one on the instance's own network (shared by every project)."""
 import configparser
 import ipaddress
 import os
@@ -26,10 +28,14 @@ class Engine:
         self.manager, self.address, self.port = manager, address, port
 
 
+SERVICE_HOST = '127.0.0.1'     # [access] service_cidrs' default
+
+
 @pytest.fixture(scope='module')
 def sources(stack):
     """Two client addresses inside the default network (the stack's address pool), where
-    no instance is given an address before the pool's 250th /24."""
+    no instance is given an address before the pool's 250th /24: other tenants' instances
+    would connect from such addresses."""
     config = configparser.ConfigParser(interpolation=None)
     config.read(os.path.join(stack.root, 'etc', 'dbaas.conf'))
     network = ipaddress.ip_network(config['local_driver']['address_pool'])
@@ -60,35 +66,47 @@ def shown_access(client, instance_id):
 def test_allowed_cidrs_are_enforced_and_put_changes_them_live(stack, demo, sources, datastore,
                                                               version, manager, port):
     first, second = sources
+    # Narrowing to sources of one's own: allowed_cidrs on a public instance.
     instance = launch(demo, 'acc-' + manager, datastore, version,
                       databases=[{'name': 'shop'}],
                       users=[{'name': 'app', 'password': 'app-pw-1',
                               'databases': [{'name': 'shop'}]}],
-                      access={'is_public': False, 'allowed_cidrs': [first + '/32']})
+                      access={'is_public': True, 'allowed_cidrs': [first + '/32']})
     engine = Engine(manager, instance.ip[0], port)
     login = ('app', 'app-pw-1', 'shop')
-    assert shown_access(demo, instance.id) == {'is_public': False,
+    assert shown_access(demo, instance.id) == {'is_public': True,
                                                'allowed_cidrs': [first + '/32']}
     write_apple(engine, first, login)
-    assert engine_refuses(engine, second, *login)
+    for refused in (second, SERVICE_HOST):
+        assert engine_refuses(engine, refused, *login)
 
     # PUT access (troveclient's update): applied by the engine before the 202.
-    demo.instances.update(instance.id, is_public=False, allowed_cidrs=[second + '/32'])
+    demo.instances.update(instance.id, is_public=True, allowed_cidrs=[second + '/32'])
     assert engine_refuses(engine, first, *login)
     assert rows_from(engine, second, *login) == [(1, 'apple')]
-    assert shown_access(demo, instance.id) == {'is_public': False,
+    assert shown_access(demo, instance.id) == {'is_public': True,
                                                'allowed_cidrs': [second + '/32']}
 
-    # A change that leaves no source is refused, and nothing changes.
-    with pytest.raises(exceptions.BadRequest) as raised:
-        demo.instances.update(instance.id, allowed_cidrs=['192.0.2.0/24'])
-    assert 'is_public: true' in str(raised.value)
+    # A change that leaves no source is refused, and nothing changes: private admits only
+    # the service's hosts, and an address on the instance's own network is none of them.
+    for cidrs in (['192.0.2.0/24'], [first + '/32']):
+        with pytest.raises(exceptions.BadRequest) as raised:
+            demo.instances.update(instance.id, is_public=False, allowed_cidrs=cidrs)
+        assert 'is_public: true' in str(raised.value)
     assert rows_from(engine, second, *login) == [(1, 'apple')]
     assert shown_access(demo, instance.id)['allowed_cidrs'] == [second + '/32']
 
-    # Private without allowed_cidrs: the service's hosts and the network admit both.
+    # Private: the service's own host gets in, other sources (the network's) are refused
+    # by the engine.
     demo.instances.update(instance.id, is_public=False)
+    assert shown_access(demo, instance.id) == {'is_public': False, 'allowed_cidrs': []}
+    assert rows_from(engine, SERVICE_HOST, *login) == [(1, 'apple')]
     for source in (first, second):
+        assert engine_refuses(engine, source, *login)
+
+    # Public: any source.
+    demo.instances.update(instance.id, is_public=True)
+    for source in (first, second, SERVICE_HOST):
         assert rows_from(engine, source, *login) == [(1, 'apple')]
 
     demo.instances.delete(instance.id)
@@ -100,12 +118,13 @@ def test_a_restored_instance_enforces_its_access_from_the_start(stack, demo, sou
     source = launch(demo, 'acc-src', 'mariadb', '10.11', databases=[{'name': 'shop'}],
                     users=[{'name': 'app', 'password': 'app-pw-1',
                             'databases': [{'name': 'shop'}]}])
-    write_apple(Engine('mariadb', source.ip[0], 3306), first, ('app', 'app-pw-1', 'shop'))
+    # Private (the default): the service's own host writes.
+    write_apple(Engine('mariadb', source.ip[0], 3306), SERVICE_HOST, ('app', 'app-pw-1', 'shop'))
     backup = wait_backup(demo, demo.backups.create('acc-full', source.id).id)
 
     restored = launch(demo, 'acc-restored', 'mariadb', '10.11',
                       restorePoint={'backupRef': backup.id},
-                      access={'is_public': False, 'allowed_cidrs': [second + '/32']})
+                      access={'is_public': True, 'allowed_cidrs': [second + '/32']})
     engine = Engine('mariadb', restored.ip[0], 3306)
     assert rows_from(engine, second, 'app', 'app-pw-1', 'shop') == [(1, 'apple')]
     assert engine_refuses(engine, first, 'app', 'app-pw-1', 'shop')

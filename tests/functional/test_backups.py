@@ -167,7 +167,7 @@ def test_corrupted_backup_fails_the_restore_with_a_fault(stack, demo):
 
 def test_dead_guest_fails_the_backup_and_commits_nothing(stack, demo):
     source = launch(demo, 'dies', 'mariadb', '10.11')
-    with open(os.path.join(stack.root, 'instances', source.id, 'agent.pid')) as handle:
+    with open(os.path.join(stack.instance_root, 'instances', source.id, 'agent.pid')) as handle:
         os.kill(int(handle.read()), signal.SIGSTOP)   # never answers, never finishes
     backup = demo.backups.create('doomed', source.id)
     failed = wait_backup(demo, backup.id, 'FAILED', timeout=60)
@@ -179,3 +179,29 @@ def test_dead_guest_fails_the_backup_and_commits_nothing(stack, demo):
     with pytest.raises(exceptions.NotFound):
         demo.instances.get(source.id)
     wait_gone(demo, source.id)
+
+
+def test_a_refused_delete_is_delete_failed_and_retried_until_its_object_is_gone(stack, demo):
+    source = launch(demo, 'undeletable', 'redis', '7.0')
+    backup = wait_backup(demo, demo.backups.create('stuck', source.id).id)
+    path = os.path.join(stack.root, 'backups', backup.locationRef)
+    os.unlink(path)
+    os.mkdir(path)      # the store cannot unlink it (EISDIR), even as root
+    demo.backups.delete(backup.id)
+    failed = wait_backup(demo, backup.id, 'DELETE_FAILED', timeout=30)
+    assert 'retried automatically' in failed._info['fail_reason']
+    assert backup.id in [b.id for b in demo.backups.list()]
+    os.rmdir(path)
+    with open(path, 'wb') as handle:   # the store lets go: the janitor's retry deletes it
+        handle.write(b'left behind')
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            demo.backups.get(backup.id)
+        except exceptions.NotFound:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError('the janitor never deleted backup %s' % backup.id)
+    assert not os.path.exists(os.path.dirname(path))
+    delete_and_check_nothing_left(stack, demo, source.id, source.ip[0])

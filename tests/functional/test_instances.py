@@ -128,8 +128,10 @@ def test_postgresql_end_to_end(stack, demo):
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect('host=%s port=5432 dbname=shop user=reader password=reader-pw-1' % ip)
     name, password = demo.root.create(instance.id)
-    with psycopg.connect('host=%s port=5432 dbname=shop user=%s password=%s' % (
-            ip, name, password)) as conn:
+    assert name == 'root'       # as upstream Trove's guest: Trove's tooling logs in as 'root'
+    assert demo.root.is_root_enabled(instance.id).rootEnabled is True
+    with psycopg.connect('host=%s port=5432 dbname=shop user=root password=%s' % (
+            ip, password)) as conn:
         assert conn.execute('SELECT count(*) FROM t').fetchone() == (1,)
     with psycopg.connect(dsn) as conn:
         before = conn.execute('SHOW shared_buffers').fetchone()[0]
@@ -191,7 +193,7 @@ def test_delete_during_build_leaves_nothing(stack, demo):
 
 
 def _agent_pid(stack, instance_id):
-    pid_file = os.path.join(stack.root, 'instances', instance_id, 'agent.pid')
+    pid_file = os.path.join(stack.instance_root, 'instances', instance_id, 'agent.pid')
     deadline = time.monotonic() + 30
     while True:     # the agent creates the file, then writes its pid: wait for both
         try:

@@ -2,7 +2,6 @@
 import json
 import os
 import signal
-import shutil
 import subprocess
 import time
 
@@ -10,7 +9,8 @@ import pytest
 import redis as redis_py
 import requests
 
-from tests.conftest import BIN, REPO, alive, pids_of, stack_env, traversable_tempdir
+from tests.conftest import (BIN, REPO, alive, pids_of, remove_stack_dirs, stack_env, stop_stack,
+                            traversable_tempdir)
 from tests.functional.instance_helpers import processes_mentioning
 
 OFFSET = '2000'
@@ -62,13 +62,15 @@ def listening(port):
 
 @pytest.fixture
 def root(request):
-    """The stack's state directory: removed after a passing test, kept (and named) after a
-    failing one."""
+    """The stack's state directory: whatever the test started there is stopped afterwards,
+    passed or failed (the next tests use the same ports); the directory is removed after a
+    passing test, kept (and named) after a failing one."""
     path = traversable_tempdir('dbaas-test-%s-' % request.node.name.replace('test_', '')[:20])
     failed_before = request.session.testsfailed
     yield path
+    stop_stack(path, stack_env(path, OFFSET))
     if request.session.testsfailed == failed_before:
-        shutil.rmtree(path, ignore_errors=True)
+        remove_stack_dirs(path)
     else:
         print('\nThe stack\'s state and logs are kept in %s' % path)
 

@@ -156,8 +156,8 @@ class FakeGuest:
         self.calls.append(('prepare', self.instance_id))
         with session_scope() as session:
             instance = session.get(m.Instance, self.instance_id)
-            instance.status, instance.operating_status = status.ACTIVE, 'HEALTHY'
-            instance.task = instance.task_deadline = None
+            status.finish(instance)          # as the conductor does on the guest's report
+            instance.operating_status = 'HEALTHY'
 
     def restart(self, ctx, timeout=60):
         self.calls.append(('restart', self.instance_id))
@@ -166,3 +166,10 @@ class FakeGuest:
 
     def resize_memory(self, ctx, memory_mb, timeout=60):
         self.calls.append(('resize_memory', self.instance_id))
+
+    def apply_access(self, ctx, sources, timeout=None):
+        """Recorded with the sources and the call's timeout, as ('apply_access', id, …)."""
+        self.calls.append(('apply_access', self.instance_id, list(sources), timeout))
+        if 'apply_access' in self.failures:
+            raise self.failures.pop('apply_access')
+        return {'sources': list(sources)}

@@ -91,10 +91,14 @@ def test_oversized_body_is_413(client, catalogue, conf):
     assert fault_of(resp)[0] == 'overLimit'
 
 
-def test_non_uuid_version_id_is_400(client, catalogue):
-    resp = client.get('/datastores/versions/not-a-uuid')
-    assert resp.status_code == 400
-    assert 'not a UUID' in fault_of(resp)[1]
+def test_non_uuid_ids_in_paths_are_404_as_unknown_ones(client, catalogue):
+    # As upstream Trove: a malformed id cannot name anything (docs/api-extensions.md).
+    for path in ('/datastores/versions/not-a-uuid', '/instances/not-a-uuid',
+                 '/backups/not-a-uuid'):
+        resp = client.get(path)
+        assert resp.status_code == 404, path
+        assert fault_of(resp)[0] == 'itemNotFound'
+        assert 'ids are UUIDs' in fault_of(resp)[1]
 
 
 def test_bad_paging_parameters_are_400(client, catalogue):

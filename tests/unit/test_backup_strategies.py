@@ -152,8 +152,7 @@ def test_backups_record_the_container_they_went_to(bapi, swift_deployment):
     assert shown['locationRef'] == swift.location('inst_c', 'backups/%s/data' % kept)
     assert bapi.request('DELETE', '/backups/%s' % kept).status_code == 202
     (method, _, kwargs) = bapi.backup_casts[-1]
-    assert method == 'delete_backup_objects'
-    assert kwargs['locations'] == [shown['locationRef']]
+    assert method == 'delete_backups' and kwargs['backup_ids'] == [kept]
     resp = backup(bapi, instance_id, storage_driver='local')
     assert resp.status_code == 400 and 'storage_driver local' in message(resp)
 

@@ -88,9 +88,9 @@ def test_delete_refuses_a_parent_unless_the_chain_goes_too(bapi):
     assert resp.status_code == 409 and child in message(resp)
     resp = bapi.request('DELETE', '/backups/%s?delete_chain=true' % full)
     assert resp.status_code == 202
-    assert bapi.get('/backups/%s' % child).status_code == 404
+    assert bapi.get('/backups/%s' % child).json_body_or_none['backup']['status'] == 'DELETING'
     (method, _, kwargs) = bapi.backup_casts[-1]
-    assert method == 'delete_backup_objects' and len(kwargs['locations']) == 2
+    assert method == 'delete_backups' and sorted(kwargs['backup_ids']) == sorted([full, child])
 
 
 def test_backup_quota_and_listing_and_isolation(bapi):

@@ -46,3 +46,38 @@ def test_two_backups_at_once_start_one(bapi):  # noqa: F811
     instance_id = active_instance(bapi)
     assert twice_at_once(lambda: backup(bapi, instance_id)) == [202, 409]
     assert len(bapi.backup_casts) == 1
+
+
+def test_a_heartbeat_read_before_a_restart_does_not_undo_it(api, monkeypatch):  # noqa: F811
+    from api_service.conductor import service as conductor
+    from api_service.domain import instances as instances_domain
+    from api_service.rpc import secure
+    instance_id = active_instance(api)
+    key = instances_domain.instance_key(instance_id)
+    paused, go_on = threading.Event(), threading.Event()
+    utcnow = conductor.models.utcnow
+
+    def pause_the_heartbeat():
+        # Called by the heartbeat just after it read the instance, before it writes.
+        if threading.current_thread().name == 'heartbeat':
+            paused.set()
+            go_on.wait(10)
+        return utcnow()
+    monkeypatch.setattr(conductor.models, 'utcnow', pause_the_heartbeat)
+    heartbeat = threading.Thread(name='heartbeat', target=conductor.ConductorEndpoint().heartbeat,
+                                 args=({}, instance_id, secure.seal(
+                                     key, {'status': 'SHUTDOWN', 'used_bytes': 1})))
+    heartbeat.start()
+    assert paused.wait(10)
+    answers = []
+    restart = threading.Thread(target=lambda: answers.append(api.request(
+        'POST', '/instances/%s/action' % instance_id, body={'restart': {}}).status_code))
+    restart.start()
+    restart.join(0.5)      # it waits for the heartbeat's transaction, or ends meanwhile
+    go_on.set()
+    heartbeat.join(10)
+    restart.join(10)
+    assert answers == [202]
+    # Whatever the order, the restart is the last word: REBOOT, not the heartbeat's SHUTDOWN.
+    assert api.get('/instances/%s' % instance_id).json_body_or_none['instance']['status'] \
+        == 'REBOOT'

@@ -80,37 +80,37 @@ def _scenario(database_url):
     assert driver.describe(iid).address == '10.9.0.1'
     steps.append('create')
 
-    instances.begin(ctx, iid, 'resize_volume', status.RESIZE, 60, quota_deltas={'volumes': 1})
+    instances.begin(ctx, iid, 'resize_volume', 60, quota_deltas={'volumes': 1})
     flows.resize_volume(ctx, iid, 2)
     assert row(iid)[0] == status.ACTIVE and driver.volumes[iid] == 2
     steps.append('resize_volume')
 
-    instances.begin(ctx, iid, 'resize_flavor', status.RESIZE, 60, quota_deltas={'ram': 3584})
+    instances.begin(ctx, iid, 'resize_flavor', 60, quota_deltas={'ram': 3584})
     flows.resize_flavor(ctx, iid, '3')
     assert row(iid)[0] == status.ACTIVE and row(iid)[3] == 512, row(iid)
     assert fault(iid) == "Host 'mem-1' has room for 2048 MB; the new flavor needs 4096 MB."
     steps.append('resize_flavor refused')
 
-    instances.begin(ctx, iid, 'resize_flavor', status.RESIZE, 60, quota_deltas={'ram': 512})
+    instances.begin(ctx, iid, 'resize_flavor', 60, quota_deltas={'ram': 512})
     flows.resize_flavor(ctx, iid, '2')
     assert row(iid)[0] == status.ACTIVE and row(iid)[3] == 1024, row(iid)
     steps.append('resize_flavor')
 
     driver.stop(iid)                       # the guest died: a restart starts it first
-    instances.begin(ctx, iid, 'restart', status.REBOOT, 60)
+    instances.begin(ctx, iid, 'restart', 60)
     flows.restart(ctx, iid)
     assert row(iid)[0] == status.ACTIVE and driver.guests[iid]['running']
     assert ('start', iid) in driver.calls
     steps.append('restart')
 
     driver.stop(iid)                       # the host restarted: the task manager resumes it
-    service.resume_guests()
+    service.resume_guests(wait=True)
     assert driver.guests[iid]['running']
     steps.append('resume')
 
     # Another process's error text stays out of what the tenant reads.
     memory_driver.FakeGuest.failures['restart'] = RuntimeError('Traceback: /srv/secret.py')
-    instances.begin(ctx, iid, 'restart', status.REBOOT, 60)
+    instances.begin(ctx, iid, 'restart', 60)
     flows.restart(ctx, iid)
     assert row(iid)[0] == status.ERROR
     assert fault(iid) == 'Restarting the database failed (RuntimeError).', fault(iid)

@@ -36,9 +36,10 @@ def test_the_stacks_the_tests_run_at_once_share_no_port(monkeypatch):
 
     from api_service.embedded import layout
     from tests import conftest
-    from tests.functional import test_lifecycle, test_scheduler_processes
+    from tests.functional import test_lifecycle, test_private_home, test_scheduler_processes
     offsets = {'0 (make run)': '0', 'shared': conftest.TEST_PORT_OFFSET,
-               'lifecycle': test_lifecycle.OFFSET, 'scheduler': test_scheduler_processes.OFFSET}
+               'lifecycle': test_lifecycle.OFFSET, 'scheduler': test_scheduler_processes.OFFSET,
+               'private home': test_private_home.OFFSET}
     owners = {}
     for name, offset in offsets.items():
         monkeypatch.setenv('STACK_PORT_OFFSET', offset)
@@ -54,13 +55,14 @@ def test_the_test_stacks_listen_below_the_ephemeral_port_range(monkeypatch):
     import dataclasses
 
     from tests import conftest
-    from tests.functional import test_lifecycle, test_scheduler_processes
+    from tests.functional import test_lifecycle, test_private_home, test_scheduler_processes
     monkeypatch.syspath_prepend(os.path.join(conftest.REPO, 'bench'))
     import stackctl
     with open('/proc/sys/net/ipv4/ip_local_port_range') as ranges:
         first_ephemeral = int(ranges.read().split()[0])
     for offset in ('0', conftest.TEST_PORT_OFFSET, test_lifecycle.OFFSET,
-                   test_scheduler_processes.OFFSET, stackctl.PORT_OFFSET):
+                   test_scheduler_processes.OFFSET, test_private_home.OFFSET,
+                   stackctl.PORT_OFFSET):
         monkeypatch.setenv('STACK_PORT_OFFSET', offset)
         ports = dataclasses.astuple(layout_mod.Ports.from_env())
         assert max(ports) < first_ephemeral, (offset, ports)

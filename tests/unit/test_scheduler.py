@@ -140,13 +140,13 @@ def test_retention_keeps_exactly_n_and_never_a_needed_parent(bapi, incremental):
                        now=T0 + datetime.timedelta(minutes=minute))
     with session_scope() as session:
         live = [x for x in session.query(b.Backup).filter_by(schedule_id=schedule_id,
-                                                             deleted=False)]
+                                                             status='COMPLETED')]
         assert set(calls[-2:]) <= {x.id for x in live}
         for backup in live:     # whatever is kept still has every ancestor
             parent_id = backup.parent_id
             while parent_id:
                 parent = session.get(b.Backup, parent_id)
-                assert not parent.deleted
+                assert parent.status == 'COMPLETED' and not parent.deleted
                 parent_id = parent.parent_id
     if incremental:
         # Chains of at most `retention` backups: a run after a full chain starts a new one
@@ -159,3 +159,5 @@ def test_retention_keeps_exactly_n_and_never_a_needed_parent(bapi, incremental):
         assert len(deleted) == 3
     else:
         assert len(live) == 2 and len(deleted) == 3
+    with session_scope() as session:    # recorded before their objects are deleted
+        assert {session.get(b.Backup, x).status for x in deleted} == {'DELETING'}

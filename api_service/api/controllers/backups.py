@@ -5,6 +5,7 @@ from api_service.api.controllers import paging
 from api_service.api.wsgi import Resource, paginated_links, route
 from api_service.common import exceptions
 from api_service.common import policy
+from api_service.domain import backup_deletes
 from api_service.domain import backup_strategies
 from api_service.domain import backups
 from api_service.domain import instances
@@ -73,14 +74,15 @@ class Backups(Resource):
         return {'backup': views.backup(req, backup, ds, version)}
 
     @route('DELETE', '/backups/{backup_id}', summary='Delete a backup (409 while it has '
-           'children, unless ?delete_chain=true)', status=202,
-           query={'delete_chain': {'type': 'boolean'}})
+           'children, unless ?delete_chain=true); DELETING until its data is gone, or '
+           'DELETE_FAILED with the reason (retried; deleting it again retries at once)',
+           status=202, query={'delete_chain': {'type': 'boolean'}})
     def delete(self, req, backup_id):
         backup = backups.get(req.ctx, backup_id)
         policy.enforce(req.ctx, 'backup:delete', _target(backup.project_id))
-        locations = backups.mark_deleted(req.ctx, backup_id,
-                                         req.query.get('delete_chain', False))
-        self.taskmanager.delete_backup_objects(req.ctx, locations=locations)
+        backup_ids = backup_deletes.begin(req.ctx, backup_id,
+                                          req.query.get('delete_chain', False))
+        self.taskmanager.delete_backups(req.ctx, backup_ids=backup_ids)
         return None
 
 

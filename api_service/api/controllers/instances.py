@@ -8,7 +8,6 @@ from api_service.common import policy
 from api_service.common.config import CONF
 from api_service.domain import events
 from api_service.domain import instances
-from api_service.domain import status
 from api_service.rpc import clients
 
 INSTANCE = '/instances/{instance_id}'
@@ -88,8 +87,7 @@ class Instances(Resource):
         body = req.body_json
         if 'restart' in body:
             policy.enforce(req.ctx, 'instance:restart', _target(view))
-            instances.begin(req.ctx, instance_id, 'restart', status.REBOOT,
-                            CONF.instance.operation_deadline)
+            instances.begin(req.ctx, instance_id, 'restart', CONF.instance.operation_deadline)
             self.taskmanager.restart(req.ctx, instance_id)
         elif 'reset_status' in body:
             policy.enforce(req.ctx, 'instance:reset_status', _target(view))
@@ -98,14 +96,14 @@ class Instances(Resource):
             policy.enforce(req.ctx, 'instance:resize_volume', _target(view))
             size = int(body['resize']['volume']['size'])
             instances.check_volume_resize(view, size)
-            instances.begin(req.ctx, instance_id, 'resize_volume', status.RESIZE,
+            instances.begin(req.ctx, instance_id, 'resize_volume',
                             CONF.instance.operation_deadline,
                             quota_deltas={'volumes': size - view.instance.volume_size})
             self.taskmanager.resize_volume(req.ctx, instance_id, size)
         else:
             policy.enforce(req.ctx, 'instance:resize_flavor', _target(view))
             flavor = instances.check_flavor_resize(view, body['resize']['flavorRef'])
-            instances.begin(req.ctx, instance_id, 'resize_flavor', status.RESIZE,
+            instances.begin(req.ctx, instance_id, 'resize_flavor',
                             CONF.instance.operation_deadline,
                             quota_deltas={'ram': flavor.ram - view.instance.ram_mb})
             self.taskmanager.resize_flavor(req.ctx, instance_id, flavor.id)

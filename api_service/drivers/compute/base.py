@@ -148,6 +148,11 @@ class ComputeDriver(abc.ABC):
     def guest_exited(self, instance_id):
         """True if the guest was spawned and has since exited (it will not answer)."""
 
+    def guest_exit_reason(self, instance_id):
+        """Why an exited guest exited, as the guest said it: (message, details), the message
+        safe for the tenant, the details for admins only; None if the driver cannot tell."""
+        return None
+
     @abc.abstractmethod
     def stop(self, instance_id):
         """Stop the instance's guest and engine; its volume and configuration stay."""

@@ -153,6 +153,9 @@ class LocalDriver(base.ComputeDriver):
     def guest_exited(self, instance_id):
         return local_instances.guest_exited(instance_id)
 
+    def guest_exit_reason(self, instance_id):
+        return local_instances.guest_exit_reason(instance_id)
+
     def stop(self, instance_id):
         local_instances.stop_guest(instance_id, self._volume_path(instance_id))
 

@@ -19,6 +19,9 @@ from sqlalchemy import func, select
 from api_service.common.config import CONF
 from api_service.db import models
 from api_service.db import models_instances as m
+from api_service.guestagent import exit_report
+from api_service.guestagent.errors import GuestError
+from api_service.guestagent.datastore import sockets
 
 
 def instances_dir():
@@ -125,6 +128,7 @@ def spawn_guest(instance_id):
         os.remove(os.path.join(rdir, 'agent.pid'))
     except FileNotFoundError:
         pass
+    exit_report.clear(rdir)    # an earlier agent's reason is not this one's
     argv = [os.path.join(os.path.dirname(sys.executable), 'dbaas-guestagent')]
     if CONF.local_driver.guest_config_file:
         argv += ['--config-file', os.path.abspath(CONF.local_driver.guest_config_file)]
@@ -133,6 +137,10 @@ def spawn_guest(instance_id):
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True, cwd=rdir)
     log.close()
+    # Written here too (the agent writes the same pid), so an agent that dies before it
+    # gets that far is seen to have exited rather than awaited until a deadline.
+    with open(os.path.join(rdir, 'agent.pid'), 'w') as handle:
+        handle.write(str(proc.pid))
     # Reap it when it exits, so a dead agent is seen as dead rather than as a zombie.
     threading.Thread(target=proc.wait, daemon=True).start()
     return proc.pid
@@ -151,6 +159,22 @@ def guest_exited(instance_id):
     """The agent wrote its pid file, and that process is gone."""
     return (guest_pid(instance_id) is None
             and os.path.exists(os.path.join(run_dir(instance_id), 'agent.pid')))
+
+
+def guest_exit_reason(instance_id):
+    """(message, details) of an exited agent: the reason it recorded, else its log's tail
+    (admin-only; a log is not written for tenants)."""
+    rdir = run_dir(instance_id)
+    reason = exit_report.read(rdir)
+    if reason is not None:
+        return reason
+    try:
+        with open(os.path.join(rdir, 'agent.log'), 'rb') as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 4096))
+            tail = handle.read().decode('utf-8', 'replace').splitlines()[-15:]
+    except OSError:
+        tail = []
+    return 'The guest agent exited while starting.', '\n'.join(tail)
 
 
 def _processes_of(paths):
@@ -191,6 +215,10 @@ def stop_guest(instance_id, volume_path, timeout=20):
 
 
 def remove_files(instance_id, volume_path):
-    for path in (volume_path, run_dir(instance_id)):
+    try:
+        socket_dir = sockets.socket_dir_for(run_dir(instance_id))
+    except GuestError:   # no private socket directory base: nothing was made there
+        socket_dir = None
+    for path in (volume_path, run_dir(instance_id), socket_dir):
         if path:
             shutil.rmtree(path, ignore_errors=True)

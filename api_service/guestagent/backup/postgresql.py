@@ -139,7 +139,7 @@ class PostgreSQLBackup(base.BackupStrategy):
 
     def _basebackup(self, manager, writer, parent, segment_size):
         label = 'backup-%s' % secrets.token_hex(8)
-        argv = [os.path.join(manager.engine_path, 'pg_basebackup'), '-h', manager.run_dir,
+        argv = [os.path.join(manager.engine_path, 'pg_basebackup'), '-h', manager.socket_dir,
                 '-p', str(manager.port), '-U', manager.admin_user, '-w', '-D', '-', '-F', 't',
                 '-X', 'fetch', '-c', 'fast', '-l', label]
         if parent is not None:

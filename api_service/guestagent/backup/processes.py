@@ -130,6 +130,7 @@ def temporary_engine(manager, extra_args, ready, what, timeout=600):
     EngineError with its log's tail). The engine logs to its usual log; the
     caller writes the config it should read first.
     """
+    manager.make_socket_dir()
     log = open(manager.log_path, 'ab')
     manager._chown(manager.log_path)
     try:

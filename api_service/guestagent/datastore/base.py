@@ -13,9 +13,11 @@ Layout of one instance:
     data_dir/            the instance's volume; only engine data lives here
         data/            the engine's data directory (renamed into place whole,
                          so a crash during prepare never leaves half a copy)
-    run_dir/             private: config files, unix socket, pid files, logs,
+    run_dir/             private: config files, pid files, logs,
                          agent-state.json (no secrets), admin.secret (only when
                          no admin_password was given)
+    socket_dir/          the engine's unix sockets, in a short directory of its
+                         own whatever the depth of run_dir (sockets.py)
 
 The engine is a child of the agent in its own session; `engine.pid` records
 its pid and kernel start time so a later process (or a restarted agent) can
@@ -41,6 +43,7 @@ import threading
 import time
 
 from api_service.guestagent import errors
+from api_service.guestagent.datastore import sockets
 from api_service.guestagent.datastore.accounts import GuestAccounts
 # The helpers live in util; engine modules, the backups and the tests reach some through base.
 from api_service.guestagent.datastore.util import (  # noqa: F401
@@ -57,8 +60,13 @@ TEMPLATE_FORMAT = 1
 # The first start of restored data may replay a lot of log.
 RESTORED_START_TIMEOUT = 600
 
-# Unix socket paths are limited to 107 bytes (sun_path).
-MAX_SOCKET_PATH = 107
+# The longest an engine's apply_access waits for the engine (PostgreSQL's reload): well
+# under the service's call timeout (rpc/guest_client.py APPLY_ACCESS_TIMEOUT, 60 s), so the
+# service never gives up on a change the engine is still applying.
+ACCESS_APPLY_WAIT = 10
+
+# Unix socket paths are limited to 107 bytes (sun_path); see sockets.py.
+MAX_SOCKET_PATH = sockets.MAX_SOCKET_PATH
 
 
 
@@ -95,9 +103,11 @@ class EngineManager(GuestAccounts, abc.ABC):
     binary_name = None
 
     def __init__(self, *, data_dir, run_dir, address, engine_path, memory_mb, run_as=None,
-                 template_dir=None, admin_password=None, port=None):
+                 template_dir=None, admin_password=None, port=None, socket_dir=None):
         self.data_dir = os.path.abspath(data_dir)
         self.run_dir = os.path.abspath(run_dir)
+        # Short, whatever the depth of run_dir (sockets.py).
+        self.socket_dir = os.path.abspath(socket_dir or sockets.socket_dir_for(self.run_dir))
         try:
             self.address = str(ipaddress.ip_address(address))
         except ValueError:
@@ -118,9 +128,7 @@ class EngineManager(GuestAccounts, abc.ABC):
         self._uid, self._gid = self._owner_ids(run_as)
         # After prepare, the memory size lives in run_dir (set_memory changes it).
         self.memory_mb = self._load_state().get('memory_mb', self.memory_mb)
-        if len(self.socket_path) > MAX_SOCKET_PATH:
-            raise errors.EngineError('The run directory path is too long for a unix socket: %s'
-                                     % self.run_dir)
+        sockets.check_length(self.socket_path)
 
     # ------------------------------------------------------------------ paths
 
@@ -132,7 +140,12 @@ class EngineManager(GuestAccounts, abc.ABC):
     @property
     def socket_path(self):
         """The unix socket the agent uses to reach the engine."""
-        return os.path.join(self.run_dir, '%s.sock' % self.manager)
+        return os.path.join(self.socket_dir, '%s.sock' % self.manager)
+
+    def make_socket_dir(self):
+        """The engine's private socket directory, made before each start (/run is emptied
+        by a reboot)."""
+        self._make_dir(self.socket_dir)
 
     @property
     def binary(self):
@@ -309,6 +322,7 @@ class EngineManager(GuestAccounts, abc.ABC):
 
     def _spawn(self, extra_args=()):
         os.makedirs(self.run_dir, exist_ok=True)
+        self.make_socket_dir()
         log = open(self.log_path, 'ab')
         try:
             self._chown(self.log_path)
@@ -401,6 +415,10 @@ class EngineManager(GuestAccounts, abc.ABC):
                 os.unlink(self._pid_path)
             except FileNotFoundError:
                 pass
+            try:    # emptied by the engine as it stopped; made again by the next start
+                os.rmdir(self.socket_dir)
+            except OSError:
+                pass
             self._child = None
 
     def restart(self, timeout=30):
@@ -425,6 +443,7 @@ class EngineManager(GuestAccounts, abc.ABC):
                         shutil.rmtree(path)
                     else:
                         os.unlink(path)
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def _check_can_run(self):
         """Hook: refuse early when the engine cannot run as the chosen user."""
@@ -436,6 +455,12 @@ class EngineManager(GuestAccounts, abc.ABC):
     # own default applies). Engines declaring the 'access' capability implement
     # _apply_access_live and read access_sources when they write their config.
 
+    # Engines whose restored accounts may carry what exempts them from the sources
+    # (MariaDB: SUPER) first run restored data without TCP: see start_restored.
+    access_exemptions_in_data = False
+    # True while start_restored starts the engine listening on its socket only.
+    _socket_only = False
+
     @property
     def access_sources(self):
         """The CIDRs tenants may connect from, or None when the service never sent any."""
@@ -443,7 +468,8 @@ class EngineManager(GuestAccounts, abc.ABC):
 
     @staticmethod
     def _check_sources(sources):
-        if not isinstance(sources, (list, tuple)) or not sources:
+        # [] admits no client (a recorded access that leaves none on this deployment).
+        if not isinstance(sources, (list, tuple)):
             raise errors.BadRequest('The access sources must be a list of CIDRs.')
         checked = []
         for source in sources:
@@ -485,6 +511,23 @@ class EngineManager(GuestAccounts, abc.ABC):
     def _apply_access_live(self):
         """Hook of the 'access' capability: make the running engine enforce access_sources."""
         raise errors.NotSupported('access', self.manager)
+
+    def start_restored(self):
+        """Start restored data so that no client reaches it before the sources are enforced
+        on it. An engine whose restored accounts may be exempt from them first runs on its
+        socket only, while apply_access enforces them (and revokes the exemptions), then
+        restarts listening on its address."""
+        sources = self.access_sources
+        if sources is None or not self.access_exemptions_in_data:
+            return self.start()
+        with self._lock:
+            self._socket_only = True
+            try:
+                self.start()
+            finally:
+                self._socket_only = False
+            self.apply_access(sources)
+            self.restart()
 
     # ------------------------------------------------ restored admin account
     # Restored data carries the source instance's admin credential. Rather than

@@ -4,7 +4,7 @@
   mode, through --extra-file) every account but root@localhost and mariadb.sys
   is removed, so the pristine template has no password-less TCP root.
 - Config: one file in run_dir passed with --defaults-file (nothing else read);
-  listens on address:3306 and a socket in run_dir, skip-name-resolve.
+  listens on address:3306 and a socket in socket_dir, skip-name-resolve.
 - Memory: innodb_buffer_pool_size = max(32, memory_mb // 2) MiB.
 - Admin: os_admin@localhost (socket only) with ALL PRIVILEGES WITH GRANT OPTION.
 - Users are name@host (host defaults to '%'); access is ALL PRIVILEGES ON db.*,
@@ -15,17 +15,20 @@
 - Access ('access' capability): MariaDB has no rule on client addresses but
   account host parts, which are the tenant's. So every new connection runs
   init_connect (access_rule below): it reads the client's address from USER()
-  (skip-name-resolve: always an IP; 'localhost' is the private socket) and
-  SIGNALs unless the address is inside a source, which makes the server drop
-  the connection with error 1184 before the client runs anything. It is set
-  live with SET GLOBAL and passed as --init-connect at every start (option
-  file lines are cut at 4 KiB, and 100 CIDRs do not fit). MariaDB skips
-  init_connect for accounts with SUPER or CONNECTION ADMIN: only the agent's
-  os_admin (socket only) has them; root gets neither, and applying access
-  revokes them from any other account (restored data may carry them). What
-  remains: root can still edit the grant tables (mysql.global_priv) and
-  FLUSH PRIVILEGES to give itself SUPER, as any superuser can undo its limits;
-  sessions open when the rule changes stay open.
+  (skip-name-resolve: always an IP over TCP; 'localhost' over the private
+  socket, which is no source, so refused too) and SIGNALs unless the address
+  is inside a source, which makes the server drop the connection with error
+  1184 before the client runs anything. It is set live with SET GLOBAL and
+  passed as --init-connect at every start (option file lines are cut at 4 KiB,
+  and 100 CIDRs do not fit). MariaDB skips init_connect for accounts with SUPER
+  or CONNECTION ADMIN: only the agent's os_admin (socket only) has them; root
+  gets neither, and applying access revokes them from every other account and
+  from every role (restored data may carry them, also as a user's default
+  role). A restore first starts the engine without TCP (skip-networking) and
+  applies the sources there, so no restored account is exempt while clients
+  can reach it. What remains: root can still edit the grant tables
+  (mysql.global_priv) and FLUSH PRIVILEGES to give itself SUPER, as any
+  superuser can undo its limits; sessions open when the rule changes stay open.
 """
 import contextlib
 import hashlib
@@ -88,10 +91,11 @@ _CLIENT = "SUBSTRING_INDEX(USER(), '@', -1)"
 def access_rule(sources):
     """The init_connect statement admitting clients only from `sources` (CIDR texts).
 
-    '' when every address is admitted (or no sources were ever sent). The address
-    is compared as INET6_ATON's bytes against each network's first and last
-    address, of the same length (4 bytes IPv4, 16 IPv6); the socket ('localhost',
-    the agent's own) is always admitted.
+    '' when every address is admitted (or no sources were ever sent); [] admits no
+    client. The address is compared as INET6_ATON's bytes against each network's first
+    and last address, of the same length (4 bytes IPv4, 16 IPv6). The socket's clients
+    ('localhost', no address) are refused like any other: the agent's os_admin, the
+    one account meant to use it, is exempt from init_connect through SUPER.
     """
     if sources is None:
         return ''
@@ -102,10 +106,10 @@ def access_rule(sources):
         len(n.network_address.packed), n.network_address.packed.hex().upper(),
         n.broadcast_address.packed.hex().upper()) for n in networks]
     return ('BEGIN NOT ATOMIC DECLARE a VARBINARY(16) DEFAULT INET6_ATON(%s); '
-            "IF NOT COALESCE(%s = 'localhost'%s, FALSE) THEN "
+            'IF NOT COALESCE(%s, FALSE) THEN '
             "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
             "'Connections from this address are not allowed on this instance'; "
-            'END IF; END' % (_CLIENT, _CLIENT, ''.join(' OR ' + r for r in ranges)))
+            'END IF; END' % (_CLIENT, ' OR '.join(ranges) or 'FALSE'))
 
 
 class MariaDBManager(base.EngineManager):
@@ -115,6 +119,7 @@ class MariaDBManager(base.EngineManager):
     display_name = 'MariaDB'
     default_port = 3306
     capabilities = frozenset({'databases', 'users', 'root', 'access'})
+    access_exemptions_in_data = True
     binary_name = 'mariadbd'
     supports_host = True
     root_user_name = 'root'
@@ -161,6 +166,8 @@ class MariaDBManager(base.EngineManager):
         if self._uid == 0:
             # The agent runs as root and was asked to run the engine as itself.
             lines.append('user = root')
+        if self._socket_only:
+            lines.append('skip-networking')     # base.start_restored: no TCP yet
         self._write_file(self._config_path(), '\n'.join(lines) + '\n')
 
     def _command(self):
@@ -176,16 +183,25 @@ class MariaDBManager(base.EngineManager):
             self._revoke_bypass(cursor)
 
     def _revoke_bypass(self, cursor):
-        """Make every account but the agent's subject to init_connect."""
+        """Make every account but the agent's subject to init_connect: revoke what exempts
+        from it from every other user and every role (a user's default role, or one it
+        sets, would carry the exemption to it)."""
+        revoke = 'REVOKE %s ON *.* FROM ' % ', '.join(BYPASS_PRIVILEGES)
         cursor.execute('SELECT DISTINCT GRANTEE FROM information_schema.USER_PRIVILEGES '
                        'WHERE PRIVILEGE_TYPE IN %s', (BYPASS_PRIVILEGES,))
         for (grantee,) in cursor.fetchall():
-            found = re.match(r"^'(.*)'@'(.*)'$", grantee)
-            if not found or found.groups() in ((self.admin_user, 'localhost'),
-                                               ('mariadb.sys', 'localhost')):
-                continue
-            cursor.execute('REVOKE %s ON *.* FROM %%s@%%s' % ', '.join(BYPASS_PRIVILEGES),
-                           found.groups())
+            user = re.match(r"^'(.*)'@'(.*)'$", grantee)
+            if not user:
+                raise errors.EngineError('MariaDB listed a grantee the agent cannot read.',
+                                         details=grantee)
+            if user.groups() not in ((self.admin_user, 'localhost'),
+                                     ('mariadb.sys', 'localhost')):
+                cursor.execute(revoke + '%s@%s', user.groups())
+        # USER_PRIVILEGES lists no roles: revoke from each (revoking what a role lacks is
+        # no error), by name as the grant tables have it.
+        cursor.execute("SELECT User FROM mysql.user WHERE is_role = 'Y'")
+        for (role,) in cursor.fetchall():
+            cursor.execute(revoke + quote_identifier(role))
 
     def _install_db(self):
         for candidate in (os.path.join(self.engine_path, 'mariadb-install-db'),

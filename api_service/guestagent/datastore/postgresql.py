@@ -1,10 +1,10 @@
 """PostgreSQL: what differs from the base manager.
 
-- Data directory: initdb with os_admin as the bootstrap superuser (so the
-  name 'postgres' is free for root), UTF8, C.UTF-8. Its own config files are
-  removed: the server is started with config_file in run_dir.
+- Data directory: initdb with os_admin as the bootstrap superuser (no role
+  'postgres' exists), UTF8, C.UTF-8. Its own config files are removed: the
+  server is started with config_file in run_dir.
 - Config (run_dir/postgresql.conf, pg_hba.conf, pg_ident.conf): listens on
-  the instance address and a socket in run_dir. pg_hba: os_admin only over the
+  the instance address and a socket in socket_dir. pg_hba: os_admin only over the
   socket (trust until prepare has set its password, scram-sha-256 after),
   never over TCP; everyone else scram-sha-256 from the instance's access
   sources (127.0.0.0/8 for an instance the service never sent any).
@@ -20,8 +20,13 @@
   database so tables one creates are usable by the others. (Objects in other
   schemas a user creates stay the creator's.)
 - Users have no host (it is accepted and ignored; views show '%').
-- Root: the role 'postgres' with SUPERUSER LOGIN; disable sets NOLOGIN and
-  clears the password (its objects stay).
+- Root: the role 'root' with SUPERUSER LOGIN, the name upstream Trove's guest
+  gives it (Trove's tooling logs in as 'root'); disable sets NOLOGIN and clears
+  the password (its objects stay). Data from before that name (restored from an
+  old backup) may carry root as the role 'postgres': while it can log in, root
+  counts as enabled; enable and disable take its login away, so only 'root'
+  remains. A tenant's own ordinary role named 'root' from that time is not root
+  (not a superuser) until root is enabled, which makes it root.
 - Passwords are sent as SCRAM verifiers computed by libpq on the agent's side.
 - PostgreSQL refuses to run as root: an agent running as root must pass run_as.
 - Backups (guestagent/backup/postgresql*.py): os_admin may open replication
@@ -74,11 +79,13 @@ class PostgreSQLManager(base.EngineManager):
     default_port = 5432
     capabilities = frozenset({'databases', 'users', 'root', 'access'})
     binary_name = 'postgres'
-    root_user_name = 'postgres'
+    root_user_name = 'root'
+    # Root's name before it was upstream's; restored data may still carry it.
+    legacy_root_user_name = 'postgres'
     reserved_databases = SYSTEM_DATABASES
     # PostgreSQL itself reserves public, none and the current_* names.
-    reserved_users = frozenset({'os_admin', 'postgres', 'public', 'none', 'current_user',
-                                'current_role', 'session_user'})
+    reserved_users = frozenset({'os_admin', 'root', 'postgres', 'public', 'none',
+                                'current_user', 'current_role', 'session_user'})
     database_name_max = 63
     user_name_max = 63
     # Fast shutdown: roll back open transactions and disconnect clients.
@@ -90,7 +97,7 @@ class PostgreSQLManager(base.EngineManager):
 
     @property
     def socket_path(self):
-        return os.path.join(self.run_dir, '.s.PGSQL.%d' % self.port)
+        return os.path.join(self.socket_dir, '.s.PGSQL.%d' % self.port)
 
     @classmethod
     def memory_setting_bytes(cls, memory_mb):
@@ -105,8 +112,9 @@ class PostgreSQLManager(base.EngineManager):
 
     @property
     def client_networks(self):
-        """Where tenants may log in from: the instance's access sources."""
-        return self.access_sources or self.default_client_networks
+        """Where tenants may log in from: the instance's access sources ([] admits none)."""
+        sources = self.access_sources
+        return self.default_client_networks if sources is None else sources
 
     @property
     def wal_archive_dir(self):
@@ -148,7 +156,7 @@ class PostgreSQLManager(base.EngineManager):
             'ident_file': "'%s'" % self._run_file('pg_ident.conf'),
             'listen_addresses': "'%s'" % self.address,
             'port': str(self.port),
-            'unix_socket_directories': "'%s'" % self.run_dir,
+            'unix_socket_directories': "'%s'" % self.socket_dir,
             'unix_socket_permissions': '0700',
             'max_connections': '100',
             'shared_buffers': '%dMB' % shared_buffers,
@@ -212,7 +220,7 @@ class PostgreSQLManager(base.EngineManager):
                                   details=str(exc))
 
     def _connect_args(self, dbname):
-        return dict(host=self.run_dir, port=self.port, user=self.admin_user,
+        return dict(host=self.socket_dir, port=self.port, user=self.admin_user,
                     password=self.admin_password, dbname=dbname, autocommit=True,
                     connect_timeout=5, sslmode='disable', application_name='guest-agent')
 
@@ -285,7 +293,7 @@ class PostgreSQLManager(base.EngineManager):
             conn.execute('SELECT pg_reload_conf()')
         # The postmaster reloads asynchronously; a session it starts afterwards
         # carries its new load time, and the rules new connections are checked by.
-        base.wait_for(lambda: self._conf_load_time() > loaded, 30,
+        base.wait_for(lambda: self._conf_load_time() > loaded, base.ACCESS_APPLY_WAIT,
                       'PostgreSQL to reload its access rules')
 
     def _conf_load_time(self):
@@ -443,16 +451,27 @@ class PostgreSQLManager(base.EngineManager):
             statement = 'ALTER ROLE {} WITH' if exists else 'CREATE ROLE {} WITH'
             conn.execute(sql.SQL(statement + ' SUPERUSER LOGIN PASSWORD {}').format(
                 root, verifier))
+            self._retire_legacy_root(conn)
 
     def _disable_root(self):
         with self._connection('Disabling root') as conn:
-            if conn.execute('SELECT 1 FROM pg_roles WHERE rolname = %s',
-                            (self.root_user_name,)).fetchone():
+            if self._superuser_can_log_in(conn, self.root_user_name):
                 conn.execute(sql.SQL('ALTER ROLE {} WITH NOLOGIN PASSWORD NULL').format(
                     sql.Identifier(self.root_user_name)))
+            self._retire_legacy_root(conn)
 
     def _is_root_enabled(self):
         with self._connection('Checking root') as conn:
-            row = conn.execute('SELECT rolcanlogin FROM pg_roles WHERE rolname = %s',
-                               (self.root_user_name,)).fetchone()
-        return bool(row and row[0])
+            return any(self._superuser_can_log_in(conn, name)
+                       for name in (self.root_user_name, self.legacy_root_user_name))
+
+    def _retire_legacy_root(self, conn):
+        """Take the login of root's old name away, so one root remains, named as upstream's."""
+        if self._superuser_can_log_in(conn, self.legacy_root_user_name):
+            conn.execute(sql.SQL('ALTER ROLE {} WITH NOLOGIN PASSWORD NULL').format(
+                sql.Identifier(self.legacy_root_user_name)))
+
+    @staticmethod
+    def _superuser_can_log_in(conn, name):
+        return bool(conn.execute('SELECT 1 FROM pg_roles WHERE rolname = %s AND rolsuper '
+                                 'AND rolcanlogin', (name,)).fetchone())

@@ -3,7 +3,7 @@
 - Data directory: nothing to initialise (an empty directory), so no template.
   Persistence (appendonly + RDB snapshots) lives in data_dir/data.
 - Config: run_dir/redis.conf, written whole by the agent (CONFIG REWRITE is
-  never used): binds the instance address on 6379 and a socket in run_dir.
+  never used): binds the instance address on 6379 and a socket in socket_dir.
 - Memory: maxmemory = max(16, memory_mb // 2) MiB with noeviction: a database
   must not drop data silently, and half the RAM leaves room for the
   copy-on-write of a background save or AOF rewrite.

@@ -48,13 +48,12 @@ class SetNetwork(workflows.Step):
 class SetAccessAction(workflows.Action):
     is_public = forms.BooleanField(
         label=_('Public'), required=False,
-        help_text=_("Any address may connect. Otherwise only the cloud's own hosts and the "
-                    "instance's network may."))
+        help_text=_("Any address may connect. Otherwise only the cloud's own hosts may."))
     allowed_cidrs = forms.CharField(
         label=_('Allowed CIDRs'), required=False, max_length=2000,
         help_text=_('Comma-separated networks that may connect, e.g. 10.0.0.0/24, '
-                    '2001:db8::/64; within the above unless public. Empty: no further '
-                    'limit.'))
+                    '2001:db8::/64. With Public, exactly these; without, only the '
+                    "cloud's own hosts among them. Empty: no further limit."))
 
     class Meta:
         name = _('Database Access')
