@@ -5,6 +5,7 @@ from gunicorn.app.base import BaseApplication
 
 from api_service.common import config
 from api_service.common import log
+from api_service.drivers import compute
 
 
 class _Server(BaseApplication):
@@ -34,6 +35,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     conf = config.load(argv)
     log.setup('api', conf.debug)
+    compute.check_configured('dbaas-api')
     _Server(conf, argv).run()
 
 

@@ -29,3 +29,12 @@ def get_driver():
                          % (CONF.compute_driver, ', '.join(sorted(DRIVERS))))
     module, _, name = path.partition(':')
     return getattr(importlib.import_module(module), name)()
+
+
+def check_configured(process):
+    """Stop a service's start, in the operator's words, when compute_driver names no driver
+    (otherwise every request that needs it would fail with a 500)."""
+    try:
+        get_driver()
+    except ValueError as error:
+        raise SystemExit('%s: %s' % (process, error))

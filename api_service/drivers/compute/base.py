@@ -64,7 +64,7 @@ class GuestSpec:
     version: str          # the engine's full version, e.g. 10.11.19 (names its templates)
     engine_path: str      # where the engine's binaries are
     memory_mb: int
-    instance_key: str     # seals the guest's RPC; secret
+    instance_key: str = dataclasses.field(repr=False)   # seals the guest's RPC; secret
 
 
 @dataclasses.dataclass(frozen=True)

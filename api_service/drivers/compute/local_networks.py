@@ -12,6 +12,7 @@ import ipaddress
 
 from sqlalchemy import exc, or_, select
 
+from api_service.common.config import CONF
 from api_service.db import models_instances as m
 from api_service.db.session import read_scope, session_scope
 from api_service.drivers.compute.base import DriverError, Network
@@ -55,6 +56,11 @@ def create_network(name, cidr, default=False):
                          "binds instances' engines on this machine." % subnet)
     if subnet.num_addresses < 4:
         raise ValueError('%s is too small: it has no address for an instance.' % subnet)
+    for service in CONF.access.service_cidrs:
+        if ipaddress.ip_network(service, strict=False).overlaps(subnet):
+            raise ValueError("%s overlaps the service's own hosts ([access] service_cidrs %s): "
+                             'an instance there would pass for the service in access rules.'
+                             % (subnet, service))
     with session_scope() as session:
         for other in session.scalars(select(m.Network)):
             if other.name == name:
