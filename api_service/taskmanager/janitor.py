@@ -35,8 +35,11 @@ def expire_deadlines():
     retry_deletes, timed_out_backups = [], []
     now = models.utcnow()
     with session_scope() as session:
+        # Locked, so a status another transaction changes meanwhile (a delete) is not
+        # overwritten; rows locked right now are looked at again on the next tick.
         overdue = session.scalars(select(m.Instance).where(
-            m.Instance.task_deadline.is_not(None), m.Instance.task_deadline < now))
+            m.Instance.task_deadline.is_not(None), m.Instance.task_deadline < now)
+            .with_for_update(skip_locked=True))
         for instance in overdue:
             if instance.status == status.DELETING:
                 retry_deletes.append(instance.id)

@@ -81,3 +81,43 @@ def test_a_heartbeat_read_before_a_restart_does_not_undo_it(api, monkeypatch):  
     # Whatever the order, the restart is the last word: REBOOT, not the heartbeat's SHUTDOWN.
     assert api.get('/instances/%s' % instance_id).json_body_or_none['instance']['status'] \
         == 'REBOOT'
+
+
+def test_the_janitor_never_overwrites_a_delete_committed_after_it_looked(api):  # noqa: F811
+    # The janitor finds the build overdue while a delete holds the row: it must not turn the
+    # DELETING status the delete commits into ERROR (it looks again on its next tick).
+    import datetime
+
+    from api_service.db import models
+    from api_service.db import models_instances as m
+    from api_service.db.session import session_scope
+    from api_service.domain import status
+    from api_service.taskmanager import janitor
+    instance_id = active_instance(api)
+    with session_scope() as session:
+        row = session.get(m.Instance, instance_id)
+        status.begin(row, 'restart', 60)
+        row.task_deadline = models.utcnow() - datetime.timedelta(seconds=1)
+    deleting, janitor_done, retried = threading.Event(), threading.Event(), []
+
+    def delete_holding_the_row():
+        with session_scope() as session:
+            row = session.scalars(m.Instance.__table__.select().where(
+                m.Instance.id == instance_id).with_for_update()).first()
+            assert row is not None
+            instance = session.get(m.Instance, instance_id)
+            status.mark_deleting(instance, 60)
+            session.flush()
+            deleting.set()
+            janitor_done.wait(5)    # on SQLite the janitor waits for this commit instead
+    deleter = threading.Thread(target=delete_holding_the_row)
+    deleter.start()
+    assert deleting.wait(10)
+    sweeper = threading.Thread(target=lambda: retried.extend(janitor.expire_deadlines()))
+    sweeper.start()
+    sweeper.join(3)
+    janitor_done.set()
+    deleter.join(10)
+    sweeper.join(20)
+    with session_scope() as session:
+        assert session.get(m.Instance, instance_id).status == 'DELETING'
