@@ -105,13 +105,26 @@ def create(ctx, instance_id, databases, users, restore=None):
         guest.prepare(ctx, databases, users, restore,
                       access=instances_domain.access_sources(instance_id))
         LOG.info('instance %s: prepare sent (volume %s)', instance_id, volume)
-    except Abandoned:
-        LOG.info('instance %s: build abandoned', instance_id)
-    except (DriverError, StepFailed) as error:
-        _fail(instance_id, 'create', str(error), getattr(error, 'details', ''))
     except Exception as error:
-        _fail(instance_id, 'create', 'Building the instance failed (%s).' % type(error).__name__,
-              traceback.format_exc())
+        if _deleted_meanwhile(instance_id):
+            # The delete's destroy may have run before a step of this build made its part
+            # (a volume, an agent): destroy again, so the delete leaves nothing behind.
+            LOG.info('instance %s: deleted while it was built; removing what the build made',
+                     instance_id)
+            driver.destroy(instance_id)
+        elif isinstance(error, Abandoned):
+            LOG.info('instance %s: build abandoned', instance_id)
+        elif isinstance(error, (DriverError, StepFailed)):
+            _fail(instance_id, 'create', str(error), getattr(error, 'details', ''))
+        else:
+            _fail(instance_id, 'create', 'Building the instance failed (%s).'
+                  % type(error).__name__, traceback.format_exc())
+
+
+def _deleted_meanwhile(instance_id):
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id)
+        return instance is None or instance.status == status.DELETING
 
 
 def _guest_spec(instance_id):

@@ -178,9 +178,12 @@ class LocalDriver(base.ComputeDriver):
         return started
 
     def destroy(self, instance_id):
-        volume = self._volume_path(instance_id)
-        local_instances.stop_guest(instance_id, volume)
-        local_instances.remove_files(instance_id, volume)
+        with session_scope() as session:
+            instance = session.get(m.Instance, instance_id)
+            volumes = ([local_instances.volume_dir(session, instance)] if instance is not None
+                       else local_instances.possible_volume_dirs(session, instance_id))
+        local_instances.stop_guest(instance_id, *volumes)
+        local_instances.remove_files(instance_id, *volumes)
 
     def describe(self, instance_id):
         with session_scope() as session:

@@ -32,6 +32,14 @@ def run_dir(instance_id):
     return os.path.join(instances_dir(), instance_id)
 
 
+def possible_volume_dirs(session, instance_id):
+    """Where an instance whose row is gone may have its volume: under every volume type's
+    root (a build that raced its delete can make one after the delete looked)."""
+    roots = {os.path.join(instances_dir(), 'volumes')}
+    roots.update(r for r in session.scalars(select(models.VolumeType.root_path)) if r)
+    return sorted(os.path.join(os.path.abspath(root), instance_id) for root in roots)
+
+
 def volume_dir(session, instance):
     vtype = session.get(models.VolumeType, instance.volume_type_id)
     root = vtype.root_path if vtype and vtype.root_path else os.path.join(instances_dir(),
@@ -188,7 +196,7 @@ def _processes_of(paths):
     return found
 
 
-def stop_guest(instance_id, volume_path, timeout=20):
+def stop_guest(instance_id, *volume_paths, timeout=20):
     """SIGTERM the agent (it stops its engine), then kill whatever is left of the instance."""
     pid = guest_pid(instance_id)
     if pid:
@@ -205,7 +213,7 @@ def stop_guest(instance_id, volume_path, timeout=20):
             except psutil.NoSuchProcess:
                 break
             time.sleep(0.05)
-    leftovers = _processes_of([p for p in (run_dir(instance_id), volume_path) if p])
+    leftovers = _processes_of([p for p in (run_dir(instance_id),) + volume_paths if p])
     for proc in leftovers:
         try:
             proc.kill()
@@ -214,11 +222,11 @@ def stop_guest(instance_id, volume_path, timeout=20):
     psutil.wait_procs(leftovers, timeout=10)
 
 
-def remove_files(instance_id, volume_path):
+def remove_files(instance_id, *volume_paths):
     try:
         socket_dir = sockets.socket_dir_for(run_dir(instance_id))
     except GuestError:   # no private socket directory base: nothing was made there
         socket_dir = None
-    for path in (volume_path, run_dir(instance_id), socket_dir):
+    for path in volume_paths + (run_dir(instance_id), socket_dir):
         if path:
             shutil.rmtree(path, ignore_errors=True)
