@@ -396,6 +396,7 @@ def begin(ctx, instance_id, operation, deadline_seconds, quota_deltas=None, **ch
         if quota_deltas:
             quotas.reserve(session, view.instance.project_id, quota_deltas)
         status.begin(view.instance, operation, deadline_seconds)
+        status.refuse_state_fields(changes)
         for key, value in changes.items():
             setattr(view.instance, key, value)
         return view

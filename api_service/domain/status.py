@@ -81,6 +81,18 @@ class IllegalTransition(RuntimeError):
     """A transition asked of a status it has no entry for: a bug, never a user's doing."""
 
 
+# What only a transition writes; other fields may change beside one.
+STATE_FIELDS = frozenset({'status', 'task', 'task_deadline'})
+
+
+def refuse_state_fields(changes):
+    """IllegalTransition if `changes` (fields set beside a transition) names the state."""
+    named = sorted(STATE_FIELDS.intersection(changes))
+    if named:
+        raise IllegalTransition('%s change only through a transition, not beside one.'
+                                % ', '.join(named))
+
+
 def check(instance, operation):
     """Raise a 409 naming the status when `operation` is not allowed now."""
     if instance.status not in ALLOWED[operation]:

@@ -195,6 +195,7 @@ def _finish(instance_id, **changes):
         if instance is None or not status.finish(instance):
             return
         instance.operating_status = 'HEALTHY'
+        status.refuse_state_fields(changes)
         for key, value in changes.items():
             setattr(instance, key, value)
 

@@ -168,3 +168,10 @@ def test_the_scan_sees_each_kind_of_write(source):
 ])
 def test_the_scan_lets_other_statuses_and_reads_be(source):
     assert status_writes('x.py', source) == [], source
+
+
+def test_fields_set_beside_a_transition_may_not_name_the_state():
+    status.refuse_state_fields({'volume_size': 2, 'flavor_id': '3'})
+    for field in ('status', 'task', 'task_deadline'):
+        with pytest.raises(status.IllegalTransition, match=field):
+            status.refuse_state_fields({field: 'ACTIVE', 'ram_mb': 1})
