@@ -1,16 +1,13 @@
 """Access sources enforced by the engines themselves (MariaDB, PostgreSQL 15 and 18).
 
-Each test prepares a real engine on its own loopback address (127.78.<engine>.<n>, apart
-from test_engines.py's 127.77, so both can run at once) and connects to it over TCP
+Each test prepares a real engine with test_engines.py's managers (its own loopback address,
+sharing the engines' templates) and connects to it over TCP
 from chosen source addresses: any 127.x address is this machine's, and a client socket
 can bind to it (PyMySQL's bind_address, pg8000's source_address; libpq cannot). A
 refused source must get the engine's own refusal: MariaDB's error 1184 from its
 init_connect rule, PostgreSQL's "no pg_hba.conf entry" for that host.
 """
-import itertools
 import os
-import shutil
-import tempfile
 import threading
 import types
 
@@ -24,48 +21,12 @@ from api_service.guestagent import errors
 from api_service.guestagent import service as guest_service
 from api_service.guestagent.backup import backup_to_storage
 from api_service.guestagent.datastore import base, get_manager_class
-from tests.functional.test_engines import ENGINES, engine_params
+from tests.functional.test_engines import (ENGINES, engine_params,  # noqa: F401 (fixtures)
+                                           make_manager, template_root, workdir)
 
 SQL_ENGINES = engine_params('mariadb', 'postgresql15', 'postgresql18')
 # Client source addresses: any 127.x is this machine's.
 FIRST, SECOND, THIRD = '127.78.250.1', '127.78.250.2', '127.78.250.3'
-_addresses = itertools.count(1)
-
-
-def _shared_tmp(prefix):
-    path = tempfile.mkdtemp(prefix=prefix, dir='/tmp')
-    os.chmod(path, 0o755)   # the engines' system users must get in
-    return path
-
-
-@pytest.fixture(scope='module')
-def template_root():
-    path = _shared_tmp('acc-tpl-')
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def make_manager(template_root):
-    workdir = _shared_tmp('acc-')
-    made = []
-
-    def factory(engine):
-        n = next(_addresses)
-        home = os.path.join(workdir, '%s-%d' % (engine.key, n))
-        manager = get_manager_class(engine.manager)(
-            data_dir=os.path.join(home, 'volume'), run_dir=os.path.join(home, 'run'),
-            address='127.78.%d.%d' % (engine.net, n), engine_path=engine.path,
-            memory_mb=128, run_as=engine.run_as, template_dir=template_root,
-            admin_password=base.generate_password())
-        made.append(manager)
-        return manager
-
-    yield factory
-    for manager in made:
-        manager.destroy()
-        assert manager.pid() is None
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def connect_from(manager, source, user, password, database):

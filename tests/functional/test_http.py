@@ -69,8 +69,9 @@ def test_bad_bodies_get_4xx_naming_the_problem(stack, demo, kwargs, status, word
 
 
 def test_non_uuid_and_unknown_ids(demo):
+    # A malformed id is an unknown one, as upstream Trove answers (404).
     resp = call('GET', demo['url'] + '/datastores/versions/abc', token=demo['token'])
-    assert resp.status_code == 400 and 'UUID' in envelope(resp)[1]
+    assert resp.status_code == 404 and envelope(resp)[0] == 'itemNotFound'
     resp = call('GET', demo['url'] + '/flavors/12345', token=demo['token'])
     assert resp.status_code == 404 and envelope(resp)[0] == 'itemNotFound'
 

@@ -247,7 +247,10 @@ def assert_one_backup_per_success(api, schedule_id, executions):
     assert len(made) == len(set(made))
     rows = api.backup_rows(schedule_id)
     assert set(rows) == set(made), (rows, executions)
-    assert {status for status, _ in rows.values()} <= {'COMPLETED'}
+    # Live backups are COMPLETED; those retention deleted stay as history, DELETING until
+    # their objects are gone, then DELETED.
+    assert {status for status, deleted in rows.values() if not deleted} <= {'COMPLETED'}
+    assert {status for status, deleted in rows.values() if deleted} <= {'DELETING', 'DELETED'}
 
 
 def next_time_after(moment):
@@ -333,6 +336,8 @@ def test_two_task_managers_run_each_time_once_and_retention_keeps_n(api, instanc
             if x not in newest]
     assert len(gone) == len(succeeded) - retention
     wait_for(lambda: not any(os.path.exists(x) for x in gone), 'retention to remove objects')
+    wait_for(lambda: {status for x, (status, _) in api.backup_rows(schedule_id).items()
+                      if x not in newest} == {'DELETED'}, 'the deleted backups to be DELETED')
 
 
 def test_a_busy_instance_is_skipped_with_the_reason(api, instance_id):
