@@ -100,7 +100,7 @@ class LocalDriver(base.ComputeDriver):
 
     def place(self, instance_id):
         with session_scope() as session:
-            locks.hold(session, locks.PLACEMENT)
+            _hold_placement(session)
             instance = session.get(m.Instance, instance_id)
             if instance is None or instance.deleted:
                 return None
@@ -121,7 +121,7 @@ class LocalDriver(base.ComputeDriver):
 
     def reserve_resize(self, instance_id, ram_mb, vcpus):
         with session_scope() as session:
-            locks.hold(session, locks.PLACEMENT)
+            _hold_placement(session)
             instance = session.get(m.Instance, instance_id)
             host = next((h for h in self._host_usages(session) if h.name == instance.host), None)
             if host is None:
@@ -194,6 +194,14 @@ class LocalDriver(base.ComputeDriver):
         with session_scope() as session:
             instance = session.get(m.Instance, instance_id)
             return local_instances.volume_dir(session, instance) if instance else None
+
+
+def _hold_placement(session):
+    try:
+        locks.hold(session, locks.PLACEMENT)
+    except locks.Busy as error:
+        raise base.PlacementError('The hosts are busy: another placement held them for more '
+                                  'than %d seconds. Try again.' % locks.WAIT_SECONDS) from error
 
 
 def _instance(session, instance_id):
