@@ -121,10 +121,13 @@ def _taken(session, instance, address):
 
 
 def _free_addresses(session, instance, network):
+    # Networks never overlap, so only this network's instances (and rows not yet given a
+    # network) can hold its addresses.
     used = set()
     for address, requested in session.execute(
             select(m.Instance.address, m.Instance.requested_address).where(
                 m.Instance.id != instance.id,
+                or_(m.Instance.network_id == network.id, m.Instance.network_id.is_(None)),
                 or_(m.Instance.address.is_not(None), m.Instance.requested_address.is_not(None)))):
         used.update((address, requested))
     for ip in ipaddress.ip_network(network.cidr).hosts():
