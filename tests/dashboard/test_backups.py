@@ -159,6 +159,16 @@ class DetailTests(helpers.TestCase):
         self.assertIn('mariadb-backup exited with 1', html)
         self.assertIn('(deleted)', html)
 
+    @helpers.create_mocks({trove: ('backup_get', 'instance_backups', 'instance_get')})
+    def test_a_failed_delete_is_headed_as_one(self):
+        stuck = helpers.backup('stuck', 'DELETE_FAILED', fail_reason='It is retried.')
+        self.mock_backup_get.return_value = stuck
+        self.mock_instance_backups.return_value = [stuck]
+        self.mock_instance_get.side_effect = helpers.api_error(404, 'gone')
+        html = self.client.get(detail_url(stuck)).content.decode()
+        self.assertIn('<h4>Delete failed</h4>', html)
+        self.assertIn('It is retried.', html)
+
     @helpers.create_mocks({trove: ('backup_get',)})
     def test_missing_backup_returns_to_the_list(self):
         self.mock_backup_get.side_effect = helpers.api_error(404, 'not found')
