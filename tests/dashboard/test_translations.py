@@ -4,6 +4,7 @@ import gettext
 import glob
 import html
 import json
+import re
 import os
 import subprocess
 
@@ -77,10 +78,19 @@ def _translated_ids(domain='django'):
             ids.add((context, text))
     return ids
 
+_TEMPLATE_TRANS = re.compile(r'\{% trans "([^"]+)"(?: context "([^"]+)")? %\}')
+
+
 def _marked_strings():
-    """(context, msgid) of every literal the Python code marks for translation."""
+    """(context, msgid) of every literal the Python code and the templates' {% trans %} mark
+    for translation."""
     import ast
     found = set()
+    for template in glob.glob(os.path.join(REPO, 'trove_dashboard', '**', '*.html'),
+                              recursive=True):
+        with open(template) as handle:
+            found.update((context, text) for text, context in
+                         _TEMPLATE_TRANS.findall(handle.read()))
     for folder, _dirs, files in os.walk(os.path.join(REPO, 'trove_dashboard')):
         for name in files:
             if not name.endswith('.py'):
