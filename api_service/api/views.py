@@ -47,6 +47,20 @@ def volume_type(vt):
             'is_public': vt.is_public}
 
 
+def configuration_parameter(p):
+    """Trove's ConfigurationParameterView: min and max only for numbers; `unit` (extension) in
+    the engine's own unit (PostgreSQL's 8kB, kB, ms…) where it has one."""
+    data = {'name': p.name, 'type': p.type, 'restart_required': p.restart_required,
+            'datastore_version_id': p.datastore_version_id}
+    if p.min is not None:
+        data['min'] = p.min
+    if p.max is not None:
+        data['max'] = p.max
+    if p.unit:
+        data['unit'] = p.unit
+    return data
+
+
 def availability_zone(zone):
     return {'name': zone.name, 'available': zone.available, 'hosts': zone.hosts}
 

@@ -135,6 +135,24 @@ SCHEDULE_RULES = [
 ]
 
 
+P = '/datastores/{datastore}/versions/{version}/parameters'
+P_BY_ID = '/datastores/versions/{version}/parameters'
+
+# Trove's names and defaults (trove/common/policies/configuration_parameters.py).
+CONFIGURATION_PARAMETER_RULES = [
+    _rule('configuration-parameter:index', OWNER,
+          'List the configuration parameters a datastore version accepts.', P),
+    _rule('configuration-parameter:show', OWNER,
+          'Show a configuration parameter of a datastore version.', P + '/{param}'),
+    _rule('configuration-parameter:index_by_version', OWNER,
+          'List the configuration parameters of a datastore version by its id.', P_BY_ID),
+    _rule('configuration-parameter:show_by_version', OWNER,
+          'Show a configuration parameter of a datastore version by its id.',
+          P_BY_ID + '/{param}'),
+]
+
+
 def list_rules():
     """Entry point for oslo.policy's generators."""
-    return BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES + BACKUP_RULES + SCHEDULE_RULES
+    return (BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES + BACKUP_RULES + SCHEDULE_RULES
+            + CONFIGURATION_PARAMETER_RULES)

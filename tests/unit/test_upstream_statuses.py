@@ -66,6 +66,11 @@ UPSTREAM = {
     ('GET', '/datastores/versions/{version_id}'): 200,
     ('GET', VERSION + '/flavors'): 200,
     ('GET', VERSION + '/volume-types'): 200,
+    # trove/configuration/service.py: ParametersController index, show, *_by_version
+    ('GET', VERSION + '/parameters'): 200,
+    ('GET', VERSION + '/parameters/{name}'): 200,
+    ('GET', '/datastores/versions/{version_id}/parameters'): 200,
+    ('GET', '/datastores/versions/{version_id}/parameters/{name}'): 200,
     # trove/flavor/service.py
     ('GET', '/flavors'): 200,
     ('GET', '/flavors/{flavor_id}'): 200,
