@@ -11,9 +11,9 @@ import pytest
 
 from api_service.drivers import storage
 from api_service.drivers.storage import base
-from api_service.drivers.storage import swift
 from tests.unit.http_replay import Replay
-from tests.unit.test_swift_storage import TOKEN, load, replay  # noqa: F401 (fixture)
+from tests.unit.test_swift_storage import (TOKEN, commit_read_delete, load,  # noqa: F401
+                                           replay)
 
 # What Swift 2.38's proxy answers when it cannot reach enough object servers.
 SERVICE_UNAVAILABLE = {
@@ -66,22 +66,7 @@ def test_a_503_on_a_segment_a_read_a_manifest_and_a_delete_is_retried(servers):
     # The first segment, the manifest, the read, and three deletes (the object twice, a segment).
     assert sum(e.get('status') == 503 for e in exchanges) == 6
     store, server = store_on(exchanges, fixture, servers)
-    payload = bytes.fromhex(fixture['facts']['payload'])
-    writer = store.open_writer('backups/b1/data')
-    writer.write(payload[:7])
-    writer.write(payload[7:17])
-    assert store.exists('backups/b1/data') is False
-    writer.write(payload[17:])
-    assert writer.commit() == fixture['facts']['record']
-    with base.verified_reader(store, 'backups/b1/data', fixture['facts']['record']['checksum'],
-                              20) as reader:
-        assert b''.join(reader) == payload
-    assert store.exists('backups/b1/data') is True
-    assert store.size('backups/b1/data') == 20
-    assert store.delete('backups/b1/data') is True
-    assert store.exists('backups/b1/data') is False
-    assert store.list_names(swift.SEGMENT_PREFIX) == []
-    assert store.delete('backups/b1/data') is False
+    commit_read_delete(store, fixture)
     server.check_done()
 
 

@@ -60,6 +60,12 @@ def data(size, seed):
 
 def test_object_is_visible_only_after_commit_and_reads_back_exactly(replay):
     store, fixture, server = replay('commit_read_delete')
+    commit_read_delete(store, fixture)
+    server.check_done()
+
+
+def commit_read_delete(store, fixture):
+    """The recorded scenario: write in three pieces, commit, read back, delete twice."""
     payload = bytes.fromhex(fixture['facts']['payload'])
     writer = store.open_writer('backups/b1/data')
     writer.write(payload[:7])
@@ -78,7 +84,6 @@ def test_object_is_visible_only_after_commit_and_reads_back_exactly(replay):
     assert store.exists('backups/b1/data') is False
     assert store.list_names(swift.SEGMENT_PREFIX) == []
     assert store.delete('backups/b1/data') is False
-    server.check_done()
 
 
 def test_a_location_addresses_another_container_of_the_account(replay):
