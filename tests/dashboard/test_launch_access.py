@@ -47,6 +47,9 @@ class AccessStepTests(LaunchTestCase):
         self.mock_instance_create.return_value = helpers.instance('BUILD')
         # Narrowing to sources of one's own is done on a public instance: a private one
         # admits only the cloud's own hosts.
-        self.client.post(LAUNCH_URL, form_data(is_public='on', allowed_cidrs='127.10.0.0/24'))
+        res = self.client.post(LAUNCH_URL, form_data(is_public='on',
+                                                     allowed_cidrs='127.10.0.0/24'))
+        self.assertNoFormErrors(res)
+        self.mock_instance_create.assert_called_once()
         self.assertEqual({'is_public': True, 'allowed_cidrs': ['127.10.0.0/24']},
                          self.mock_instance_create.call_args.kwargs['access'])

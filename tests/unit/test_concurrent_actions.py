@@ -30,6 +30,7 @@ def twice_at_once(call):
             caller.start()
         for caller in callers:
             caller.join(30)
+        assert not any(caller.is_alive() for caller in callers), 'a request never answered'
     finally:
         event.remove(Engine, 'after_cursor_execute', slow)
     return sorted(answers)
