@@ -5,6 +5,7 @@ from gunicorn.app.base import BaseApplication
 
 from api_service.common import config
 from api_service.common import log
+from api_service.domain import access
 from api_service.drivers import compute
 
 
@@ -36,6 +37,7 @@ def main(argv=None):
     conf = config.load(argv)
     log.setup('api', conf.debug)
     compute.check_configured('dbaas-api')
+    access.check_configured('dbaas-api')
     _Server(conf, argv).run()
 
 

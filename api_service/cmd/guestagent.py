@@ -27,8 +27,7 @@ def main(argv=None):
     conf(sys.argv[1:] if argv is None else argv, project='dbaas')
     guest = conf.guest
     log.setup('guest-%s' % guest.instance_id[:8], conf.debug)
-    with open(os.path.join(guest.run_dir, 'agent.pid'), 'w') as handle:
-        handle.write(str(os.getpid()))
+    exit_report.write_pid(guest.run_dir, os.getpid())
     exit_report.clear(guest.run_dir)
     stop = threading.Event()
     try:

@@ -8,6 +8,7 @@ import threading
 
 from api_service.common import config
 from api_service.common import log
+from api_service.domain import access
 from api_service.drivers import compute
 from api_service.rpc import service
 from api_service.taskmanager import service as tm_service
@@ -18,6 +19,7 @@ def main(argv=None):
     conf = config.load(sys.argv[1:] if argv is None else argv)
     log.setup('taskmanager', conf.debug)
     compute.check_configured('dbaas-taskmanager')
+    access.check_configured('dbaas-taskmanager')
     stop = threading.Event()
     tm_service.resume_guests()
     threading.Thread(target=tm_service.janitor_forever, args=(stop,), daemon=True).start()

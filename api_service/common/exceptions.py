@@ -17,17 +17,6 @@ class DBaaSError(Exception):
         super().__init__(self.message)
 
 
-class GuestFailed(DBaaSError):
-    """A guest agent failed a call. The message is for the tenant; `details` (the agent's
-    error and traceback, which may hold paths or secrets) are for admins only."""
-
-    message = 'The guest agent could not complete the request.'
-
-    def __init__(self, message=None, details='', **kwargs):
-        super().__init__(message, **kwargs)
-        self.details = details
-
-
 class BadRequest(DBaaSError):
     code, fault, message = 400, 'badRequest', 'The request is not valid.'
 
@@ -66,6 +55,17 @@ class UnprocessableEntity(DBaaSError):
 
 class ServiceUnavailable(DBaaSError):
     code, fault, message = 503, 'serviceUnavailable', 'The service cannot do this right now.'
+
+
+class GuestFailed(ServiceUnavailable):
+    """A guest agent failed a call. The message is for the tenant; `details` (the agent's
+    error and traceback, which may hold paths or secrets) are for admins only."""
+
+    message = 'The guest agent could not complete the request.'
+
+    def __init__(self, message=None, details='', **kwargs):
+        super().__init__(message, **kwargs)
+        self.details = details
 
 
 class NotImplementedYet(DBaaSError):

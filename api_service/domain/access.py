@@ -98,3 +98,12 @@ def sources_of(instance):
         return sources(bool(instance.is_public), json.loads(instance.allowed_cidrs or '[]'))
     except exceptions.BadRequest:
         return []
+
+
+def check_configured(process):
+    """Stop a service's start, in the operator's words, when [access] service_cidrs holds
+    something that is not a CIDR (else every access check would refuse tenants over it)."""
+    try:
+        service_cidrs()
+    except exceptions.BadRequest as error:
+        raise SystemExit('%s: %s' % (process, error.message))

@@ -11,6 +11,17 @@ import traceback
 from api_service.guestagent import errors
 
 FILE_NAME = 'agent-exit.json'
+PID_FILE = 'agent.pid'
+
+
+def write_pid(run_dir, pid):
+    """The agent's pid file, replaced whole: both the driver (at spawn) and the agent write it,
+    and a reader must never see it empty (an empty file would read as an agent that exited)."""
+    path = os.path.join(run_dir, PID_FILE)
+    scratch = '%s.%d.tmp' % (path, os.getpid())   # each writer its own
+    with open(scratch, 'w') as handle:
+        handle.write(str(pid))
+    os.replace(scratch, path)
 
 
 def write(run_dir, error):

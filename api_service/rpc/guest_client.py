@@ -59,9 +59,8 @@ class GuestAPI:
             raise exceptions.Conflict('The instance did not answer in time; try again.')
         except messaging.RemoteError as error:
             # Its text is the agent's traceback: a sentence for the tenant, the text for admins.
-            raise exceptions.GuestFailed('The guest agent could not complete %s (%s).'
-                                         % (method.replace('_', ' '), error.exc_type or 'error'),
-                                         details=str(error))
+            raise exceptions.GuestFailed('The guest agent could not complete %s.'
+                                         % method.replace('_', ' '), details=str(error))
         if 'error' in answer:
             error_class = GUEST_ERRORS.get(answer['error'].get('code'),
                                            exceptions.ServiceUnavailable)

@@ -46,8 +46,16 @@ def _fail(instance_id, operation, message, details='', end=status.fail):
     LOG.warning('instance %s: %s failed: %s', instance_id, operation, message)
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id, with_for_update=True)
-        if instance is None or instance.deleted or not end(instance):
+        if instance is None or instance.deleted:
             return
+        try:
+            if not end(instance):
+                return
+        except status.IllegalTransition:
+            # Another path ended the operation first (e.g. a late report): keep its status,
+            # but the tenant still learns why this one failed.
+            LOG.warning('instance %s: %s ended while %s', instance_id, operation,
+                        instance.status)
         faults.record(instance_id, message, details, session=session)
         events.fail_running(session, instance_id, message)
 

@@ -155,3 +155,26 @@ def test_a_build_whose_guest_exits_fails_at_once_with_its_reason(api, monkeypatc
         assert fault.details == details          # admin-only
     tenant = api.get('/instances/%s' % instance_id).json_body_or_none['instance']
     assert 'Traceback' not in str(tenant) and '/deep/' not in str(tenant)
+
+
+def test_the_pid_file_is_replaced_whole_never_seen_empty(tmp_path):
+    from api_service.guestagent import exit_report
+    exit_report.write_pid(str(tmp_path), 123)
+    seen = []
+    real_open = open
+
+    def watching_open(path, mode='r', *args, **kwargs):
+        # While a writer has its file open, the pid file a reader would open is still whole.
+        if 'w' in mode:
+            with real_open(tmp_path / exit_report.PID_FILE) as handle:
+                seen.append(handle.read())
+        return real_open(path, mode, *args, **kwargs)
+    import builtins
+    builtins_open, builtins.open = builtins.open, watching_open
+    try:
+        exit_report.write_pid(str(tmp_path), 456)
+    finally:
+        builtins.open = builtins_open
+    assert seen == ['123']
+    assert (tmp_path / exit_report.PID_FILE).read_text() == '456'
+    assert sorted(p.name for p in tmp_path.iterdir()) == [exit_report.PID_FILE]

@@ -26,3 +26,15 @@ def test_an_unknown_compute_driver_stops_the_start_saying_so(conf):
     finally:
         conf.clear_override('compute_driver')
         compute.get_driver.cache_clear()
+
+
+def test_a_bad_service_cidr_stops_the_start_saying_so(conf):
+    from api_service.domain import access
+    conf.set_override('service_cidrs', ['127.0.0.1/32', 'localhost'], 'access')
+    try:
+        with pytest.raises(SystemExit, match=r"dbaas-api: \[access\] service_cidrs: 'localhost' "
+                                             'is not a CIDR'):
+            access.check_configured('dbaas-api')
+    finally:
+        conf.clear_override('service_cidrs', 'access')
+    access.check_configured('dbaas-api')      # the default is fine

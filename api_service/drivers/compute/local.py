@@ -122,7 +122,7 @@ class LocalDriver(base.ComputeDriver):
     def reserve_resize(self, instance_id, ram_mb, vcpus):
         with session_scope() as session:
             _hold_placement(session)
-            instance = session.get(m.Instance, instance_id)
+            instance = _instance(session, instance_id)
             host = next((h for h in self._host_usages(session) if h.name == instance.host), None)
             if host is None:
                 return   # a host since removed from the configuration: nothing to measure

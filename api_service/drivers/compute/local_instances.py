@@ -147,8 +147,7 @@ def spawn_guest(instance_id):
     log.close()
     # Written here too (the agent writes the same pid), so an agent that dies before it
     # gets that far is seen to have exited rather than awaited until a deadline.
-    with open(os.path.join(rdir, 'agent.pid'), 'w') as handle:
-        handle.write(str(proc.pid))
+    exit_report.write_pid(rdir, proc.pid)
     # Reap it when it exits, so a dead agent is seen as dead rather than as a zombie.
     threading.Thread(target=proc.wait, daemon=True).start()
     return proc.pid
