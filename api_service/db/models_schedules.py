@@ -1,7 +1,7 @@
 """Backup schedules (our extension) and their executions."""
 import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api_service.db.models import Base, new_id, utcnow
@@ -29,7 +29,8 @@ class Execution(Base):
     each run happen once, however many task managers look at it."""
 
     __tablename__ = 'backup_schedule_executions'
-    __table_args__ = (UniqueConstraint('schedule_id', 'scheduled_time'),)
+    __table_args__ = (UniqueConstraint('schedule_id', 'scheduled_time'),
+                      Index('ix_backup_schedule_executions_state_finished', 'state', 'finished'))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     schedule_id: Mapped[str] = mapped_column(String(36), index=True)

@@ -23,6 +23,7 @@ from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import instances
 from api_service.domain import quotas
+from api_service.domain import schedules
 from api_service.domain import status
 from api_service.drivers import storage
 
@@ -204,6 +205,7 @@ def complete(instance_id, backup_id, size, checksum, metadata):
         backup.size_bytes = size
         backup.checksum = checksum
         backup.engine_metadata = json.dumps(metadata)
+        schedules.settle_run(session, backup)
         instance = session.get(m.Instance, instance_id, with_for_update=True)
         if instance is not None and instance.status == status.BACKUP:
             status.finish(instance)
@@ -239,6 +241,7 @@ def fail(instance_id, backup_id, message, details=''):
             backup.status = 'FAILED'
             backup.fail_reason = message[:255]
             quotas.release(session, backup.project_id, {'backups': 1})
+            schedules.settle_run(session, backup)
         instance = session.get(m.Instance, instance_id, with_for_update=True)
         if instance is not None and instance.status == status.BACKUP:
             status.abort(instance)

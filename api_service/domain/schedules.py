@@ -24,6 +24,21 @@ def check_pattern(pattern):
     return pattern
 
 
+def settle_run(session, backup):
+    """The scheduled run that made `backup` ends with it: SUCCESS or FAILED. Called in the
+    transaction that finishes the backup, so no reader sees a finished backup whose run is
+    still RUNNING."""
+    if backup.schedule_id is None or backup.status not in ('COMPLETED', 'FAILED'):
+        return
+    for execution in session.scalars(select(s.Execution).where(
+            s.Execution.schedule_id == backup.schedule_id,
+            s.Execution.backup_id == backup.id, s.Execution.state == 'RUNNING')):
+        execution.state = 'SUCCESS' if backup.status == 'COMPLETED' else 'FAILED'
+        execution.output = backup.id if backup.status == 'COMPLETED' else \
+            (backup.fail_reason or 'The backup failed.')
+        execution.finished = models.utcnow()
+
+
 def next_time(pattern, after):
     return croniter(pattern, after).get_next(datetime.datetime)
 

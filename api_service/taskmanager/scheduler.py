@@ -22,6 +22,7 @@ from api_service.db import models_schedules as s
 from api_service.db.session import session_scope
 from api_service.domain import backup_deletes
 from api_service.domain import backups
+from api_service.domain import schedules
 
 LOG = logging.getLogger(__name__)
 MAX_MISSED_RECORDED = 100
@@ -145,24 +146,36 @@ def _finish(execution_id, state, output):
         execution.finished = models.utcnow()
 
 
+# Runs a backup's completion settled (in the conductor) since this long before the previous
+# tick still get retention: clocks of several hosts, and a tick that overlapped the commit.
+RETENTION_LOOKBACK = datetime.timedelta(seconds=60)
+_retention_since = None     # None: the first tick in this process looks at every schedule
+
+
 def settle():
-    """RUNNING executions whose backup finished become SUCCESS or FAILED; then retention.
+    """RUNNING executions whose backup finished become SUCCESS or FAILED (a backup that
+    ended without its completion report, e.g. a deadline); then retention for each schedule
+    with a run that succeeded lately.
 
     Returns the ids of the backups retention deletes, for their objects to be deleted.
     """
+    global _retention_since
+    mark = models.utcnow()
     with session_scope() as session:
-        rows = session.execute(select(s.Execution, b.Backup).join(
-            b.Backup, b.Backup.id == s.Execution.backup_id).where(
+        rows = session.scalars(select(b.Backup).join(
+            s.Execution, s.Execution.backup_id == b.Backup.id).where(
             s.Execution.state == 'RUNNING',
             b.Backup.status.in_(['COMPLETED', 'FAILED']))).all()
-        finished_schedules = set()
-        for execution, backup in rows:
-            execution.state = 'SUCCESS' if backup.status == 'COMPLETED' else 'FAILED'
-            execution.output = backup.id if backup.status == 'COMPLETED' else \
-                (backup.fail_reason or 'The backup failed.')
-            execution.finished = models.utcnow()
-            if backup.status == 'COMPLETED':
-                finished_schedules.add(execution.schedule_id)
+        for backup in rows:
+            schedules.settle_run(session, backup)
+    with session_scope() as session:
+        if _retention_since is None:
+            candidates = session.scalars(select(s.Schedule.id).where(s.Schedule.retention > 0))
+        else:
+            candidates = session.scalars(select(s.Execution.schedule_id).distinct().where(
+                s.Execution.state == 'SUCCESS', s.Execution.finished >= _retention_since))
+        finished_schedules = sorted(set(candidates))
+    _retention_since = mark - RETENTION_LOOKBACK
     doomed = []
     for schedule_id in finished_schedules:
         doomed += apply_retention(schedule_id)

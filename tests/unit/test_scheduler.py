@@ -9,6 +9,7 @@ from api_service.db import models_backups as b
 from api_service.db import models_instances as m
 from api_service.db import models_schedules as s
 from api_service.db.session import session_scope
+from api_service.domain import backups
 from api_service.taskmanager import scheduler
 from tests.unit.test_backups_api import active_instance, bapi  # noqa: F401  (fixtures)
 from tests.unit.test_instances_api import api  # noqa: F401
@@ -161,3 +162,37 @@ def test_retention_keeps_exactly_n_and_never_a_needed_parent(bapi, incremental):
         assert len(live) == 2 and len(deleted) == 3
     with session_scope() as session:    # recorded before their objects are deleted
         assert {session.get(b.Backup, x).status for x in deleted} == {'DELETING'}
+
+
+def starting(calls):
+    """A start_backup whose guest is still streaming: the backup stays as created."""
+    return lambda instance_id, backup_id: calls.append(backup_id)
+
+
+@pytest.mark.parametrize('outcome', ['complete', 'fail'])
+def test_a_finished_backup_ends_its_run_in_the_same_transaction(bapi, outcome):  # noqa: F811
+    # The dashboard shows a run's state beside its backup's: a backup COMPLETED while its
+    # run still says Running (until a later tick) is a state no reader should see.
+    instance_id = active_instance(bapi)
+    schedule_id = make_schedule(bapi, instance_id)
+    calls = []
+    scheduler.tick(starting(calls), lambda locations: None, now=T0)
+    assert [state for _, state, _ in executions(schedule_id)] == ['RUNNING']
+    if outcome == 'complete':
+        backups.complete(instance_id, calls[0], 10, 'sha256:x', {})
+        assert executions(schedule_id) == [(T0, 'SUCCESS', calls[0])]
+    else:
+        backups.fail(instance_id, calls[0], 'The volume is full.')
+        assert executions(schedule_id) == [(T0, 'FAILED', 'The volume is full.')]
+
+
+def test_retention_applies_to_runs_their_backups_completion_settled(bapi):  # noqa: F811
+    instance_id = active_instance(bapi)
+    schedule_id = make_schedule(bapi, instance_id, retention=1)
+    calls, deleted = [], []
+    for minute in range(3):
+        scheduler.tick(starting(calls), deleted.extend,
+                       now=T0 + datetime.timedelta(minutes=minute))
+        backups.complete(instance_id, calls[-1], 10, 'sha256:x', {})
+    scheduler.tick(starting(calls), deleted.extend, now=T0 + datetime.timedelta(minutes=2))
+    assert sorted(deleted) == sorted(calls[:2])
