@@ -20,3 +20,16 @@ def api_message(exc):
     """What the API said (its envelope's message), without client decorations."""
     message = getattr(exc, 'message', None)
     return str(message) if message else str(exc)
+
+
+def say_why(request, call, *args):
+    """Run an API call for a table action; its refusal (4xx) is shown in the API's words
+    before Horizon's own "Unable to ..." (the exception goes on to Horizon)."""
+    # Imported here: the enabled files import this module while Django's settings load.
+    from horizon import messages
+    try:
+        return call(request, *args)
+    except RECOVERABLE as exc:
+        if is_client_error(exc):
+            messages.error(request, api_message(exc))
+        raise

@@ -31,6 +31,10 @@ optional_name = {'type': ['string', 'null'], 'maxLength': 255}
 uuid_like = {'type': 'string', 'minLength': 1, 'maxLength': 36}
 volume_size = {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000},
                          {'type': 'string', 'pattern': '^[1-9][0-9]{0,5}$'}]}
+# A configuration group's id, or null (detach); upstream takes a UUID only.
+configuration_ref = {'type': ['string', 'null'], 'maxLength': 36,
+                     'pattern': '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
+                                '[0-9a-fA-F]{12}$'}
 flavor_ref = {'anyOf': [{'type': 'string', 'minLength': 1, 'maxLength': 1024},
                         {'type': 'integer', 'minimum': 0}]}
 
@@ -64,7 +68,7 @@ instance_create = _object({'instance': _object({
     'access': access,
     'nics': {'type': 'array', 'maxItems': 10, 'items': nic},
     'restorePoint': _object({'backupRef': uuid_like}, ['backupRef']),
-    'configuration': optional_name,
+    'configuration': configuration_ref,
     'replica_of': optional_name,
     'replica_count': {'type': 'integer', 'minimum': 1, 'maximum': 10},
     'modules': {'type': 'array', 'maxItems': 50, 'items': _object({'id': uuid_like}, ['id'])},
@@ -74,7 +78,7 @@ instance_create = _object({'instance': _object({
 instance_update = _object({'instance': _object({
     'name': name,
     'access': access,
-    'configuration': optional_name,
+    'configuration': configuration_ref,
     'replica_of': {'type': 'null'},
 }, minProperties=1)}, ['instance'])
 
@@ -147,3 +151,42 @@ schedule_update = _object({'schedule': _object({
     'retention': {'type': 'integer', 'minimum': 0, 'maximum': 10000},
     'enabled': {'type': 'boolean'},
 }, minProperties=1)}, ['schedule'])
+
+# Configuration groups: values by parameter name, checked against the version's parameters
+# by the domain (domain/configurations.py), which names the parameter in its 400.
+configuration_values = {'type': 'object', 'maxProperties': 200,
+                        'propertyNames': {'minLength': 1, 'maxLength': 128},
+                        'additionalProperties': {'type': ['string', 'integer', 'number',
+                                                          'boolean']}}
+description = {'type': ['string', 'null'], 'maxLength': 512}
+configuration_create = _object({'configuration': _object({
+    'name': name,
+    'description': description,
+    'values': configuration_values,
+    'datastore': _object({'type': name, 'version': optional_name,
+                          'version_number': optional_name}),
+}, ['name', 'values'])}, ['configuration'])
+configuration_update = _object({'configuration': _object({
+    'name': name,
+    'description': description,
+    'values': configuration_values,
+}, minProperties=1)}, ['configuration'])
+configuration_edit = _object({'configuration': _object({
+    'values': configuration_values,
+}, ['values'])}, ['configuration'])
+
+# An operator's parameter rule (upstream's mgmt body; `unit` is ours).
+parameter_bound = {'anyOf': [{'type': 'number'},
+                             {'type': 'string', 'maxLength': 40,
+                              'pattern': '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$'},
+                             {'type': 'null'}]}
+configuration_parameter = _object({'configuration-parameter': _object({
+    'name': {'type': 'string', 'minLength': 1, 'maxLength': 128,
+             'pattern': '^[A-Za-z0-9_.-]+$'},
+    'restart_required': {'anyOf': [{'type': 'boolean'},
+                                   {'type': 'integer', 'minimum': 0, 'maximum': 1}]},
+    'data_type': {'type': 'string', 'enum': ['boolean', 'integer', 'float', 'string']},
+    'min_size': parameter_bound,
+    'max_size': parameter_bound,
+    'unit': {'type': ['string', 'null'], 'maxLength': 16},
+}, ['name', 'restart_required', 'data_type'])}, ['configuration-parameter'])

@@ -61,6 +61,44 @@ def configuration_parameter(p):
     return data
 
 
+def mgmt_configuration_parameter(p):
+    """Trove's MgmtConfigurationParameterView: the bounds as `min_size`/`max_size`."""
+    data = {'name': p.name, 'type': p.type, 'restart_required': p.restart_required,
+            'datastore_version_id': p.datastore_version_id}
+    if p.min is not None:
+        data['min_size'] = p.min
+    if p.max is not None:
+        data['max_size'] = p.max
+    if p.unit:
+        data['unit'] = p.unit
+    return data
+
+
+def configuration(row):
+    """Trove's ConfigurationView (a list item), from a page row; plus the version number."""
+    return {'id': row.id, 'name': row.name, 'description': row.description,
+            'created': _isotime(row.created), 'updated': _isotime(row.updated),
+            'datastore_version_id': row.datastore_version_id,
+            'datastore_name': row.datastore_name, 'datastore_version_name': row.version_name,
+            'datastore_version_number': row.version_number}
+
+
+def configuration_detail(view):
+    """Trove's DetailedConfigurationView: the list item plus values and instance_count."""
+    row = view.configuration
+    return {'id': row.id, 'name': row.name, 'description': row.description,
+            'values': view.values, 'created': _isotime(row.created),
+            'updated': _isotime(row.updated), 'instance_count': view.instance_count,
+            'datastore_name': view.datastore_name,
+            'datastore_version_id': row.datastore_version_id,
+            'datastore_version_name': view.version_name,
+            'datastore_version_number': view.version_number}
+
+
+def configuration_instance(row):
+    return {'id': row.id, 'name': row.name}
+
+
 def availability_zone(zone):
     return {'name': zone.name, 'available': zone.available, 'hosts': zone.hosts}
 
@@ -88,7 +126,7 @@ def instance_summary(req, row):
     if row.volume_used_bytes is not None:
         # Extension: usage in the list too, so a dashboard needs no show per row.
         volume['used'] = round(row.volume_used_bytes / 1024 ** 3, 3)
-    return {
+    data = {
         'id': row.id, 'name': row.name, 'status': row.status,
         'operating_status': row.operating_status, 'links': links(req, 'instances', row.id),
         'flavor': {'id': row.flavor_id, 'links': links(req, 'flavors', row.flavor_id)},
@@ -99,6 +137,10 @@ def instance_summary(req, row):
         'access': {'is_public': row.is_public, 'allowed_cidrs': json.loads(row.allowed_cidrs)},
         'created': _isotime(row.created), 'updated': _isotime(row.updated),
     }
+    if row.configuration_id:
+        data['configuration'] = {'id': row.configuration_id, 'name': row.configuration_name,
+                                 'links': links(req, 'configurations', row.configuration_id)}
+    return data
 
 
 def instance_detail(req, view):
@@ -128,6 +170,7 @@ class _InstanceRow:
         self.datastore_name = view.datastore.name
         self.version_name = view.version.name
         self.version_number = view.version.version
+        self.configuration_name = view.configuration.name if view.configuration else None
 
     def __getattr__(self, name):
         return getattr(self._instance, name)

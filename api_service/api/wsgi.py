@@ -42,9 +42,57 @@ class Request(webob.Request):
             raise exceptions.UnsupportedMediaType(
                 "Content-Type '%s' is not supported; send application/json." % ctype)
         try:
-            return json.loads(raw.decode('utf-8'))
+            body = json.loads(raw.decode('utf-8'))
         except (ValueError, UnicodeDecodeError) as err:
             raise exceptions.BadRequest('The request body is not valid JSON: %s.' % err)
+        check_unicode(body)
+        return body
+
+
+def _not_unicode(text):
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _first_not_unicode(value, path):
+    """The path to the first text in `value` that is not valid Unicode, or None."""
+    if isinstance(value, str):
+        return path if _not_unicode(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _not_unicode(key):
+                return path + [None]
+            found = _first_not_unicode(item, path + [key])
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_not_unicode(item, path + [str(index)])
+            if found is not None:
+                return found
+    return None
+
+
+def check_unicode(body):
+    """400 naming the field when text in a body is not valid Unicode: JSON's escapes let a
+    client send half of a surrogate pair ("\\ud800"), which no database or answer can hold.
+    Checked once here, for every body, before any handler sees it."""
+    path = _first_not_unicode(body, [])
+    if path is None:
+        return
+    if path and path[-1] is None:      # the name of a field itself
+        where = '/'.join(path[:-1])
+        raise exceptions.BadRequest('A field name %sholds text that is not valid Unicode '
+                                    '(a lone surrogate escape).'
+                                    % ("in '%s' " % where if where else ''))
+    if path:
+        raise exceptions.BadRequest("'%s' holds text that is not valid Unicode (a lone "
+                                    'surrogate escape).' % '/'.join(path))
+    raise exceptions.BadRequest('The request body holds text that is not valid Unicode '
+                                '(a lone surrogate escape).')
 
 
 # -- routes -------------------------------------------------------------------

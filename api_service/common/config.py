@@ -72,7 +72,10 @@ local_driver_opts = [
 instance_opts = [
     cfg.IntOpt('build_deadline', default=120, min=5,
                help='Seconds a build may take before the instance goes to ERROR.'),
-    cfg.IntOpt('operation_deadline', default=120, min=5,
+    # Covers the guest's worst restart (rpc/guest_client.RESTART_TIMEOUT: a start that fails
+    # with a configuration group's new values and the start with the previous ones), plus
+    # starting an exited agent and re-sending its access sources first.
+    cfg.IntOpt('operation_deadline', default=240, min=5,
                help='Seconds a restart or resize may take before it is failed.'),
     cfg.IntOpt('heartbeat_interval', default=5, min=1,
                help='Seconds between guest heartbeats.'),

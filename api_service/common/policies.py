@@ -65,7 +65,8 @@ INSTANCE_RULES = [
     _rule('instance:index', OWNER, 'List instances.', '/instances'),
     _rule('instance:detail', OWNER, 'List instances with details.', '/instances/detail'),
     _rule('instance:show', OWNER, 'Show an instance.', I),
-    _rule('instance:update', OWNER, 'Rename an instance or change its access.', I, 'PUT'),
+    _rule('instance:update', OWNER, 'Rename an instance, change its access, attach or '
+          'detach a configuration group.', I, 'PUT'),
     _rule('instance:delete', OWNER, 'Delete an instance.', I, 'DELETE'),
     _rule('instance:force_delete', OWNER, 'Force-delete an instance.', I, 'DELETE'),
     _rule('instance:restart', OWNER, 'Restart the database.', I + '/action', 'POST'),
@@ -73,6 +74,9 @@ INSTANCE_RULES = [
     _rule('instance:resize_flavor', OWNER, 'Change the flavor.', I + '/action', 'POST'),
     _rule('instance:reset_status', 'rule:admin', 'Reset a stuck instance to ERROR.',
           I + '/action', 'POST'),
+    _rule('instance:configuration', OWNER,
+          'Show the values the engine runs with, for every configuration parameter.',
+          I + '/configuration'),
     _rule('instance:events', OWNER, "List an instance's operation steps (extension).",
           I + '/events'),
     _rule('instance:extension:database:index', OWNER, 'List databases.', I + '/databases'),
@@ -151,8 +155,40 @@ CONFIGURATION_PARAMETER_RULES = [
           P_BY_ID + '/{param}'),
 ]
 
+MGMT_P = '/mgmt/datastores/versions/{version}/parameters'
+CONFIGURATION_PARAMETER_RULES += [
+    _rule('configuration-parameter:mgmt_index', 'rule:admin',
+          "List a version's configuration parameters as an operator.", MGMT_P),
+    _rule('configuration-parameter:mgmt_show', 'rule:admin',
+          'Show a configuration parameter as an operator.', MGMT_P + '/{param}'),
+    _rule('configuration-parameter:create', 'rule:admin',
+          'Add a configuration parameter to a datastore version.', MGMT_P, 'POST'),
+    _rule('configuration-parameter:update', 'rule:admin',
+          'Change a configuration parameter of a datastore version.', MGMT_P + '/{param}',
+          'PUT'),
+    _rule('configuration-parameter:delete', 'rule:admin',
+          'Delete a configuration parameter of a datastore version.', MGMT_P + '/{param}',
+          'DELETE'),
+]
+
+C = '/configurations/{configuration}'
+# Trove's names and defaults (trove/common/policies/configurations.py).
+CONFIGURATION_RULES = [
+    _rule('configuration:create', OWNER, 'Create a configuration group.', '/configurations',
+          'POST'),
+    _rule('configuration:index', OWNER, 'List configuration groups.', '/configurations'),
+    _rule('configuration:show', OWNER, 'Show a configuration group.', C),
+    _rule('configuration:update', OWNER, "Replace a configuration group's values (applied to "
+          'the instances it is attached to).', C, 'PUT'),
+    _rule('configuration:edit', OWNER, "Merge values into a configuration group's (applied "
+          'to the instances it is attached to).', C, 'PATCH'),
+    _rule('configuration:delete', OWNER, 'Delete a configuration group.', C, 'DELETE'),
+    _rule('configuration:instances', OWNER,
+          'List the instances a configuration group is attached to.', C + '/instances'),
+]
+
 
 def list_rules():
     """Entry point for oslo.policy's generators."""
     return (BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES + BACKUP_RULES + SCHEDULE_RULES
-            + CONFIGURATION_PARAMETER_RULES)
+            + CONFIGURATION_PARAMETER_RULES + CONFIGURATION_RULES)

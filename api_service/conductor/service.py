@@ -16,6 +16,7 @@ from api_service.domain import faults
 from api_service.domain import instances as instances_domain
 from api_service.domain import status
 from api_service.rpc import secure
+from api_service.taskmanager import configuration_steps
 
 LOG = logging.getLogger(__name__)
 
@@ -52,6 +53,11 @@ class ConductorEndpoint:
                 status.engine_stopped(instance)
             elif report['status'] == 'HEALTHY':
                 status.engine_running(instance)
+            if report.get('last_rollback'):
+                # The agent restarted a dead engine (or resumed it) and it came up only with
+                # the values it had before the group's new ones: the tenant learns which.
+                faults.record(instance_id, configuration_steps.rollback_message(
+                    report['last_rollback']), session=session)
             limit = instance.volume_size * 1024 ** 3
             latest = faults.latest(session, instance_id)
             already = latest is not None and latest.message.startswith('The volume is full')

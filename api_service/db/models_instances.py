@@ -22,7 +22,8 @@ class Instance(Base):
     """A database instance: its requested shape, where it lives, and its stored state."""
 
     __tablename__ = 'instances'
-    __table_args__ = (Index('ix_instances_project_live', 'project_id', 'deleted', 'id'),)
+    __table_args__ = (Index('ix_instances_project_live', 'project_id', 'deleted', 'id'),
+                      Index('ix_instances_configuration', 'configuration_id', 'id'))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(255))
@@ -58,6 +59,8 @@ class Instance(Base):
     # Set while an access change is applied (domain/instances.py): when that claim lapses.
     access_change_until: Mapped[datetime.datetime | None] = mapped_column(DateTime,
                                                                            nullable=True)
+    # The configuration group attached (domain/configurations.py), if any.
+    configuration_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     region: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -65,6 +65,7 @@ def create(ctx, body):
         # Under the row's lock, as instances.begin: one backup at a time gets in.
         instance = session.get(m.Instance, view.instance.id, with_for_update=True)
         status.check(instance, 'backup')
+        instances.check_no_change(instance)
         parent = _parent(ctx, session, instance, body)
         backup_id = models.new_id()
         location = backup_strategies.backup_location(session, instance, body,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from api_service.db import models
 from api_service.db.session import session_scope
 from api_service.domain import catalogue_cache
+from api_service.domain import parameters
 
 
 @contextlib.contextmanager
@@ -40,7 +41,8 @@ def upsert_volume_type(name, root_path, description='', is_public=True):
 
 def upsert_datastore_version(datastore, name, version, manager, engine_path=None,
                              active=True, default=False, packages=None, capabilities=''):
-    """Create or update a version (and its datastore); `default` makes it the default."""
+    """Create or update a version (and its datastore); `default` makes it the default.
+    A version without parameter rows gets its engine's (parameters.seed)."""
     with _changing_catalogue() as session:
         ds = session.scalars(select(models.Datastore)
                              .where(models.Datastore.name == datastore)).first()
@@ -56,6 +58,7 @@ def upsert_datastore_version(datastore, name, version, manager, engine_path=None
         row.active, row.packages, row.capabilities = active, packages, capabilities
         session.add(row)
         session.flush()
+        parameters.seed(session, row)
         if default or ds.default_version_id is None:
             ds.default_version_id = row.id
         return row

@@ -13,10 +13,12 @@ from sqlalchemy import bindparam, select
 from api_service.common import exceptions
 from api_service.common.config import CONF
 from api_service.db import models
+from api_service.db import models_configurations as mc
 from api_service.db import models_instances as m
 from api_service.db.session import read_scope, session_scope
 from api_service.domain import access as access_domain
 from api_service.domain import catalogue
+from api_service.domain import configurations
 from api_service.domain import datastores
 from api_service.domain import faults
 from api_service.domain import networks
@@ -27,7 +29,7 @@ from api_service.rpc import secure
 
 LOG = logging.getLogger(__name__)
 LOCALITIES = ('affinity', 'anti-affinity')
-UNSUPPORTED = {'configuration': 'configuration groups', 'replica_of': 'replication',
+UNSUPPORTED = {'replica_of': 'replication',
                'replica_count': 'replication', 'modules': 'modules',
                'region_name': 'other regions'}
 
@@ -154,6 +156,8 @@ def create(ctx, body):
     restore = _restore_chain(ctx, body.get('restorePoint'), version, size)
 
     with session_scope() as session:
+        configuration_id = _check_configuration(ctx, session, body.get('configuration'),
+                                                version, flavor)
         networks.check_address_free(session, network, requested_address)
         quotas.reserve(session, ctx.project_id,
                        {'instances': 1, 'ram': flavor.ram, 'volumes': size})
@@ -170,7 +174,8 @@ def create(ctx, body):
             vcpus=flavor.vcpus, volume_size=size, volume_type_id=volume_type.id,
             availability_zone=zone, server_group_id=group_id, locality=locality,
             is_public=is_public, allowed_cidrs=json.dumps(cidrs), region=CONF.api.region_name,
-            network_id=network.id, requested_address=requested_address)
+            network_id=network.id, requested_address=requested_address,
+            configuration_id=configuration_id)
         status.build(instance, CONF.instance.build_deadline)
         session.add(instance)
         session.flush()
@@ -179,6 +184,28 @@ def create(ctx, body):
     build = {'databases': body.get('databases') or [], 'users': body.get('users') or [],
              'restore': restore}
     return get(ctx, instance.id), build
+
+
+def _check_configuration(ctx, session, configuration_id, version, flavor):
+    """The id of the group a create attaches, checked: the project's, of the instance's
+    version, and fitting its flavor. The task manager reads it from the row for prepare."""
+    if not configuration_id:
+        return None
+    # Locked until the instance row is written: a delete or new values of the group
+    # cannot slip in between this check and the attachment.
+    group = configurations.load(ctx, configuration_id, session, lock=True)
+    configurations.check_same_project(group, ctx.project_id)
+    check_configuration_version(group, version)
+    configurations.check_fits(flavor.ram, version.manager, configurations.values_of(group),
+                              "The values of configuration group '%s'" % group.name)
+    return group.id
+
+
+def check_configuration_version(group, version):
+    if group.datastore_version_id != version.id:
+        raise exceptions.BadRequest(
+            "Configuration group '%s' is for another datastore version; an instance of %s %s "
+            'takes a group of that version.' % (group.name, version.manager, version.name))
 
 
 def _restore_chain(ctx, restore_point, version, size_gb):
@@ -215,17 +242,21 @@ def instance_key(instance_id):
 
 # -- reads ---------------------------------------------------------------------------
 
-View = collections.namedtuple('View', 'instance datastore version fault')
+# `configuration`: the attached group's row, or None.
+View = collections.namedtuple('View', 'instance datastore version fault configuration',
+                              defaults=(None,))
 
 _I = m.Instance.__table__
 _V = models.DatastoreVersion.__table__
 _D = models.Datastore.__table__
+_C = mc.Configuration.__table__
 
 
 def _page_stmt(with_marker):
     stmt = (select(_I, _V.c.name.label('version_name'), _V.c.version.label('version_number'),
-                   _D.c.name.label('datastore_name'))
+                   _D.c.name.label('datastore_name'), _C.c.name.label('configuration_name'))
             .join(_V, _V.c.id == _I.c.datastore_version_id).join(_D, _D.c.id == _V.c.datastore_id)
+            .outerjoin(_C, _C.c.id == _I.c.configuration_id)
             .where(_I.c.project_id == bindparam('project'), _I.c.deleted.is_(False))
             .order_by(_I.c.id).limit(bindparam('limit')))
     if with_marker:
@@ -261,7 +292,9 @@ def get(ctx, instance_id, session=None):
         raise exceptions.NotFound("Instance '%s' cannot be found." % instance_id)
     version = session.get(models.DatastoreVersion, instance.datastore_version_id)
     datastore = session.get(models.Datastore, version.datastore_id)
-    return View(instance, datastore, version, faults.latest(session, instance.id))
+    group = (session.get(mc.Configuration, instance.configuration_id)
+             if instance.configuration_id else None)
+    return View(instance, datastore, version, faults.latest(session, instance.id), group)
 
 
 def rename(ctx, instance_id, name):
@@ -271,41 +304,58 @@ def rename(ctx, instance_id, name):
         view.instance.name = name
 
 
-# An access change holds a claim on its instance (access_change_until, set and cleared under
-# the row's lock) from reading the instance to recording what the engine applied, so two
-# changes at once cannot leave the engine enforcing one and the database recording the
-# other. The guest's call has its own timeout (guest_client.APPLY_ACCESS_TIMEOUT, well
-# above the agent's own waits); a claim whose holder died lapses a while after that.
+# A change the guest applies live (access, configuration) holds a claim on its instance
+# (access_change_until, set and cleared under the row's lock) from reading the instance to
+# recording what the engine applied, so two changes at once cannot leave the engine
+# enforcing one and the database recording the other: access and configuration changes
+# exclude each other. The guest's call has its own timeout (guest_client.APPLY_*_TIMEOUT,
+# well above the agent's own waits); a claim whose holder died lapses a while after that.
 ACCESS_CLAIM_SECONDS = guest_client.APPLY_ACCESS_TIMEOUT + 30
 
 
 class AccessChangeBusy(exceptions.Conflict):
-    """Another access change of the instance is being applied."""
+    """Another access or configuration change of the instance is being applied."""
 
 
-def _claim_access_change(instance):
-    """Claim `instance` (its row locked by the caller) for an access change; 409 if taken."""
+def check_no_change(instance):
+    """409 while a live change holds `instance` (its row locked by the caller)."""
     now = models.utcnow()
     if instance.access_change_until is not None and instance.access_change_until > now:
-        raise AccessChangeBusy('Instance %s is applying another access change; try again '
-                               'when it has finished.' % instance.id)
-    instance.access_change_until = now + datetime.timedelta(seconds=ACCESS_CLAIM_SECONDS)
+        raise AccessChangeBusy('Instance %s is applying another access change or '
+                               'configuration change; try again when it has finished.'
+                               % instance.id)
+    return now
+
+
+def claim_change(instance, seconds=ACCESS_CLAIM_SECONDS):
+    """Claim `instance` (its row locked by the caller) for a change; 409 if taken."""
+    now = check_no_change(instance)
+    instance.access_change_until = now + datetime.timedelta(seconds=seconds)
     return instance.access_change_until
 
 
-def _end_access_change(instance_id, claim, record=None):
-    """Release the claim and, with `record` (is_public, allowed_cidrs), record that access.
-    False when the claim had lapsed and another change took the instance over."""
+_claim_access_change = claim_change
+
+
+def end_change(instance_id, claim, record=None):
+    """Release the claim and call `record(instance)` (its row locked) to record the
+    change. False when the claim had lapsed and another change took the instance over."""
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id, with_for_update=True)
         if instance is None or instance.access_change_until != claim:
-            LOG.warning('instance %s: an access change outlived its claim; not recorded',
-                        instance_id)
+            LOG.warning('instance %s: a change outlived its claim; not recorded', instance_id)
             return False
         instance.access_change_until = None
         if record is not None:
-            instance.is_public, instance.allowed_cidrs = record[0], json.dumps(record[1])
+            record(instance)
         return True
+
+
+def _end_access_change(instance_id, claim, record=None):
+    """end_change recording `record` (is_public, allowed_cidrs) as the instance's access."""
+    def write(instance):
+        instance.is_public, instance.allowed_cidrs = record[0], json.dumps(record[1])
+    return end_change(instance_id, claim, write if record is not None else None)
 
 
 def update_access(ctx, instance_id, access):
@@ -382,17 +432,35 @@ def check_flavor_resize(view, ref):
     flavor = _resolve_flavor(ref, view.version)
     if flavor.id == view.instance.flavor_id:
         raise exceptions.BadRequest("The instance already has flavor '%s'." % flavor.name)
+    _check_group_fits(view, flavor)
     return flavor
 
 
-def begin(ctx, instance_id, operation, deadline_seconds, quota_deltas=None, **changes):
-    """Move an instance into the status `operation` runs in, if its status allows it (409)."""
+def _check_group_fits(view, flavor):
+    if view.configuration is not None:
+        configurations.check_fits(
+            flavor.ram, view.version.manager, configurations.values_of(view.configuration),
+            "The values of configuration group '%s', attached to the instance,"
+            % view.configuration.name)
+
+
+def begin(ctx, instance_id, operation, deadline_seconds, quota_deltas=None, flavor=None,
+          **changes):
+    """Move an instance into the status `operation` runs in, if its status allows it (409).
+
+    A live access or configuration change in flight is a 409 too: a restart or resize
+    would cut its guest call off. `flavor` (a flavor resize's new one): the attached
+    group's values are checked against it again here, under the lock, since the group
+    may have changed since check_flavor_resize."""
     with session_scope() as session:
         # The status is read under the row's lock: two requests at once on PostgreSQL or
         # MariaDB would otherwise both see a status that lets them in.
         session.get(m.Instance, instance_id, with_for_update=True)
         view = get(ctx, instance_id, session)
         status.check(view.instance, operation)
+        check_no_change(view.instance)
+        if flavor is not None:
+            _check_group_fits(view, flavor)
         if quota_deltas:
             quotas.reserve(session, view.instance.project_id, quota_deltas)
         status.begin(view.instance, operation, deadline_seconds)

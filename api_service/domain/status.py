@@ -22,20 +22,26 @@ from api_service.db import models
 
 BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN = 'BUILD', 'ACTIVE', 'ERROR', 'REBOOT', 'RESIZE', 'SHUTDOWN'
 BACKUP, DELETING = 'BACKUP', 'DELETING'
-STATES = frozenset({BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN, BACKUP, DELETING})
+# The engine runs, but values of its configuration group wait for a restart to apply.
+RESTART_REQUIRED = 'RESTART_REQUIRED'
+STATES = frozenset({BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN, BACKUP, DELETING,
+                    RESTART_REQUIRED})
 TRANSITIONAL = frozenset({BUILD, REBOOT, RESIZE, BACKUP, DELETING})
 KEEP = 'KEEP'
 NOT_BUILT = None    # the status of a new row, before `build`
 
-# operation -> statuses it may start from (anything else is the user's 409)
+# operation -> statuses it may start from (anything else is the user's 409). Operations
+# that end in ACTIVE (backup, resizes) wait while a restart is required: ending them would
+# lose the flag.
 ALLOWED = {
-    'restart': {ACTIVE, SHUTDOWN},
+    'restart': {ACTIVE, SHUTDOWN, RESTART_REQUIRED},
     'resize_volume': {ACTIVE},
     'resize_flavor': {ACTIVE},
-    'guest': {ACTIVE},            # users, databases, root: need a running engine
-    'change_access': {ACTIVE},    # the engine applies it live
+    'guest': {ACTIVE, RESTART_REQUIRED},            # users, databases, root: a running engine
+    'change_access': {ACTIVE, RESTART_REQUIRED},    # the engine applies it live
+    'configure': {ACTIVE, RESTART_REQUIRED},        # attach, detach, a group's new values
     'backup': {ACTIVE},
-    'rename': {BUILD, ACTIVE, ERROR, SHUTDOWN, REBOOT, RESIZE, BACKUP},
+    'rename': {BUILD, ACTIVE, ERROR, SHUTDOWN, REBOOT, RESIZE, BACKUP, RESTART_REQUIRED},
 }
 
 # operation -> the status it runs in (operations in ALLOWED but not here change no status)
@@ -67,8 +73,13 @@ TRANSITIONS = {
     'mark_deleting': _every(DELETING),
     # The guest's heartbeat: the engine stopped, or runs again. During an operation the
     # operation decides; a stopped engine of a failed instance stays ERROR.
-    'engine_stopped': dict(_every(KEEP), **{ACTIVE: SHUTDOWN}),
+    'engine_stopped': dict(_every(KEEP), **{ACTIVE: SHUTDOWN, RESTART_REQUIRED: SHUTDOWN}),
     'engine_running': dict(_every(KEEP), **{SHUTDOWN: ACTIVE}),
+    # The guest applied a configuration: some values wait for a restart, or none does now
+    # (a detach took the waiting ones away). Any start of the engine reads them all, so an
+    # engine that stops and starts again is simply ACTIVE (engine_stopped, then running).
+    'needs_restart': dict(_every(KEEP), **{ACTIVE: RESTART_REQUIRED}),
+    'no_restart_needed': dict(_every(KEEP), **{RESTART_REQUIRED: ACTIVE}),
 }
 # The user's operations: 'begin restart' etc., from the statuses ALLOWED lets them start in
 # (any other known status is the user's 409, not a bug).
@@ -171,3 +182,13 @@ def engine_stopped(instance):
 def engine_running(instance):
     """The guest reports its engine healthy: a SHUTDOWN instance is ACTIVE again."""
     return _move(instance, 'engine_running')
+
+
+def needs_restart(instance):
+    """The guest applied a configuration whose values wait for a restart: RESTART_REQUIRED."""
+    return _move(instance, 'needs_restart')
+
+
+def no_restart_needed(instance):
+    """The configuration applied now waits for nothing: a RESTART_REQUIRED instance is ACTIVE."""
+    return _move(instance, 'no_restart_needed')

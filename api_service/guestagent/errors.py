@@ -51,6 +51,12 @@ class EngineTimeout(EngineError):
     message = 'The database engine did not respond in time.'
 
 
+class EngineExited(EngineError):
+    """The engine's process ended while it was starting (it did not just take long)."""
+
+    message = 'The database engine exited while starting.'
+
+
 class BadRequest(GuestError):
     """The request is malformed or asks for something the engine cannot accept."""
 
@@ -107,5 +113,5 @@ class Conflict(GuestError):
 
 
 ERRORS = {cls.__name__: cls for cls in (
-    GuestError, EngineError, EngineTimeout, BadRequest, InvalidName, ReservedName,
+    GuestError, EngineError, EngineTimeout, EngineExited, BadRequest, InvalidName, ReservedName,
     NotSupported, UnknownManager, NotFound, Conflict)}

@@ -15,8 +15,14 @@ class Reporter:
         self._client.cast({}, method, instance_id=self._instance_id,
                           sealed=secure.seal(self._key, payload))
 
-    def heartbeat(self, engine_status, used_bytes):
-        self._cast('heartbeat', {'status': engine_status, 'used_bytes': used_bytes})
+    def heartbeat(self, engine_status, used_bytes, last_rollback=None):
+        """`last_rollback`: {'parameters': [names], 'reason': text} when the engine, started
+        by the agent itself (a dead engine's restart, resume), came up only with its previous
+        configuration values; no key otherwise."""
+        payload = {'status': engine_status, 'used_bytes': used_bytes}
+        if last_rollback:
+            payload['last_rollback'] = last_rollback
+        self._cast('heartbeat', payload)
 
     def step(self, operation, step, outcome, message=''):
         self._cast('guest_step', {'operation': operation, 'step': step, 'outcome': outcome,

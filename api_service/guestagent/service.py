@@ -35,22 +35,30 @@ class GuestEndpoint:
         self.prepared = threading.Event()
         self.busy = threading.Lock()   # lifecycle operations exclude the heartbeat's restarts
         self.found_dead = False
+        # A fallback to the previous configuration values that no call answered with (the
+        # heartbeat's restart of a dead engine, resume): the next heartbeat carries it.
+        self.unreported_rollback = None
 
     # -- lifecycle -------------------------------------------------------------------
-    def prepare(self, ctxt, databases, users, restore=None, access=None):
-        threading.Thread(target=self._prepare, args=(databases, users, restore, access),
-                         daemon=True).start()
+    def prepare(self, ctxt, databases, users, restore=None, access=None, overrides=None):
+        threading.Thread(target=self._prepare, args=(databases, users, restore, access,
+                                                     overrides), daemon=True).start()
 
-    def _prepare(self, databases, users, restore=None, access=None):
+    def _prepare(self, databases, users, restore=None, access=None, overrides=None):
         # `access`: the sources tenants may connect from, recorded before the engine's
         # first start so it never runs without them (engines that cannot restrict
-        # sources do not declare 'access' and are sent "any").
+        # sources do not declare 'access' and are sent "any"). `overrides`: the attached
+        # configuration group's values, written before the first start too, so the engine
+        # starts with them.
         enforce = access is not None and 'access' in self.manager.capabilities
         with self.busy:
             self.reporter.step('create', 'prepare', 'RUNNING', 'initialising the engine')
             try:
                 if enforce:
                     self.manager.apply_access(access)
+                if overrides:
+                    self.manager.update_overrides(overrides)
+                self.manager.last_rollback = None
                 if restore:
                     self._restore(restore)
                 else:
@@ -60,6 +68,11 @@ class GuestEndpoint:
                 self.reporter.operation_done('create', False, _tenant_message(error),
                                              traceback.format_exc())
                 return
+            rolled_back = self.manager.last_rollback
+            if rolled_back:
+                # The engine runs, without the values it could not start with.
+                self.reporter.step('create', 'configuration', 'FAILED', _rollback_message(
+                    rolled_back))
             self.prepared.set()
             # Marks the data as prepared: after a host restart the agent just starts the engine.
             open(os.path.join(self.conf.run_dir, 'prepared'), 'w').close()
@@ -106,22 +119,28 @@ class GuestEndpoint:
                                   checksum=record['checksum'], metadata=record['metadata'])
 
     def resume(self):
-        """After a host restart: the data is prepared; start the engine again."""
+        """After a host restart: the data is prepared; start the engine again (with the
+        configuration it last ran with, if new values keep it from starting)."""
         self.prepared.set()
         with self.busy:
             if not self.manager.is_running():
-                self.manager.start()
+                self._keep_rollback(self.manager.start())
 
     def restart(self, ctxt):
+        """{'status': HEALTHY}, plus {'rolled_back': {'parameters': [names], 'reason':
+        the engine's error}} when the engine started again without the configuration values
+        that kept it from starting."""
         with self.busy:
-            self.manager.restart()
-        return {'status': HEALTHY}
+            rolled_back = self.manager.restart()
+        return _with_rollback({'status': HEALTHY}, rolled_back)
 
     def resize_memory(self, ctxt, memory_mb):
+        """{'memory_bytes': ...}, plus 'rolled_back' as restart answers it."""
         with self.busy:
             self.manager.set_memory(memory_mb)
-            self.manager.restart()
-        return {'memory_bytes': self.manager.current_memory_setting()}
+            rolled_back = self.manager.restart()
+        return _with_rollback({'memory_bytes': self.manager.current_memory_setting()},
+                              rolled_back)
 
     def get_filesystem_stats(self, ctxt):
         return {'used_bytes': self.manager.data_size_bytes()}
@@ -134,7 +153,8 @@ class GuestEndpoint:
         allowed = {'create_databases', 'list_databases', 'delete_database', 'create_users',
                    'list_users', 'get_user', 'delete_user', 'change_passwords',
                    'update_attributes', 'grant_access', 'revoke_access', 'list_access',
-                   'enable_root', 'disable_root', 'is_root_enabled', 'apply_access'}
+                   'enable_root', 'disable_root', 'is_root_enabled', 'apply_access',
+                   'update_overrides', 'get_configuration'}
         if operation not in allowed:
             return {'error': errors.BadRequest('Unknown guest call.').to_dict()}
         try:
@@ -171,13 +191,33 @@ class GuestEndpoint:
             if not running and self.found_dead and self.conf.restart_failed_engines:
                 # Dead for a whole period (so SHUTDOWN was reported and seen): restart it.
                 LOG.warning('the engine is not running; restarting it')
-                self.manager.start()
+                self._keep_rollback(self.manager.start())
                 running = self.manager.is_running()
             self.found_dead = not running
+            extra = {}
+            if self.unreported_rollback:
+                extra['last_rollback'] = self.unreported_rollback
             self.reporter.heartbeat(HEALTHY if running else SHUTDOWN,
-                                    self.manager.data_size_bytes())
+                                    self.manager.data_size_bytes(), **extra)
+            self.unreported_rollback = None     # sent (a cast that raised keeps it)
         finally:
             self.busy.release()
+
+    def _keep_rollback(self, rolled_back):
+        if rolled_back:
+            self.unreported_rollback = rolled_back
+
+
+def _with_rollback(answer, rolled_back):
+    if rolled_back:
+        answer['rolled_back'] = rolled_back
+    return answer
+
+
+def _rollback_message(rolled_back):
+    return ('The engine did not start with the configuration values of %s (%s); it runs '
+            'with the previous ones.' % (', '.join(rolled_back['parameters']),
+                                         rolled_back['reason']))
 
 
 def _tenant_message(error, what='The engine failed to start'):

@@ -26,6 +26,7 @@ from api_service.drivers.compute import get_driver
 from api_service.drivers.compute.base import DriverError, GuestSpec, PlacementError
 from api_service.drivers.storage import StorageError
 from api_service.rpc import guest_client
+from api_service.taskmanager import configuration_steps
 
 LOG = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ def create(ctx, instance_id, databases, users, restore=None):
         else:
             events.start(instance_id, 'create', 'prepare', 'sent to the guest')
         guest.prepare(ctx, databases, users, restore,
-                      access=instances_domain.access_sources(instance_id))
+                      access=instances_domain.access_sources(instance_id),
+                      overrides=configuration_steps.values_of(instance_id))
         LOG.info('instance %s: prepare sent (volume %s)', instance_id, volume)
     except Exception as error:
         if _deleted_meanwhile(instance_id):
@@ -244,7 +246,8 @@ def restart(ctx, instance_id):
                 _await_guest(driver, instance_id, guest, ctx, status.REBOOT)
         resend_access(ctx, instance_id)
         with events.step(instance_id, 'restart', 'restart engine'):
-            guest.restart(ctx)
+            answer = guest.restart(ctx)
+        configuration_steps.report_rollback(instance_id, 'restart', answer)
         _finish(instance_id)
     except Abandoned:
         LOG.info('instance %s: restart abandoned', instance_id)
@@ -289,7 +292,8 @@ def resize_flavor(ctx, instance_id, flavor_id):
         return
     try:
         with events.step(instance_id, 'resize_flavor', 'apply memory and restart'):
-            _guest(instance_id).resize_memory(ctx, flavor.ram)
+            answer = _guest(instance_id).resize_memory(ctx, flavor.ram)
+        configuration_steps.report_rollback(instance_id, 'resize_flavor', answer)
         _finish(instance_id, flavor_id=flavor.id, ram_mb=flavor.ram, vcpus=flavor.vcpus)
     except Exception as error:
         # The host keeps the room taken for it: what the engine now runs with is not known.

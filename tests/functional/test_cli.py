@@ -2,6 +2,10 @@
 import json
 import subprocess
 
+import redis as redis_py
+
+from tests.functional.instance_helpers import trove, wait_gone, wait_status
+
 
 def osc(stack, *args, user='demo', as_json=True):
     fmt = ['-f', 'json'] if as_json else []
@@ -55,3 +59,32 @@ def test_quota_update_by_admin_shows_for_demo(stack):
                              'backups', '9'], env=stack.openrc_env('demo'),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and '403' in result.stderr
+
+
+def test_configuration_commands_work_unchanged(stack):
+    params = {r['Name']: r for r in osc(stack, 'database', 'configuration', 'parameter',
+                                         'list', '7.0', '--datastore', 'redis')}
+    assert params['maxmemory-policy']['Restart Required'] is False
+    assert params['databases']['Restart Required'] is True
+    group = osc(stack, 'database', 'configuration', 'create', 'cli-cfg',
+                '{"maxmemory-policy": "allkeys-lru"}', '--datastore', 'redis',
+                '--datastore-version', '7.0')
+    shown = osc(stack, 'database', 'configuration', 'show', group['id'])
+    assert 'allkeys-lru' in str(shown['values'])
+    instance = osc(stack, 'database', 'instance', 'create', 'cli-cfg', '--flavor', '1',
+                   '--size', '1', '--datastore', 'redis', '--datastore-version', '7.0')
+    client = trove(stack, 'demo')
+    wait_status(client, instance['id'], 'ACTIVE')
+    osc(stack, 'database', 'configuration', 'attach', instance['id'], group['id'],
+        as_json=False)
+    address = client.instances.get(instance['id']).ip[0]
+    engine = redis_py.Redis(host=address, port=6379, socket_timeout=5)
+    assert engine.info('memory')['maxmemory_policy'] == 'allkeys-lru'
+    instances = osc(stack, 'database', 'configuration', 'instances', group['id'])
+    assert [r['ID'] for r in instances] == [instance['id']]
+    osc(stack, 'database', 'configuration', 'detach', instance['id'], as_json=False)
+    assert engine.info('memory')['maxmemory_policy'] == 'noeviction'
+    engine.close()
+    osc(stack, 'database', 'configuration', 'delete', group['id'], as_json=False)
+    osc(stack, 'database', 'instance', 'delete', instance['id'], as_json=False)
+    wait_gone(client, instance['id'])

@@ -644,8 +644,9 @@ def test_validation_and_capabilities(make_manager):
     with pytest.raises(errors.ReservedName):   # root's name, as in MariaDB
         pg.create_users([{'name': 'root', 'password': 'pw'}])
     # Capabilities are declared, and checked first.
-    assert cache.capabilities == {'root'}
-    assert maria.capabilities == pg.capabilities == {'databases', 'users', 'root', 'access'}
+    assert cache.capabilities == {'root', 'configuration'}
+    assert maria.capabilities == pg.capabilities == {'databases', 'users', 'root', 'access',
+                                                     'configuration'}
     for call in (lambda: cache.list_databases(), lambda: cache.create_users([]),
                  lambda: cache.prepare(databases=[{'name': 'x'}])):
         with pytest.raises(errors.NotSupported) as raised:

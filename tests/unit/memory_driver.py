@@ -143,6 +143,8 @@ class FakeGuest:
 
     calls = []
     failures = {}     # method -> the exception its next call raises
+    answers = {}      # method -> what its next call answers
+    overrides = {}    # instance id -> the configuration values prepare was given
 
     def __init__(self, instance_id, key, timeout=30):
         self.instance_id = instance_id
@@ -154,6 +156,7 @@ class FakeGuest:
 
     def prepare(self, ctx, databases, users, restore=None, **kwargs):
         self.calls.append(('prepare', self.instance_id))
+        self.overrides[self.instance_id] = kwargs.get('overrides')
         with session_scope() as session:
             instance = session.get(m.Instance, self.instance_id)
             status.finish(instance)          # as the conductor does on the guest's report
@@ -163,6 +166,7 @@ class FakeGuest:
         self.calls.append(('restart', self.instance_id))
         if 'restart' in self.failures:
             raise self.failures.pop('restart')
+        return self.answers.pop('restart', {'status': 'HEALTHY'})
 
     def resize_memory(self, ctx, memory_mb, timeout=60):
         self.calls.append(('resize_memory', self.instance_id))

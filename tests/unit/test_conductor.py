@@ -49,3 +49,15 @@ def test_reports_sealed_with_another_key_are_dropped(api):  # noqa: F811
     ConductorEndpoint().operation_done({}, instance_id, secure.seal(
         secure.new_key(), {'operation': 'create', 'ok': False, 'message': 'forged'}))
     assert stored(instance_id)[0] == 'ACTIVE'
+
+
+def test_a_heartbeat_telling_of_a_configuration_rollback_leaves_a_fault(api):  # noqa: F811
+    # The agent restarted its dead engine, which came up only with the previous values.
+    instance_id, key = active(api)
+    ConductorEndpoint().heartbeat({}, instance_id, secure.seal(key, {
+        'status': 'HEALTHY', 'used_bytes': 1, 'last_rollback': {
+            'parameters': ['innodb_flush_method'], 'reason': "unknown value 'bogus'"}}))
+    fault = api.get('/instances/%s' % instance_id).json_body_or_none['instance']['fault']
+    assert fault['message'].startswith('The database did not start with innodb_flush_method '
+                                       "(the engine said: unknown value 'bogus')")
+    assert stored(instance_id)[0] == 'ACTIVE'

@@ -23,7 +23,7 @@ def test_flows_run_on_the_memory_driver_without_importing_a_local_module(databas
     assert result['local_modules'] == []
     assert result['steps'] == ['create', 'resize_volume', 'resize_flavor refused',
                                'resize_flavor', 'restart', 'resume', 'restart failing',
-                               'delete']
+                               'restart rolled back', 'delete', 'create with a group']
 
 
 def _scenario(database_url):
@@ -123,10 +123,43 @@ def _scenario(database_url):
     assert not [text for text in messages if 'secret' in (text or '')], messages
     steps.append('restart failing')
 
+    # The engine refused to start with a group's new value and runs with the previous ones:
+    # the tenant reads which parameter and why, and the instance is ACTIVE.
+    with session_scope() as session:
+        status.finish(session.get(m.Instance, iid))     # as a good report after the failure
+    memory_driver.FakeGuest.answers['restart'] = {'status': 'HEALTHY', 'rolled_back': {
+        'parameters': ['maxmemory-policy'], 'reason': "argument must be one of 'noeviction', …"}}
+    instances.begin(ctx, iid, 'restart', 60)
+    flows.restart(ctx, iid)
+    assert row(iid)[0] == status.ACTIVE, row(iid)
+    assert fault(iid).startswith('The database did not start with maxmemory-policy (the engine '
+                                 "said: argument must be one of"), fault(iid)
+    with session_scope() as session:
+        applied = session.query(m.InstanceEvent).filter_by(
+            instance_id=iid, step='apply configuration').one()
+    assert (applied.operation, applied.outcome) == ('restart', 'FAILED')
+    steps.append('restart rolled back')
+
     instances.mark_deleting(ctx, iid)
     flows.delete(ctx, iid)
     assert row(iid) is None and iid not in driver.guests and iid not in driver.volumes
     steps.append('delete')
+
+    # The attached group's values reach the guest with prepare, before the engine starts.
+    from api_service.db import models_configurations as c
+    view, build = instances.create(ctx, {'name': 'm2', 'flavorRef': '1', 'volume': {'size': 1},
+                                         'datastore': {'type': 'redis', 'version': '7.0'}})
+    iid = view.instance.id
+    with session_scope() as session:
+        group = c.Configuration(project_id=ctx.project_id, name='g',
+                                datastore_version_id=view.instance.datastore_version_id,
+                                values=json.dumps({'maxmemory-policy': 'allkeys-lru'}))
+        session.add(group)
+        session.flush()
+        session.get(m.Instance, iid).configuration_id = group.id
+    flows.create(ctx, iid, build['databases'], build['users'], build['restore'])
+    assert memory_driver.FakeGuest.overrides[iid] == {'maxmemory-policy': 'allkeys-lru'}
+    steps.append('create with a group')
 
     local = sorted(name for name in sys.modules if name.startswith(LOCAL_MODULES))
     print(json.dumps({'steps': steps, 'local_modules': local}))

@@ -26,6 +26,8 @@ CALLS = {
     'mark_deleting': lambda instance: status.mark_deleting(instance, 60),
     'engine_stopped': status.engine_stopped,
     'engine_running': status.engine_running,
+    'needs_restart': status.needs_restart,
+    'no_restart_needed': status.no_restart_needed,
 }
 OLD_DEADLINE = datetime.datetime(2000, 1, 1)
 
@@ -76,7 +78,8 @@ def test_illegal_transitions_raise_and_change_nothing(name, current):
 
 
 def test_a_known_status_is_never_illegal_by_omission_of_the_heartbeats_and_deletes():
-    for name in ('reset', 'mark_deleting', 'engine_stopped', 'engine_running'):
+    for name in ('reset', 'mark_deleting', 'engine_stopped', 'engine_running', 'needs_restart',
+                 'no_restart_needed'):
         assert set(status.TRANSITIONS[name]) == status.STATES, name
 
 
@@ -90,7 +93,8 @@ def test_a_request_in_the_wrong_status_is_the_users_409(operation):
 
 
 def test_operations_without_a_status_of_their_own_do_not_begin():
-    for operation in ('guest', 'change_access', 'rename', 'create', 'delete', 'dance'):
+    for operation in ('guest', 'change_access', 'configure', 'rename', 'create', 'delete',
+                      'dance'):
         with pytest.raises(status.IllegalTransition):
             status.begin(row(status.ACTIVE), operation, 60)
 
@@ -175,3 +179,19 @@ def test_fields_set_beside_a_transition_may_not_name_the_state():
     for field in ('status', 'task', 'task_deadline'):
         with pytest.raises(status.IllegalTransition, match=field):
             status.refuse_state_fields({field: 'ACTIVE', 'ram_mb': 1})
+
+
+def test_a_restart_clears_restart_required_and_a_stopped_engine_reads_everything():
+    instance = row(status.RESTART_REQUIRED)
+    assert status.begin(instance, 'restart', 60) and instance.status == status.REBOOT
+    assert status.finish(instance) and instance.status == status.ACTIVE
+    instance = row(status.RESTART_REQUIRED)
+    assert status.engine_stopped(instance) and instance.status == status.SHUTDOWN
+    assert status.engine_running(instance) and instance.status == status.ACTIVE
+
+
+@pytest.mark.parametrize('operation', ['backup', 'resize_volume', 'resize_flavor'])
+def test_operations_ending_in_active_wait_for_the_restart(operation):
+    # Ending in ACTIVE would drop the flag while values still wait for the restart.
+    with pytest.raises(exceptions.Conflict, match='RESTART_REQUIRED'):
+        status.begin(row(status.RESTART_REQUIRED), operation, 60)

@@ -71,6 +71,22 @@ UPSTREAM = {
     ('GET', VERSION + '/parameters/{name}'): 200,
     ('GET', '/datastores/versions/{version_id}/parameters'): 200,
     ('GET', '/datastores/versions/{version_id}/parameters/{name}'): 200,
+    # ConfigurationsController (PATCH's edit returns None: webob's default 200)
+    ('GET', '/configurations'): 200,
+    ('POST', '/configurations'): 200,
+    ('GET', '/configurations/{configuration_id}'): 200,
+    ('PUT', '/configurations/{configuration_id}'): 202,
+    ('PATCH', '/configurations/{configuration_id}'): 200,
+    ('DELETE', '/configurations/{configuration_id}'): 202,
+    ('GET', '/configurations/{configuration_id}/instances'): 200,
+    # trove/instance/service.py: configuration
+    ('GET', I + '/configuration'): 200,
+    # trove/extensions/mgmt/configuration/service.py: ConfigurationsParameterController
+    ('GET', '/mgmt/datastores/versions/{version_id}/parameters'): 200,
+    ('POST', '/mgmt/datastores/versions/{version_id}/parameters'): 200,
+    ('GET', '/mgmt/datastores/versions/{version_id}/parameters/{name}'): 200,
+    ('PUT', '/mgmt/datastores/versions/{version_id}/parameters/{name}'): 200,
+    ('DELETE', '/mgmt/datastores/versions/{version_id}/parameters/{name}'): 204,
     # trove/flavor/service.py
     ('GET', '/flavors'): 200,
     ('GET', '/flavors/{flavor_id}'): 200,

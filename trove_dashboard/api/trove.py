@@ -5,6 +5,7 @@ and the catalog's `database` endpoint with a static-token plugin: no Keystone ro
 trip, nothing kept across requests. Every function here is exactly one API call, so a
 view's cost in calls is the number of these it makes.
 """
+import json
 import types
 
 from django.conf import settings
@@ -114,6 +115,21 @@ def instance_resize_flavor(request, instance_id, flavor_id):
 
 def instance_rename(request, instance_id, name):
     troveclient(request).instances.update(instance_id, name=name)
+
+
+def instance_attach_configuration(request, instance_id, configuration_id):
+    """Attach a configuration group: the API applies its values to the guest before answering."""
+    troveclient(request).instances.update(instance_id, configuration=configuration_id)
+
+
+def instance_detach_configuration(request, instance_id):
+    troveclient(request).instances.update(instance_id, remove_configuration=True)
+
+
+def instance_configuration(request, instance_id):
+    """{name: value} the instance's engine runs with now, as its guest reads them: one call."""
+    return getattr(troveclient(request).instances.configuration(instance_id),
+                   'configuration', None) or {}
 
 
 def instance_events(request, instance_id):
@@ -277,3 +293,56 @@ def execution_delete(request, instance_id, schedule_id, execution_id):
     """Refused (409) while the execution runs."""
     troveclient(request).client.delete('%s/%s/executions/%s' % (
         _schedules(instance_id), schedule_id, execution_id))
+
+
+# -- configuration groups ---------------------------------------------------------------------
+
+def configuration_list_page(request, marker=None):
+    """One page of the project's configuration groups and whether more follow: one call."""
+    page = troveclient(request).configurations.list(
+        limit=horizon_utils.get_page_size(request), marker=marker)
+    return list(page), page.next
+
+
+def configuration_get(request, configuration_id):
+    """The group with its `values` ({name: value})."""
+    return troveclient(request).configurations.get(configuration_id)
+
+
+def configuration_create(request, name, values, datastore, datastore_version,
+                         description=None):
+    return troveclient(request).configurations.create(
+        name, json.dumps(values), description=description, datastore=datastore,
+        datastore_version=datastore_version)
+
+
+def configuration_update(request, configuration_id, values, name=None, description=None):
+    """Replace the group's values (PUT): the attached instances get exactly these."""
+    troveclient(request).configurations.update(configuration_id, json.dumps(values),
+                                               name=name, description=description)
+
+
+def configuration_edit(request, configuration_id, values):
+    """Merge values into the group's (PATCH): the ones named change, the rest stay."""
+    troveclient(request).configurations.edit(configuration_id, json.dumps(values))
+
+
+def configuration_delete(request, configuration_id):
+    """Refused (400/409) while instances use the group."""
+    troveclient(request).configurations.delete(configuration_id)
+
+
+# A group's instances are read in one page this size (the Instances tab has no paging).
+CONFIGURATION_INSTANCES_LIMIT = 1000
+
+
+def configuration_instances(request, configuration_id):
+    """The instances using the group ({id, name}): one call."""
+    return list(troveclient(request).configurations.instances(
+        configuration_id, limit=CONFIGURATION_INSTANCES_LIMIT))
+
+
+def parameters_by_version(request, version_id):
+    """The parameters a datastore version accepts (name, type, min, max, restart_required,
+    unit): one call."""
+    return list(troveclient(request).configuration_parameters.parameters_by_version(version_id))

@@ -6,6 +6,7 @@ from api_service.api.wsgi import Resource, paginated_links, route
 from api_service.common import exceptions
 from api_service.common import policy
 from api_service.common.config import CONF
+from api_service.domain import configuration_apply
 from api_service.domain import events
 from api_service.domain import instances
 from api_service.rpc import clients
@@ -62,12 +63,20 @@ class Instances(Resource):
         view = instances.get(req.ctx, instance_id)
         policy.enforce(req.ctx, 'instance:update', _target(view))
         body = req.body_json['instance']
-        for field in ('configuration', 'replica_of'):
-            if field in body:
-                raise exceptions.BadRequest('%s is not available in this deployment yet.' % field)
+        if 'replica_of' in body:
+            raise exceptions.BadRequest('replica_of is not available in this deployment yet.')
+        if 'access' in body and 'configuration' in body:
+            # Each is applied by the guest on its own; one refused after the other was
+            # applied would leave half the request done.
+            raise exceptions.BadRequest('Change access and the configuration group in '
+                                        'separate requests.')
+        # First what the engine applies (or refuses): a refusal changes nothing.
         if 'access' in body:
-            # First: the engine applies it (or refuses), and a refusal changes nothing.
             instances.update_access(req.ctx, instance_id, body['access'])
+        if body.get('configuration'):
+            configuration_apply.attach(req.ctx, instance_id, body['configuration'])
+        elif 'configuration' in body:
+            configuration_apply.detach(req.ctx, instance_id)
         if 'name' in body:
             instances.rename(req.ctx, instance_id, body['name'])
         return None
@@ -105,9 +114,18 @@ class Instances(Resource):
             flavor = instances.check_flavor_resize(view, body['resize']['flavorRef'])
             instances.begin(req.ctx, instance_id, 'resize_flavor',
                             CONF.instance.operation_deadline,
-                            quota_deltas={'ram': flavor.ram - view.instance.ram_mb})
+                            quota_deltas={'ram': flavor.ram - view.instance.ram_mb},
+                            flavor=flavor)
             self.taskmanager.resize_flavor(req.ctx, instance_id, flavor.id)
         return None
+
+    @route('GET', INSTANCE + '/configuration', summary='The values the engine runs with, for '
+           "every parameter of the instance's version", response_key='instance')
+    def configuration(self, req, instance_id):
+        view = instances.get(req.ctx, instance_id)
+        policy.enforce(req.ctx, 'instance:configuration', _target(view))
+        return {'instance': {'configuration': configuration_apply.effective(req.ctx,
+                                                                             instance_id)}}
 
     @route('GET', INSTANCE + '/events', summary="An instance's operation steps (extension)",
            response_key='events')

@@ -1,14 +1,15 @@
 """Every controller of the API; adding a resource means adding it here."""
 from api_service.api.controllers import datastores, flavors, limits, openapi, quotas, versions
 from api_service.api.controllers import backups, guest_data, instances, schedules, zones
-from api_service.api.controllers import networks, parameters
+from api_service.api.controllers import configurations, networks, parameters
 
 CONTROLLERS = [
     versions.Versions(), openapi.OpenAPI(), datastores.Datastores(), flavors.Flavors(),
     flavors.VolumeTypes(), zones.Zones(), networks.Networks(), limits.Limits(), quotas.Quotas(),
     instances.Instances(), guest_data.Databases(), guest_data.Users(), guest_data.Root(),
     backups.Backups(), backups.BackupStrategies(), schedules.Schedules(),
-    parameters.ConfigurationParameters(),
+    parameters.ConfigurationParameters(), parameters.MgmtConfigurationParameters(),
+    configurations.Configurations(),
 ]
 
 

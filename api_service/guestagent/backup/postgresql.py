@@ -51,7 +51,8 @@ from api_service.guestagent.backup import postgresql_wal as wal
 from api_service.guestagent.backup import processes
 from api_service.guestagent.backup import streams
 from api_service.guestagent.backup import tarstream
-from api_service.guestagent.datastore.postgresql import NATIVE_INCREMENTAL_MAJOR
+from api_service.guestagent.datastore.postgresql import (ADMIN_SESSION_OPTIONS,
+                                                         NATIVE_INCREMENTAL_MAJOR)
 
 # Manifests kept for future incrementals; older ones can no longer be parents.
 KEEP_MANIFESTS = 16
@@ -157,7 +158,8 @@ class PostgreSQLBackup(base.BackupStrategy):
                          ('os_backup_%s' % secrets.token_hex(6),))
             with processes.Tool(manager, argv, 'The PostgreSQL backup',
                                 stdout=subprocess.PIPE,
-                                env={'PGPASSWORD': manager.admin_password}) as tool:
+                                env={'PGPASSWORD': manager.admin_password,
+                                     'PGOPTIONS': ADMIN_SESSION_OPTIONS}) as tool:
                 if in_process:
                     self._store_compressed(tool, writer, capture)
                 else:

@@ -227,11 +227,16 @@ def _server_major(manager):
 
 
 def _config_value(manager, name, default):
-    """A setting of the config the agent wrote (the last one wins, as in Redis)."""
+    """A setting of the config the agent wrote, the configuration group's include read last
+    (the last one wins, as in Redis)."""
     value = default
-    with open(manager._config_path()) as handle:
-        for line in handle:
-            words = line.split(None, 1)
-            if len(words) == 2 and words[0].lower() == name:
-                value = words[1].strip().strip('"')
+    for path in (manager._config_path(), manager.overrides_path):
+        try:
+            with open(path) as handle:
+                for line in handle:
+                    words = line.split(None, 1)
+                    if len(words) == 2 and words[0].lower() == name:
+                        value = words[1].strip().strip('"')
+        except FileNotFoundError:
+            pass
     return value

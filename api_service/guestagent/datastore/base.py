@@ -13,7 +13,8 @@ Layout of one instance:
     data_dir/            the instance's volume; only engine data lives here
         data/            the engine's data directory (renamed into place whole,
                          so a crash during prepare never leaves half a copy)
-    run_dir/             private: config files, pid files, logs,
+    run_dir/             private: config files (the base one, then the configuration
+                         group's include, overrides.py), pid files, logs,
                          agent-state.json (no secrets), admin.secret (only when
                          no admin_password was given)
     socket_dir/          the engine's unix sockets, in a short directory of its
@@ -42,9 +43,10 @@ import tempfile
 import threading
 import time
 
-from api_service.guestagent import errors
+from api_service.guestagent import errors, waits
 from api_service.guestagent.datastore import sockets
 from api_service.guestagent.datastore.accounts import GuestAccounts
+from api_service.guestagent.datastore.overrides import GuestOverrides
 # The helpers live in util; engine modules, the backups and the tests reach some through base.
 from api_service.guestagent.datastore.util import (  # noqa: F401
     generate_password, path_within, proc_stat, process_alive, readlink_or_none, tail_of_file,
@@ -69,8 +71,14 @@ ACCESS_APPLY_WAIT = 10
 MAX_SOCKET_PATH = sockets.MAX_SOCKET_PATH
 
 
+def _file_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
-class EngineManager(GuestAccounts, abc.ABC):
+
+class EngineManager(GuestAccounts, GuestOverrides, abc.ABC):
     """Drives one database engine process for one instance.
 
     Subclasses declare `manager`, `default_port`, `capabilities`, naming rules
@@ -120,6 +128,8 @@ class EngineManager(GuestAccounts, abc.ABC):
         self._admin_password = admin_password
         self._lock = threading.RLock()
         self._child = None
+        # Where the log stood when start spawned the engine (its errors follow).
+        self._spawn_log_offset = None
         # What the last prepare did, for the caller's logs and the tests:
         # data_source is 'template' (copied from a cached template), 'new-template'
         # (built the template, then copied it), 'init' (initialised in place),
@@ -311,7 +321,7 @@ class EngineManager(GuestAccounts, abc.ABC):
                 found.append(int(entry))
         return found
 
-    def _kill_leftovers(self, timeout=10):
+    def _kill_leftovers(self, timeout=waits.LEFTOVERS):
         for pid in self._engine_processes():
             LOG.warning('%s: killing leftover engine process %d', self.manager, pid)
             try:
@@ -343,8 +353,29 @@ class EngineManager(GuestAccounts, abc.ABC):
     def _log_tail(self):
         return tail_of_file(self.log_path)
 
-    def start(self, timeout=30):
-        """Start the engine and wait until it answers; a no-op when it already does."""
+    def start(self, timeout=waits.START):
+        """Start the engine and wait until it answers; a no-op when it already does.
+
+        Started with configuration overrides it never ran with, an engine whose process
+        exits while starting is started again with the ones it last ran with (overrides.py):
+        the answer is then {'parameters': [names], 'reason': the engine's error}, else None.
+        An engine that only takes longer than `timeout` (crash recovery, WAL replay, a large
+        AOF to load) is left to finish: EngineTimeout, and no fallback.
+        """
+        with self._lock:
+            pending = self._pending_overrides()
+            self._spawn_log_offset = None
+            try:
+                self._start_once(timeout)
+            except errors.EngineExited as exc:
+                if not pending or self._spawn_log_offset is None:
+                    raise
+                return self._roll_back_start(pending, self._spawn_log_offset, timeout, exc)
+            self._started_with_overrides()
+            return None
+
+    def _start_once(self, timeout):
+        """Start with the config as the state says; True when it spawned the engine."""
         with self._lock:
             pid = self.pid()
             if pid is not None:
@@ -356,7 +387,7 @@ class EngineManager(GuestAccounts, abc.ABC):
                         # Started by an agent that stopped before it finished the reset.
                         self._complete_admin_reset()
                         self._save_state(admin_reset_pending=False)
-                    return
+                    return False
             self._check_can_run()
             self._kill_leftovers()
             if not os.path.isdir(self.engine_data_dir):
@@ -371,12 +402,14 @@ class EngineManager(GuestAccounts, abc.ABC):
                 timeout = max(timeout, RESTORED_START_TIMEOUT)
             self._write_config(bootstrap=not state.get('prepared') or resetting)
             started = time.monotonic()
+            self._spawn_log_offset = _file_size(self.log_path)
+            self._spawning_with_overrides()
             pid = self._spawn(self._admin_reset_args() if resetting else ())
 
             def answers():
                 if not process_alive(pid):
-                    raise errors.EngineError('%s exited while starting.' % self.display_name,
-                                             details=self._log_tail())
+                    raise errors.EngineExited('%s exited while starting.' % self.display_name,
+                                              details=self._log_tail())
                 return self._ping()
 
             try:
@@ -388,8 +421,9 @@ class EngineManager(GuestAccounts, abc.ABC):
                 self._complete_admin_reset()
                 self._save_state(admin_reset_pending=False)
             LOG.info('%s: started pid %d in %.2f s', self.manager, pid, time.monotonic() - started)
+            return True
 
-    def stop(self, timeout=30):
+    def stop(self, timeout=waits.STOP):
         """Stop the engine cleanly; kill it if it does not stop within `timeout` seconds."""
         with self._lock:
             pid = self.pid()
@@ -408,7 +442,8 @@ class EngineManager(GuestAccounts, abc.ABC):
                         os.kill(pid, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-                    wait_for(lambda: not process_alive(pid), 10, '%s to die' % self.display_name)
+                    wait_for(lambda: not process_alive(pid), waits.KILL,
+                             '%s to die' % self.display_name)
                 LOG.info('%s: stopped pid %d', self.manager, pid)
             self._kill_leftovers()
             try:
@@ -421,10 +456,12 @@ class EngineManager(GuestAccounts, abc.ABC):
                 pass
             self._child = None
 
-    def restart(self, timeout=30):
+    def restart(self):
+        """Stop and start; answers as start does (what a rollback of overrides undid). At
+        most waits.RESTART_WORST seconds, which the service's RPC client waits for."""
         with self._lock:
-            self.stop(timeout)
-            self.start(timeout)
+            self.stop()
+            return self.start()
 
     def destroy(self):
         """Stop the engine and remove everything in data_dir and run_dir."""

@@ -6,6 +6,11 @@
 - Config: one file in run_dir passed with --defaults-file (nothing else read);
   listens on address:3306 and a socket in socket_dir, skip-name-resolve.
 - Memory: innodb_buffer_pool_size = max(32, memory_mb // 2) MiB.
+- Configuration ('configuration' capability): my.cnf ends with `!include` of
+  run_dir/overrides.cnf, a [mariadbd] section of the group's values, so they win.
+  A variable SYSTEM_VARIABLES lists as not READ_ONLY changes live (SET GLOBAL;
+  a removed one goes back to my.cnf's value, else to DEFAULT); any other name
+  waits for the next start, which decides (an unknown name stops mariadbd).
 - Admin: os_admin@localhost (socket only) with ALL PRIVILEGES WITH GRANT OPTION.
 - Users are name@host (host defaults to '%'); access is ALL PRIVILEGES ON db.*,
   with '_' escaped so a grant never matches other databases by wildcard.
@@ -40,11 +45,45 @@ import re
 import pymysql
 
 from api_service.guestagent import errors
-from api_service.guestagent.datastore import base
+from api_service.guestagent.datastore import base, overrides
 
 # A fixed redo log size: the template and the running server agree, so the
 # server never resizes the log at first start.
 INNODB_LOG_FILE_SIZE = '32M'
+INNODB_LOG_FILE_BYTES = 32 * base.MIB
+
+# Options the agent sets (paths, network, accounts, plugins, logs, replication), in the
+# '_' form: never a configuration group's.
+CONTROLLED_PARAMETERS = frozenset({
+    'datadir', 'basedir', 'socket', 'pid_file', 'tmpdir', 'secure_file_priv', 'bind_address',
+    'port', 'extra_port', 'skip_name_resolve', 'skip_networking', 'user', 'init_connect',
+    'init_file', 'init_slave', 'plugin_dir', 'plugin_load', 'plugin_load_add',
+    'plugin_maturity', 'character_sets_dir', 'lc_messages_dir', 'log_error', 'general_log_file',
+    'slow_query_log_file', 'log_bin', 'log_bin_index', 'relay_log', 'relay_log_index',
+    'server_id', 'skip_grant_tables', 'bootstrap', 'ssl', 'ssl_ca', 'ssl_capath', 'ssl_cert',
+    'ssl_cipher', 'ssl_crl', 'ssl_crlpath', 'ssl_key', 'innodb_data_home_dir',
+    'innodb_log_group_home_dir', 'innodb_undo_directory', 'innodb_tmpdir', 'aria_log_dir_path',
+    'log_tc', 'report_host', 'report_port', 'read_only', 'gtid_domain_id', 'log_slave_updates',
+    'default_authentication_plugin', 'log_basename', 'master_info_file', 'init_rpl_role',
+    # Options that are no system variable, so only the binary's option list knows them
+    # (checked while the engine does not run): files, users, debugging, reporting out.
+    'chroot', 'des_key_file', 'gdb', 'debug', 'debug_gdb', 'memlock', 'console', 'log_isam',
+    'stack_trace', 'symbolic_links', 'tc_heuristic_recover', 'feedback_url',
+    'feedback_http_proxy', 'feedback_user_info', 'wsrep_new_cluster', 'getopt_prefix_matching'})
+
+# Option-file modifiers: `loose_x`, `skip_x`, `enable_x`, `disable_x`, `maximum_x` set (or
+# bound) another option, which would dodge CONTROLLED_PARAMETERS; never a group's name.
+OPTION_PREFIXES = ('loose', 'skip', 'enable', 'disable', 'maximum')
+
+# The agent's own sessions run with limits of their own, whatever small values a configuration
+# group gives tenants' sessions (a 1 s wait_timeout or lock_wait_timeout would cut the agent's
+# DDL and account changes): as long as its client waits for an answer, no statement limit.
+ADMIN_SESSION_INIT = ('SET SESSION wait_timeout = 28800, lock_wait_timeout = 120, '
+                      'innodb_lock_wait_timeout = 120, net_read_timeout = 120, '
+                      'net_write_timeout = 120, max_statement_time = 0')
+
+# `SET GLOBAL name = DEFAULT`: a removed value without one in my.cnf.
+DEFAULT = object()
 
 SYSTEM_DATABASES = frozenset({'mysql', 'information_schema', 'performance_schema', 'sys',
                               'lost+found'})
@@ -77,6 +116,23 @@ def grant_identifier(database):
     """A database name for GRANT/REVOKE: '_' and '%' are wildcards there, so escape them."""
     escaped = database.replace('\\', '\\\\').replace('_', '\\_').replace('%', '\\%')
     return quote_identifier(escaped)
+
+
+def sql_name(name):
+    """A variable's name as SQL has it (option files accept '-' for '_')."""
+    return name.replace('-', '_')
+
+
+def render_value(value):
+    """A value in an option file: booleans ON/OFF; text quoted (with the escapes option
+    files read) unless it is a plain word, as '#' would start a comment."""
+    if isinstance(value, bool):
+        return 'ON' if value else 'OFF'
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if re.match(r'[A-Za-z0-9_.,:+/-]+\Z', value):
+        return value
+    return '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"')
 
 
 def _unescape_grant(database):
@@ -112,14 +168,23 @@ def access_rule(sources):
             'END IF; END' % (_CLIENT, ' OR '.join(ranges) or 'FALSE'))
 
 
+def _sql_value(value):
+    if isinstance(value, bool):
+        return 'ON' if value else 'OFF'
+    return value
+
+
 class MariaDBManager(base.EngineManager):
     """Drives one mariadbd."""
 
     manager = 'mariadb'
     display_name = 'MariaDB'
     default_port = 3306
-    capabilities = frozenset({'databases', 'users', 'root', 'access'})
+    capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration'})
     access_exemptions_in_data = True
+    overrides_file = 'overrides.cnf'
+    controlled_parameters = CONTROLLED_PARAMETERS
+    parameter_name_pattern = re.compile(r'[a-z][a-z0-9_]*\Z')
     binary_name = 'mariadbd'
     supports_host = True
     root_user_name = 'root'
@@ -156,22 +221,36 @@ class MariaDBManager(base.EngineManager):
             'bind-address = %s' % self.address,
             'port = %d' % self.port,
             'skip-name-resolve',
-            'local-infile = 0',
-            'character-set-server = utf8mb4',
-            'collation-server = utf8mb4_general_ci',
-            'innodb_buffer_pool_size = %d' % self.memory_setting_bytes(self.memory_mb),
-            'innodb_log_file_size = %s' % INNODB_LOG_FILE_SIZE,
-            'max_connections = 100',
         ]
+        lines += ['%s = %s' % (name, render_value(value))
+                  for name, value in self._base_settings().items()]
         if self._uid == 0:
             # The agent runs as root and was asked to run the engine as itself.
             lines.append('user = root')
         if self._socket_only:
             lines.append('skip-networking')     # base.start_restored: no TCP yet
+        # Last, so the configuration group's values win.
+        lines.append('!include %s' % self.overrides_path)
+        self._write_overrides()
         self._write_file(self._config_path(), '\n'.join(lines) + '\n')
 
+    def _base_settings(self):
+        """The tunable settings of my.cnf: what a group's value overrides, and what a value
+        the group no longer sets goes back to."""
+        return {
+            'local_infile': 0,
+            'character_set_server': 'utf8mb4',
+            'collation_server': 'utf8mb4_general_ci',
+            'innodb_buffer_pool_size': self.memory_setting_bytes(self.memory_mb),
+            'innodb_log_file_size': INNODB_LOG_FILE_BYTES,
+            'max_connections': 100,
+        }
+
     def _command(self):
-        argv = [self.binary, '--defaults-file=%s' % self._config_path()]
+        # Full option names only: the option parser would take a unique abbreviation
+        # ('bind_addr') for the option it abbreviates, past CONTROLLED_PARAMETERS.
+        argv = [self.binary, '--defaults-file=%s' % self._config_path(),
+                '--skip-getopt-prefix-matching']
         rule = access_rule(self.access_sources)
         if rule:
             argv.append('--init-connect=%s' % rule)
@@ -227,6 +306,128 @@ class MariaDBManager(base.EngineManager):
         finally:
             os.unlink(extra)
 
+    # --------------------------------------------------------- configuration
+
+    def _controlled_name(self, name):
+        return sql_name(name)
+
+    def _check_parameter_name(self, name):
+        # The '-' forms and the modifiers are the option parser's, not variables' names.
+        if isinstance(name, str) and '-' in name and len(name) <= overrides.NAME_MAX:
+            raise errors.BadRequest("'%s' is not a MariaDB parameter name: write it as "
+                                    "SHOW VARIABLES lists it, with '_' ('%s')."
+                                    % (name, sql_name(name)))
+        name = super()._check_parameter_name(name)
+        prefix = name.split('_', 1)[0]
+        if prefix in OPTION_PREFIXES and '_' in name:
+            raise errors.BadRequest("'%s' is not a MariaDB parameter name: '%s_' is an "
+                                    'option-file modifier; name the variable itself.'
+                                    % (name, prefix))
+        return name
+
+    def _check_known_names(self, names):
+        """BadRequest unless each name is exactly one of the engine's variables: from
+        SYSTEM_VARIABLES while it runs, else from the binary's list of its options."""
+        if not names:
+            return
+        if self.pid() is not None:
+            with self._cursor('Checking the parameter names') as cursor:
+                cursor.execute('SELECT LOWER(VARIABLE_NAME) FROM '
+                               'information_schema.SYSTEM_VARIABLES '
+                               'WHERE LOWER(VARIABLE_NAME) IN %s', (tuple(names),))
+                known = {row[0] for row in cursor.fetchall()}
+        else:
+            known = self._option_names()
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise errors.BadRequest("MariaDB has no parameter '%s'." % unknown[0])
+
+    def _option_names(self):
+        """The names mariadbd takes in an option file, in the '_' form (`--help --verbose`
+        lists them under a dashed rule, one per line, until a blank line)."""
+        names = getattr(self, '_options_cache', None)
+        if names is None:
+            text = self._run([self.binary, '--no-defaults', '--verbose', '--help'],
+                             'Listing the MariaDB options', timeout=30).stdout
+            table = re.split(r'\n-{20,} -+\n', text, 1)
+            if len(table) != 2:
+                raise errors.EngineError('The MariaDB options could not be listed.')
+            lines = table[1].split('\n\n')[0].splitlines()
+            names = {sql_name(line.split()[0]) for line in lines if line.strip()}
+            self._options_cache = names
+        return names
+
+    def _render_overrides(self, values):
+        lines = ['[mariadbd]'] + ['%s = %s' % (name, render_value(value))
+                                  for name, value in sorted(values.items())]
+        return '\n'.join(lines) + '\n'
+
+    def _apply_overrides_live(self, applied, values):
+        changed = sorted(overrides.differing(applied, values))
+        if not changed:
+            return dict(applied)
+        defaults = self._base_settings()
+        with self._cursor('Applying the configuration') as cursor:
+            # The engine's word on what changes live; a name it does not list waits for
+            # the next start, which decides.
+            cursor.execute("SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES "
+                           "WHERE READ_ONLY = 'NO' AND LOWER(VARIABLE_NAME) IN %s",
+                           (tuple(sql_name(name) for name in changed),))
+            dynamic = {row[0] for row in cursor.fetchall()}
+            steps = [(name, values[name] if name in values
+                      else defaults.get(sql_name(name), DEFAULT))
+                     for name in changed if sql_name(name) in dynamic]
+
+            def current(name):
+                try:
+                    cursor.execute('SELECT @@GLOBAL.%s' % sql_name(name))
+                except pymysql.MySQLError as exc:
+                    raise self._refusal(exc, name)
+                return cursor.fetchone()[0]
+
+            def assign(name, value):
+                statement = 'SET GLOBAL %s = ' % sql_name(name)
+                try:
+                    if value is DEFAULT:
+                        cursor.execute(statement + 'DEFAULT')
+                    else:
+                        cursor.execute(statement + '%s', (_sql_value(value),))
+                except pymysql.MySQLError as exc:
+                    raise self._refusal(exc, name)
+                return True
+
+            taken = self._apply_each(steps, current, assign)
+        live = dict(applied)
+        for name in taken:
+            if name in values:
+                live[name] = values[name]
+            else:
+                live.pop(name, None)
+        return live
+
+    def _refusal(self, exc, name):
+        """MariaDB's refusal of a value, in its words; a lost server stays an engine error."""
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        if code in _UNREACHABLE or code is None:
+            return self._translate(exc, "Setting '%s'" % name)
+        return overrides.bad_value(self.display_name, name, exc.args[1])
+
+    def _read_configuration(self, names):
+        by_sql_name = {sql_name(name): name for name in names}
+        with self._cursor('Reading the configuration') as cursor:
+            cursor.execute('SELECT LOWER(VARIABLE_NAME), VARIABLE_VALUE '
+                           'FROM information_schema.GLOBAL_VARIABLES '
+                           'WHERE LOWER(VARIABLE_NAME) IN %s', (tuple(by_sql_name),))
+            return {by_sql_name[name]: value for name, value in cursor.fetchall()}
+
+    def _start_failure_reason(self, log_text):
+        # "... [ERROR] /usr/sbin/mariadbd: unknown variable 'x=1'": the first error says why.
+        for line in log_text.splitlines():
+            if '[ERROR] ' in line:
+                message = line.split('[ERROR] ', 1)[1]
+                return re.sub(r'^\S*mariadbd: ', '', message).strip()
+        return ''
+
     # ---------------------------------------------------------- connections
 
     def _translate(self, exc, what):
@@ -251,7 +452,7 @@ class MariaDBManager(base.EngineManager):
                 unix_socket=self.socket_path, user=user or self.admin_user,
                 password=self.admin_password if user is None else (password or ''),
                 autocommit=True, connect_timeout=5, read_timeout=120, write_timeout=120,
-                charset='utf8mb4')
+                charset='utf8mb4', init_command=ADMIN_SESSION_INIT if user is None else None)
         except pymysql.MySQLError as exc:
             raise self._translate(exc, what)
         try:

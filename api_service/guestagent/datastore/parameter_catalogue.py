@@ -17,7 +17,8 @@ NAMES = {
         'innodb_buffer_pool_size', 'innodb_log_file_size', 'innodb_log_buffer_size',
         'innodb_flush_log_at_trx_commit', 'innodb_flush_method', 'innodb_file_per_table',
         'innodb_io_capacity', 'innodb_lock_wait_timeout', 'innodb_open_files',
-        'innodb_strict_mode', 'max_connections', 'max_user_connections', 'max_allowed_packet',
+        # Not max_user_connections: it would limit the agent's own account too.
+        'innodb_strict_mode', 'max_connections', 'max_allowed_packet',
         'wait_timeout', 'interactive_timeout', 'connect_timeout', 'net_read_timeout',
         'net_write_timeout', 'lock_wait_timeout', 'table_open_cache', 'table_definition_cache',
         'thread_cache_size', 'tmp_table_size', 'max_heap_table_size', 'sort_buffer_size',

@@ -13,6 +13,12 @@
   new rules are in force when the call returns. Sessions already open stay.
 - Memory: shared_buffers = max(16, memory_mb // 4) MiB (the usual quarter of
   RAM), effective_cache_size = three quarters.
+- Configuration ('configuration' capability): postgresql.conf ends with
+  include_if_exists of run_dir/overrides.conf, so a group's values win. A change
+  is first checked by the server binary itself (`postgres -C`, which reads the
+  files as a start would and names a value it refuses), then reloaded
+  (pg_reload_conf); pg_settings.pending_restart names what waits for a restart
+  (the 'postmaster' parameters). A removed value falls back by the reload itself.
 - Databases are created without PUBLIC's CONNECT, so a user reaches exactly
   the databases it was granted. Access means what it means in MariaDB: ALL on
   the database, USAGE and CREATE on its public schema, ALL on the tables and
@@ -37,6 +43,7 @@
   instance that is never backed up archives nothing.
 """
 import contextlib
+import logging
 import os
 import re
 import signal
@@ -46,12 +53,48 @@ import psycopg
 from psycopg import sql
 
 from api_service.guestagent import errors
-from api_service.guestagent.datastore import base
+from api_service.guestagent.datastore import base, overrides
+
+LOG = logging.getLogger(__name__)
 
 SYSTEM_DATABASES = frozenset({'postgres', 'template0', 'template1'})
 
 # The first major version with WAL summaries (native incremental backups).
 NATIVE_INCREMENTAL_MAJOR = 17
+
+# The agent's own sessions (DDL, users, backups, its WAL slot held for a whole backup) run
+# without the time limits a configuration group may set for tenants' sessions.
+ADMIN_SESSION_OPTIONS = ('-c statement_timeout=0 -c lock_timeout=0 -c idle_session_timeout=0 '
+                         '-c idle_in_transaction_session_timeout=0')
+
+# Settings the agent makes (files, network, logging, archiving, libraries, replication):
+# never a configuration group's.
+CONTROLLED_PARAMETERS = frozenset({
+    'data_directory', 'config_file', 'hba_file', 'ident_file', 'external_pid_file',
+    'listen_addresses', 'port', 'unix_socket_directories', 'unix_socket_group',
+    'unix_socket_permissions', 'include', 'include_if_exists', 'include_dir',
+    'archive_mode', 'archive_command', 'archive_library', 'restore_command',
+    'archive_cleanup_command', 'recovery_end_command', 'summarize_wal', 'wal_level',
+    'logging_collector', 'log_destination', 'log_directory', 'log_filename',
+    'log_line_prefix', 'lc_messages', 'shared_preload_libraries', 'local_preload_libraries',
+    'session_preload_libraries', 'dynamic_library_path', 'password_encryption',
+    'primary_conninfo', 'primary_slot_name', 'hot_standby', 'ssl', 'ssl_cert_file',
+    'ssl_key_file', 'ssl_ca_file', 'ssl_crl_file', 'ssl_crl_dir', 'ssl_dh_params_file',
+    'ssl_passphrase_command', 'ssl_passphrase_command_supports_reload', 'krb_server_keyfile',
+    'jit_provider'})
+
+
+def render_value(value):
+    """A value in postgresql.conf: booleans on/off; text single-quoted ('' and \\ escaped)."""
+    if isinstance(value, bool):
+        return 'on' if value else 'off'
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'%s'" % value.replace('\\', '\\\\').replace("'", "''")
+
+
+def _quoted_path(path):
+    return "'%s'" % path.replace("'", "''")
 
 
 # run_dir/archive-wal: the archive_command's logic, in a file because PostgreSQL
@@ -77,7 +120,9 @@ class PostgreSQLManager(base.EngineManager):
     manager = 'postgresql'
     display_name = 'PostgreSQL'
     default_port = 5432
-    capabilities = frozenset({'databases', 'users', 'root', 'access'})
+    capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration'})
+    controlled_parameters = CONTROLLED_PARAMETERS
+    parameter_name_pattern = re.compile(r'[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?\Z')
     binary_name = 'postgres'
     root_user_name = 'root'
     # Root's name before it was upstream's; restored data may still carry it.
@@ -177,6 +222,9 @@ class PostgreSQLManager(base.EngineManager):
             self._write_file(script, ARCHIVE_SCRIPT, mode=0o700)
             settings['archive_command'] = '\'/bin/sh "%s" "%%p" "%%f"\'' % script
         text = ''.join('%s = %s\n' % item for item in settings.items())
+        # Last, so the configuration group's values win.
+        text += 'include_if_exists %s\n' % _quoted_path(self.overrides_path)
+        self._write_overrides()
         admin_method = 'trust' if bootstrap else 'scram-sha-256'
         hba = ['# TYPE  DATABASE  USER  ADDRESS  METHOD',
                'local all %s %s' % (self.admin_user, admin_method),
@@ -222,7 +270,8 @@ class PostgreSQLManager(base.EngineManager):
     def _connect_args(self, dbname):
         return dict(host=self.socket_dir, port=self.port, user=self.admin_user,
                     password=self.admin_password, dbname=dbname, autocommit=True,
-                    connect_timeout=5, sslmode='disable', application_name='guest-agent')
+                    connect_timeout=5, sslmode='disable', application_name='guest-agent',
+                    options=ADMIN_SESSION_OPTIONS)
 
     @contextlib.contextmanager
     def _connection(self, what, dbname='postgres'):
@@ -299,6 +348,82 @@ class PostgreSQLManager(base.EngineManager):
     def _conf_load_time(self):
         with self._connection('Checking the configuration reload') as conn:
             return conn.execute('SELECT pg_conf_load_time()').fetchone()[0]
+
+    # --------------------------------------------------------- configuration
+
+    def _render_overrides(self, values):
+        return ''.join('%s = %s\n' % (name, render_value(value))
+                       for name, value in sorted(values.items()))
+
+    def _apply_overrides_live(self, applied, values):
+        # The include is written. The server refuses a bad file only in its log, and a
+        # reload would apply the file's other values: let the binary read it first.
+        self._check_config_files()
+        with self._connection('Applying the configuration') as conn:
+            loaded = conn.execute('SELECT pg_conf_load_time()').fetchone()[0]
+            conn.execute('SELECT pg_reload_conf()')
+        base.wait_for(lambda: self._conf_load_time() > loaded, base.ACCESS_APPLY_WAIT,
+                      'PostgreSQL to reload its configuration')
+        names = sorted(set(applied) | set(values))
+        with self._connection('Reading the configuration') as conn:
+            waiting = {row[0] for row in conn.execute(
+                'SELECT name FROM pg_settings WHERE pending_restart AND name = ANY(%s)',
+                (names,)).fetchall()}
+        live = {name: value for name, value in values.items() if name not in waiting}
+        live.update({name: applied[name] for name in waiting if name in applied})
+        return live
+
+    def _restore_live(self):
+        # Needed only when a reload happened (a check refuses before one): best effort,
+        # the caller is already answering with the first error.
+        try:
+            with self._connection('Reloading the previous configuration') as conn:
+                conn.execute('SELECT pg_reload_conf()')
+        except errors.GuestError:
+            LOG.exception('reloading the previous configuration failed')
+
+    def _check_config_files(self):
+        """BadRequest naming the parameter when the server would not accept the files."""
+        try:
+            self._run([self.binary, '-C', 'data_directory',
+                       '-c', 'config_file=%s' % self._config_path()],
+                      'Checking the configuration', timeout=30)
+        except errors.EngineError as exc:
+            reason = self._start_failure_reason(exc.details or '')
+            if not reason:
+                raise
+            named = re.search(r'parameter "([^"]+)"', reason)
+            if not named:
+                raise errors.BadRequest('PostgreSQL refused the configuration: %s.'
+                                        % reason.rstrip('.'))
+            raise overrides.bad_value(self.display_name, named.group(1), reason)
+
+    def _read_configuration(self, names):
+        with self._connection('Reading the configuration') as conn:
+            return dict(conn.execute('SELECT name, current_setting(name) FROM pg_settings '
+                                     'WHERE name = ANY(%s)', (names,)).fetchall())
+
+    def _start_failure_reason(self, log_text):
+        # "<time> [pid] LOG:  invalid value for parameter "x": "y"" (then a FATAL that the
+        # file "contains errors"), or a FATAL of its own ("could not map anonymous shared
+        # memory: ..."). A HINT listing the accepted values is worth keeping.
+        messages = re.findall(r'\b(LOG|WARNING|ERROR|FATAL|PANIC|HINT):\s+(.*)', log_text)
+        chosen = None
+        for index, (level, message) in enumerate(messages):
+            if level != 'HINT' and re.search(r'parameter "|configuration parameter', message):
+                chosen = index
+                break
+        if chosen is None:
+            chosen = next((index for index, (level, message) in enumerate(messages)
+                           if level in ('FATAL', 'PANIC')), None)
+        if chosen is None:
+            return ''
+        # The file's path and line are the agent's business.
+        reason = re.sub(r' in file "[^"]*" line \d+', '', messages[chosen][1]).strip()
+        following = messages[chosen + 1] if chosen + 1 < len(messages) else None
+        if following and following[0] == 'HINT' and following[1].startswith('Available values'):
+            reason = '%s (%s)' % (reason.rstrip('.'), following[1].strip().rstrip('.'))
+        return reason
 
     def current_memory_setting(self):
         with self._connection('Reading shared_buffers') as conn:

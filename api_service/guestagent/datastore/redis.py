@@ -14,19 +14,53 @@
 - Root (Trove's queens spec): enable sets a password on the default user
   (requirepass, as an ACL); disable makes it password-less again, so clients
   connect without AUTH. The name returned is '-', as Trove does for Redis.
-- Only the 'root' capability: Redis has no databases or users for tenants.
+- Configuration ('configuration' capability): redis.conf ends with `include` of
+  run_dir/overrides.conf, so a group's values win ('save' lines add up, so
+  redis.conf leaves its own out when the group sets one). Values change live
+  with CONFIG SET, one at a time, the ones taken put back if a later one is
+  refused; one Redis calls immutable waits for the next start. A removed value
+  goes back to redis.conf's, else to the value the engine had before the group
+  set it; without either it waits for the start that forgets it.
+- Neither 'databases' nor 'users': Redis has no databases or users for tenants.
 """
 import contextlib
 import hashlib
+import re
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from api_service.guestagent import errors
-from api_service.guestagent.datastore import base
+from api_service.guestagent.datastore import base, overrides
 
 TENANT_RULES = '~* &* +@all -@admin'
+
+# What the agent sets (network, files, accounts, replication, modules): never a group's.
+# 'tls-*' and 'cluster-*' stand for every name so starting.
+CONTROLLED_PARAMETERS = frozenset({
+    'bind', 'bind-source-addr', 'port', 'unixsocket', 'unixsocketperm', 'protected-mode',
+    'daemonize', 'supervised', 'pidfile', 'logfile', 'syslog-enabled', 'syslog-ident',
+    'syslog-facility', 'dir', 'dbfilename', 'appendfilename', 'appenddirname', 'include',
+    'user', 'aclfile', 'requirepass', 'masterauth', 'masteruser', 'replicaof', 'slaveof',
+    'rename-command', 'loadmodule', 'enable-debug-command', 'enable-module-command',
+    'enable-protected-configs', 'always-show-logo', 'set-proc-title', 'proc-title-template',
+    'replica-announce-ip', 'replica-announce-port', 'slave-announce-ip',
+    'slave-announce-port', 'ignore-warnings', 'tls-*', 'cluster-*'})
+
+
+def config_text(value):
+    """A value as CONFIG SET takes it (booleans yes/no)."""
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    return str(value)
+
+
+def render_value(value):
+    """A value in redis.conf: text double-quoted ('save "900 1 300 10"' is read as one)."""
+    if isinstance(value, (bool, int, float)):
+        return config_text(value)
+    return '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"')
 
 
 def acl_hash(password):
@@ -40,7 +74,9 @@ class RedisManager(base.EngineManager):
     manager = 'redis'
     display_name = 'Redis'
     default_port = 6379
-    capabilities = frozenset({'root'})
+    capabilities = frozenset({'root', 'configuration'})
+    controlled_parameters = CONTROLLED_PARAMETERS
+    parameter_name_pattern = re.compile(r'[a-z][a-z0-9-]*\Z')
     binary_name = 'redis-server'
     root_user_name = '-'
     uses_template = False
@@ -69,15 +105,28 @@ class RedisManager(base.EngineManager):
             'always-show-logo no',
             'dir %s' % self.engine_data_dir,
             'dbfilename dump.rdb',
-            'appendonly yes',
-            'appendfsync everysec',
-            'save 3600 1 300 100 60 10000',
-            'maxmemory %d' % self.memory_setting_bytes(self.memory_mb),
-            'maxmemory-policy noeviction',
             'user default on %s %s' % (default_auth, TENANT_RULES),
             'user %s on #%s ~* &* +@all' % (self.admin_user, acl_hash(self.admin_password)),
         ]
+        grouped = self._include_values()
+        for name, value in self._base_settings().items():
+            if not (name == 'save' and name in grouped):   # two 'save' lines would add up
+                lines.append('%s %s' % (name, value))
+        # Last, so the configuration group's values win.
+        lines.append('include %s' % self.overrides_path)
+        self._write_overrides()
         self._write_file(self._config_path(), '\n'.join(lines) + '\n')
+
+    def _base_settings(self):
+        """The tunable settings of redis.conf (as CONFIG SET takes them): what a group's value
+        overrides, and what a value the group no longer sets goes back to."""
+        return {
+            'appendonly': 'yes',
+            'appendfsync': 'everysec',
+            'save': '3600 1 300 100 60 10000',
+            'maxmemory': str(self.memory_setting_bytes(self.memory_mb)),
+            'maxmemory-policy': 'noeviction',
+        }
 
     def _command(self):
         return [self.binary, self._config_path()]
@@ -132,6 +181,84 @@ class RedisManager(base.EngineManager):
         with self._admin('Reading maxmemory') as client:
             return int(client.config_get('maxmemory')['maxmemory'])
 
+    # --------------------------------------------------------- configuration
+
+    def _controlled_name(self, name):
+        for prefix in ('tls-', 'cluster-'):
+            if name.startswith(prefix):
+                return prefix + '*'
+        return name
+
+    def _render_overrides(self, values):
+        return ''.join('%s %s\n' % (name, render_value(value))
+                       for name, value in sorted(values.items()))
+
+    def _apply_overrides_live(self, applied, values):
+        changed = sorted(overrides.differing(applied, values))
+        if not changed:
+            return dict(applied)
+        defaults = self._base_settings()
+        baseline = dict(self._load_state().get('overrides_baseline') or {})
+        steps = []
+        for name in changed:
+            if name in values:
+                steps.append((name, config_text(values[name])))
+            elif name in defaults or name in baseline:
+                steps.append((name, defaults.get(name, baseline.get(name))))
+            # else: nothing to go back to but the engine's default, at the next start
+        with self._admin('Applying the configuration') as client:
+            def current(name):
+                return client.config_get(name).get(name)
+
+            def assign(name, value):
+                try:
+                    client.config_set(name, value)
+                except redis.exceptions.ResponseError as exc:
+                    if 'immutable' in str(exc):
+                        return False        # read at start only
+                    raise overrides.bad_value(self.display_name, name, _reason(exc))
+                return True
+
+            before = {name: current(name) for name, _ in steps
+                      if name not in applied and name not in defaults and name not in baseline}
+            taken = self._apply_each(steps, current, assign)
+        # What a removed value goes back to: the engine's own, from before the group.
+        baseline.update({name: value for name, value in before.items()
+                         if name in taken and value is not None})
+        self._save_state(overrides_baseline=baseline)
+        live = dict(applied)
+        for name in taken:
+            if name in values:
+                live[name] = values[name]
+            else:
+                live.pop(name, None)
+        return live
+
+    def _read_configuration(self, names):
+        found = {}
+        with self._admin('Reading the configuration') as client:
+            for name in names:
+                value = client.config_get(name).get(name)
+                if value is not None:
+                    found[name] = value
+        return found
+
+    def _start_failure_reason(self, log_text):
+        # "*** FATAL CONFIG FILE ERROR ***", "Reading the configuration file, at line 3",
+        # ">>> 'databases 0'", then the reason; else a warning line ("pid:M date # ...").
+        lines = log_text.splitlines()
+        for index, line in enumerate(lines):
+            if 'FATAL CONFIG FILE ERROR' in line:
+                rest = [text.strip() for text in lines[index + 1:index + 4]]
+                directive = next((text[4:] for text in rest if text.startswith('>>> ')), '')
+                reason = rest[-1] if len(rest) == 3 else ''
+                return ('%s: %s' % (reason, directive)).strip(': ')
+        for line in lines:
+            found = re.match(r'\d+:[A-Z] .*? # (.*)$', line)
+            if found:
+                return found.group(1).strip()
+        return ''
+
     # ------------------------------------------------------------------ root
 
     def _set_default_user(self, root_hash):
@@ -151,3 +278,9 @@ class RedisManager(base.EngineManager):
         with self._admin('Checking root') as client:
             user = client.acl_getuser('default')
         return 'nopass' not in user['flags']
+
+
+def _reason(exc):
+    """Redis's words for a refused CONFIG SET, without its prefixes."""
+    text = re.sub(r'^(ERR )?', '', str(exc))
+    return re.sub(r"^CONFIG SET failed \(possibly related to argument '[^']*'\) - ", '', text)

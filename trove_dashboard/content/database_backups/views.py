@@ -90,7 +90,7 @@ def backup_candidates(request):
     """Active instances whose version can be backed up, with their capabilities."""
     instances, _more = trove.instance_list(request)
     instance_data.join(instances, [], cat.Catalogue.load(request))
-    return [i for i in instances if instance_states.allows(i, 'guest') and
+    return [i for i in instances if instance_states.allows(i, 'backup') and
             forms.BACKUPS in i.capabilities]
 
 

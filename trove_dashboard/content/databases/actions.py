@@ -5,7 +5,9 @@ from django.utils.translation import ngettext_lazy
 from horizon import tables
 
 from trove_dashboard.api import trove
+from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import states
+from trove_dashboard import exceptions as dash_exceptions
 
 SCOPE = 'database'
 
@@ -160,7 +162,7 @@ class BackupInstance(tables.LinkAction):
         return '%s?instance=%s' % (reverse('horizon:project:database_backups:create'), datum.id)
 
     def allowed(self, request, instance=None):
-        return _backups_allowed(instance) and states.allows(instance, 'guest')
+        return _backups_allowed(instance) and states.allows(instance, 'backup')
 
 
 class BackupSchedules(tables.LinkAction):
@@ -173,3 +175,44 @@ class BackupSchedules(tables.LinkAction):
 
     def allowed(self, request, instance=None):
         return _backups_allowed(instance)
+
+
+def _configuration_of(instance):
+    return (getattr(instance, 'configuration', None) or {}).get('id')
+
+
+def _configurable(instance):
+    return (instance is not None and states.allows(instance, 'configure') and
+            cat.CONFIGURATION in getattr(instance, 'capabilities', ()))
+
+
+class AttachConfiguration(InstanceModalLink):
+    name = 'attach_configuration'
+    verbose_name = _('Attach Configuration Group')
+    url_name = 'horizon:project:databases:attach_configuration'
+    policy_rules = ((SCOPE, 'instance:update'),)
+
+    def allowed(self, request, instance=None):
+        return _configurable(instance) and not _configuration_of(instance)
+
+
+class DetachConfiguration(ConfirmedBatchAction):
+    name = 'detach_configuration'
+    help_text = _("The instance's parameters go back to the engine's defaults.")
+    policy_rules = ((SCOPE, 'instance:update'),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy('Detach Configuration Group', 'Detach Configuration Groups',
+                             count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy('Detached Configuration Group', 'Detached Configuration Groups',
+                             count)
+
+    def allowed(self, request, instance=None):
+        return _configurable(instance) and bool(_configuration_of(instance))
+
+    def action(self, request, obj_id):
+        dash_exceptions.say_why(request, trove.instance_detach_configuration, obj_id)

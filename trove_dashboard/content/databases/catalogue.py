@@ -5,6 +5,7 @@ reference holding its datastore's id and its own id (both UUIDs), so the version
 select needs no parsing of display names and the per-version calls need no lookup.
 """
 import collections
+import copy
 
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +63,14 @@ class Catalogue:
         datastore = getattr(instance, 'datastore', None) or {}
         version = self.find(datastore.get('type'), datastore.get('version'))
         return version.capabilities if version else frozenset()
+
+    def having(self, capability):
+        """The same catalogue with only the versions that declare `capability`."""
+        kept = copy.copy(self)
+        kept.versions = [v for v in self.versions if capability in v.capabilities]
+        kept._by_ref = {v.ref: v for v in kept.versions}
+        kept._by_names = {(v.datastore_name, v.name): v for v in kept.versions}
+        return kept
 
     def default(self):
         """The first datastore's default version, else the first version."""

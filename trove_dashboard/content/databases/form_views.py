@@ -6,6 +6,7 @@ from horizon import forms as horizon_forms
 from horizon.utils import memoized
 
 from trove_dashboard.api import trove
+from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import forms
 from trove_dashboard.content.databases import guest_forms
 from trove_dashboard.content.databases import instance_data
@@ -131,3 +132,26 @@ class CreateUserView(GuestFormView):
     submit_url_name = 'horizon:project:databases:create_user'
     help_text = _('A user of the database engine, with access to the databases you name.')
     tab = 'users'
+
+
+class AttachConfigurationView(InstanceFormView):
+    """The instance, the datastores (its version's id) and the groups: three calls."""
+    form_class = forms.AttachConfigurationForm
+    modal_header = page_title = _('Attach Configuration Group')
+    submit_label = _('Attach')
+    submit_url_name = 'horizon:project:databases:attach_configuration'
+    help_text = _('The group\'s values replace the engine\'s defaults on this instance. '
+                  'If the engine refuses one, nothing changes and the refusal says why.')
+
+    def get_form_kwargs(self):
+        datastore = getattr(self.get_object(), 'datastore', None) or {}
+        try:
+            version = cat.Catalogue.load(self.request).find(datastore.get('type'),
+                                                            datastore.get('version'))
+            groups = trove.configuration_list(self.request)
+        except Exception:
+            exceptions.handle(self.request, _('Unable to retrieve configuration groups.'),
+                              redirect=reverse(INDEX_URL))
+        version_id = version.id if version else None
+        return dict(super().get_form_kwargs(), configurations=[
+            g for g in groups if getattr(g, 'datastore_version_id', None) == version_id])

@@ -6,42 +6,19 @@ else goes to Horizon's error handling.
 from django import shortcuts
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions
 from horizon import forms
 from horizon import messages
 
 from trove_dashboard.api import trove
-from trove_dashboard import exceptions as dash_exceptions
+from trove_dashboard.refusal_forms import RefusalForm
 
 INDEX_URL = 'horizon:project:databases:index'
 
 
-class InstanceForm(forms.SelfHandlingForm):
-    """A form about one instance, named in a hidden field.
-
-    Subclasses implement apply(); a 4xx it raises is shown on error_field_for(message).
-    """
+class InstanceForm(RefusalForm):
+    """A form about one instance, named in a hidden field."""
     instance_id = forms.CharField(widget=forms.HiddenInput())
-
-    error_field = None
-    failure_message = None
-
-    def handle(self, request, data):
-        try:
-            return self.apply(request, data)
-        except dash_exceptions.RECOVERABLE as exc:
-            if not dash_exceptions.is_client_error(exc):
-                exceptions.handle(request, self.failure_message, redirect=reverse(INDEX_URL))
-            message = dash_exceptions.api_message(exc)
-            self.add_error(self.error_field_for(message), message)
-            return False
-
-    def error_field_for(self, message):
-        """The field a refusal is about; the form itself when unsure."""
-        return self.error_field
-
-    def apply(self, request, data):
-        raise NotImplementedError
+    index_url = INDEX_URL
 
 
 class RenameForm(InstanceForm):
@@ -112,3 +89,29 @@ class EnableRootForm(InstanceForm):
                                  'instance_id': data['instance_id'],
                                  'instance_name': self.initial.get('instance_name', ''),
                                  'done_url': reverse(INDEX_URL)})
+
+
+class AttachConfigurationForm(InstanceForm):
+    """Attach one of the groups made for the instance's datastore version."""
+    configuration = forms.ChoiceField(
+        label=_('Configuration Group'),
+        help_text=_("Only groups of the instance's datastore version. Their values are "
+                    "applied at once; some take effect after a restart."))
+    error_field = 'configuration'
+    failure_message = _('The configuration group could not be attached.')
+
+    def __init__(self, request, *args, **kwargs):
+        groups = kwargs.pop('configurations', [])
+        super().__init__(request, *args, **kwargs)
+        self.names = {g.id: g.name for g in groups}
+        self.fields['configuration'].choices = (
+            [('', _('Select a configuration group'))] + sorted(
+                self.names.items(), key=lambda item: item[1].lower())
+            if groups else [('', _('No configuration group of this version'))])
+
+    def apply(self, request, data):
+        trove.instance_attach_configuration(request, data['instance_id'],
+                                            data['configuration'])
+        messages.success(request, _('Attached configuration group "%s".')
+                         % self.names.get(data['configuration'], data['configuration']))
+        return True

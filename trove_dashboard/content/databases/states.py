@@ -8,24 +8,31 @@ from django.utils.translation import pgettext_lazy
 
 BUILD, ACTIVE, ERROR, REBOOT = 'BUILD', 'ACTIVE', 'ERROR', 'REBOOT'
 RESIZE, SHUTDOWN, BACKUP, DELETING = 'RESIZE', 'SHUTDOWN', 'BACKUP', 'DELETING'
+# Settled, engine running: values of the attached configuration group wait for a restart.
+RESTART_REQUIRED = 'RESTART_REQUIRED'
 
 # Rows in these states refresh themselves until they leave them.
 TRANSITIONAL = frozenset({BUILD, REBOOT, RESIZE, BACKUP, DELETING})
 
-_ANY_BUT_DELETING = frozenset({BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN, BACKUP})
+_ANY_BUT_DELETING = frozenset({BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN, BACKUP,
+                               RESTART_REQUIRED})
 ALLOWED = {
-    'restart': frozenset({ACTIVE, SHUTDOWN}),
+    'restart': frozenset({ACTIVE, SHUTDOWN, RESTART_REQUIRED}),
     'resize_volume': frozenset({ACTIVE}),
     'resize_flavor': frozenset({ACTIVE}),
-    'guest': frozenset({ACTIVE}),           # users, databases, root
+    'guest': frozenset({ACTIVE, RESTART_REQUIRED}),     # users, databases, root
+    'configure': frozenset({ACTIVE, RESTART_REQUIRED}),  # attach, detach, a group's values
+    'backup': frozenset({ACTIVE}),   # it ends ACTIVE, so it waits for a required restart
     'rename': _ANY_BUT_DELETING,
     'delete': _ANY_BUT_DELETING,
 }
 
 # Horizon's status semantics: True settled and well, False settled and failed,
-# None still moving (the row keeps polling).
+# None still moving (the row keeps polling). RESTART_REQUIRED is settled (no polling);
+# the table shows it as a warning (tables.InstanceCell).
 STATUS_CHOICES = tuple([(s, None) for s in sorted(TRANSITIONAL)] +
-                       [(ACTIVE, True), (SHUTDOWN, False), (ERROR, False)])
+                       [(ACTIVE, True), (RESTART_REQUIRED, True), (SHUTDOWN, False),
+                        (ERROR, False)])
 
 STATUS_DISPLAY = (
     (BUILD, pgettext_lazy('Status of a database instance', 'Building')),
@@ -36,12 +43,17 @@ STATUS_DISPLAY = (
     (SHUTDOWN, pgettext_lazy('Status of a database instance', 'Shut down')),
     (BACKUP, pgettext_lazy('Status of a database instance', 'Backing up')),
     (DELETING, pgettext_lazy('Status of a database instance', 'Deleting')),
+    (RESTART_REQUIRED, pgettext_lazy('Status of a database instance', 'Restart Required')),
 )
 
 
 def allows(instance, operation):
     """Whether the instance's current status allows the operation."""
     return getattr(instance, 'status', None) in ALLOWED[operation]
+
+
+def restart_required(instance):
+    return getattr(instance, 'status', None) == RESTART_REQUIRED
 
 
 def is_transitional(instance):

@@ -2,6 +2,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import tables
+from horizon.tables import base as tables_base
 
 from trove_dashboard.content.databases import actions
 from trove_dashboard.content.databases import instance_data
@@ -46,6 +47,15 @@ def detail_url(instance):
     return reverse('horizon:project:databases:detail', args=[instance.id])
 
 
+class InstanceCell(tables_base.Cell):
+    """RESTART_REQUIRED is settled (the row does not poll) but shows as a warning."""
+
+    def get_status_class(self, status):
+        if self.column.status and states.restart_required(self.datum):
+            return 'warning restart-required'
+        return super().get_status_class(status)
+
+
 class InstanceRow(tables.Row):
     """Refreshes itself while its instance is transitional (status None)."""
     ajax = True
@@ -56,8 +66,10 @@ class InstanceRow(tables.Row):
 
 class InstancesTable(tables.DataTable):
     name = tables.WrappingColumn('name', verbose_name=_('Instance Name'), link=detail_url)
-    datastore = tables.Column(datastore_label, verbose_name=_('Datastore'))
-    # Address and locality give way on narrow screens (the detail page shows them).
+    # Datastore, address and locality give way on narrow screens (the detail page shows
+    # them), as the backups table's datastore does: a Restart Required row needs the room.
+    datastore = tables.Column(datastore_label, verbose_name=_('Datastore'),
+                              classes=NARROW_HIDDEN)
     address = tables.Column(address, verbose_name=_('Address'), classes=NARROW_HIDDEN)
     size = tables.Column(flavor_label, verbose_name=_('Size'))
     volume = tables.Column(volume_label, verbose_name=_('Volume (used / size)'))
@@ -71,8 +83,11 @@ class InstancesTable(tables.DataTable):
         verbose_name = _('Instances')
         status_columns = ['status']
         row_class = InstanceRow
+        cell_class = InstanceCell
         table_actions = (actions.LaunchInstance, actions.DeleteInstance)
         # The first allowed action is the row's button: a harmless one comes first.
         row_actions = (actions.ResizeVolume, actions.ResizeFlavor, actions.RenameInstance,
-                       actions.BackupInstance, actions.BackupSchedules, actions.EnableRoot,
-                       actions.DisableRoot, actions.RestartInstance, actions.DeleteInstance)
+                       actions.BackupInstance, actions.BackupSchedules,
+                       actions.AttachConfiguration, actions.DetachConfiguration,
+                       actions.EnableRoot, actions.DisableRoot, actions.RestartInstance,
+                       actions.DeleteInstance)

@@ -1,4 +1,5 @@
-"""An instance's detail page: Overview, Events, Users, Databases, Backups, Schedules.
+"""An instance's detail page: Overview, Events, Users, Databases, Backups, Schedules,
+Configuration.
 
 The view fetches the instance once and hands it to every tab; Users and
 Databases load only when opened (they ask the instance's guest), and only for
@@ -54,7 +55,9 @@ class OverviewTab(tabs.Tab):
                 'fault': getattr(instance, 'fault', None),
                 # The API sends fault details to admins only; the page agrees.
                 'show_fault_details': request.user.is_superuser,
-                'transitional': states.is_transitional(instance)}
+                'transitional': states.is_transitional(instance),
+                'configuration': getattr(instance, 'configuration', None) or {},
+                'restart_required': states.restart_required(instance)}
 
 
 class EventsTab(tabs.TableTab):
@@ -170,9 +173,50 @@ class SchedulesTab(tabs.TableTab):
             return []
 
 
+class ConfigurationTab(tabs.TableTab):
+    """The values the engine runs with, marking those the attached group sets: one call,
+    two with a group, made only when the tab is opened and the engine runs."""
+    name = _('Configuration')
+    slug = 'configuration'
+    preload = False
+    table_classes = (detail_tables.InstanceConfigurationTable,)
+    template_name = 'project/databases/_detail_configuration.html'
+
+    def allowed(self, request):
+        return cat.CONFIGURATION in getattr(self.tab_group.kwargs['instance'], 'capabilities',
+                                            ())
+
+    def group(self):
+        return getattr(self.tab_group.kwargs['instance'], 'configuration', None) or {}
+
+    def get_instance_configuration_data(self):
+        instance = self.tab_group.kwargs['instance']
+        if not states.allows(instance, 'guest'):
+            return []
+        try:
+            running = trove.instance_configuration(self.request, instance.id)
+            group_values = {}
+            if self.group().get('id'):
+                group_values = getattr(trove.configuration_get(
+                    self.request, self.group()['id']), 'values', None) or {}
+        except Exception:
+            exceptions.handle(self.request, _("Unable to retrieve the instance's "
+                                              "configuration."))
+            return []
+        return detail_tables.effective_values(running, group_values)
+
+    def get_context_data(self, request, **kwargs):
+        context = super().get_context_data(request, **kwargs)
+        instance = self.tab_group.kwargs['instance']
+        context.update(guest_running=states.allows(instance, 'guest'), group=self.group(),
+                       restart_required=states.restart_required(instance))
+        return context
+
+
 class InstanceDetailTabs(tabs.DetailTabsGroup):
     slug = 'instance_details'
-    tabs = (OverviewTab, EventsTab, UsersTab, DatabasesTab, BackupsTab, SchedulesTab)
+    tabs = (OverviewTab, EventsTab, UsersTab, DatabasesTab, BackupsTab, SchedulesTab,
+            ConfigurationTab)
     sticky = True
 
     def get_selected_tab(self):

@@ -25,4 +25,6 @@ urlpatterns = [
             name='create_database'),
     re_path(INSTANCE + r'create_user$', form_views.CreateUserView.as_view(),
             name='create_user'),
+    re_path(INSTANCE + r'attach_configuration$', form_views.AttachConfigurationView.as_view(),
+            name='attach_configuration'),
 ]

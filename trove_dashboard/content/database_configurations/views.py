@@ -1,0 +1,146 @@
+"""The Configuration Groups panel's pages: the list, a group's detail, create, edit values."""
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from horizon import exceptions
+from horizon import forms as horizon_forms
+from horizon import tables as horizon_tables
+from horizon import tabs as horizon_tabs
+from horizon.utils import memoized
+
+from trove_dashboard.api import trove
+from trove_dashboard.content.database_configurations import forms
+from trove_dashboard.content.database_configurations import tables
+from trove_dashboard.content.database_configurations import tabs
+from trove_dashboard.content.databases import catalogue as cat
+
+INDEX_URL = 'horizon:project:database_configurations:index'
+DETAIL_URL = 'horizon:project:database_configurations:detail'
+
+
+class IndexView(horizon_tables.DataTableView):
+    """One page of groups: one call (the API names each group's datastore and version)."""
+    table_class = tables.ConfigurationsTable
+    template_name = 'project/database_configurations/index.html'
+    page_title = _('Configuration Groups')
+
+    def has_more_data(self, table):
+        return self._more
+
+    def get_data(self):
+        self._more = False
+        marker = self.request.GET.get(tables.ConfigurationsTable._meta.pagination_param)
+        try:
+            found, next_marker = trove.configuration_list_page(self.request, marker=marker)
+        except Exception:
+            exceptions.handle(self.request, _('Unable to retrieve configuration groups.'))
+            return []
+        self._more = bool(next_marker)
+        return found
+
+
+def load(request, configuration_id):
+    """The group and its version's parameters: two calls."""
+    configuration = trove.configuration_get(request, configuration_id)
+    parameters = trove.parameters_by_version(request, configuration.datastore_version_id)
+    return configuration, parameters
+
+
+class DetailView(horizon_tabs.TabbedTableView):
+    tab_group_class = tabs.ConfigurationDetailTabs
+    template_name = 'project/database_configurations/detail.html'
+    page_title = '{{ configuration.name }}'
+
+    @memoized.memoized_method
+    def get_data(self):
+        try:
+            return load(self.request, self.kwargs['configuration_id'])
+        except Exception:
+            exceptions.handle(self.request, _('Unable to retrieve the configuration group.'),
+                              redirect=reverse(INDEX_URL))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        configuration, _parameters = self.get_data()
+        context['configuration'] = configuration
+        context['url'] = reverse(INDEX_URL)
+        context['actions'] = tables.ConfigurationsTable(self.request).render_row_actions(
+            configuration)
+        return context
+
+    def get_tabs(self, request, *args, **kwargs):
+        configuration, parameters = self.get_data()
+        return self.tab_group_class(request, configuration=configuration,
+                                    parameters=parameters, **kwargs)
+
+
+class FormView(horizon_forms.ModalFormView):
+    template_name = 'project/database_configurations/form_page.html'
+    ajax_template_name = 'project/database_configurations/_form.html'
+    help_text = ''
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context['submit_url'] = self.request.path
+        context['help_text'] = self.help_text
+        return context
+
+
+class CreateView(FormView):
+    """The datastores (which versions take groups): one call."""
+    form_class = forms.CreateConfigurationForm
+    modal_header = page_title = _('Create Configuration Group')
+    submit_label = _('Create')
+    help_text = _('A configuration group is a named set of parameter values for one datastore '
+                  'version. After creating it, set its values; then attach it to instances '
+                  'or choose it when launching one.')
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        try:
+            catalogue = cat.Catalogue.load(self.request)
+        except Exception:
+            exceptions.handle(self.request, _('Unable to retrieve datastores.'),
+                              redirect=reverse(INDEX_URL))
+        kwargs['catalogue'] = catalogue.having(cat.CONFIGURATION)
+        return kwargs
+
+    def get_success_url(self):
+        """Its values next: the group is empty until they are set."""
+        return reverse('horizon:project:database_configurations:edit_values',
+                       args=[self.form.created.id])
+
+    def form_valid(self, form):
+        self.form = form
+        return super().form_valid(form)
+
+
+class EditValuesView(FormView):
+    """The group and its version's parameters: two calls."""
+    form_class = forms.EditValuesForm
+    modal_header = page_title = _('Edit Values')
+    submit_label = _('Save')
+    help_text = _('Values are applied to every instance using the group at once; if one '
+                  'instance refuses a value, none changes. A value marked to take effect '
+                  'after a restart leaves its instances Restart Required until they are '
+                  'restarted.')
+
+    @memoized.memoized_method
+    def get_object(self):
+        try:
+            return load(self.request, self.kwargs['configuration_id'])
+        except Exception:
+            exceptions.handle(self.request, _('Unable to retrieve the configuration group.'),
+                              redirect=reverse(INDEX_URL))
+
+    def get_form_kwargs(self):
+        configuration, parameters = self.get_object()
+        return dict(super().get_form_kwargs(), configuration=configuration,
+                    parameters=parameters)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context['configuration'] = self.get_object()[0]
+        return context
+
+    def get_success_url(self):
+        return reverse(DETAIL_URL, args=[self.kwargs['configuration_id']])
