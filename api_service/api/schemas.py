@@ -190,3 +190,74 @@ configuration_parameter = _object({'configuration-parameter': _object({
     'max_size': parameter_bound,
     'unit': {'type': ['string', 'null'], 'maxLength': 16},
 }, ['name', 'restart_required', 'data_type'])}, ['configuration-parameter'])
+
+# The operator's instance actions (troveclient's Management: stop, reboot,
+# reset_task_status; reset_status as the tenant API spells it).
+mgmt_instance_action = {
+    'description': 'The action must be one of {"stop": {}}, {"reboot": {}}, '
+                   '{"reset-task-status": {}} or {"reset_status": {}}.',
+    'oneOf': [_object({name: _object({})}, [name])
+              for name in ('stop', 'reboot', 'reset-task-status', 'reset_status')]}
+
+# -- operators' catalogue (issue #12): datastore versions, visibility, members, flavors,
+# volume types. The create and PATCH bodies are upstream's (python-troveclient's), plus the
+# registration spec's `datastore` and `manager` spellings.
+string_list = {'anyOf': [{'type': 'array', 'maxItems': 100,
+                          'items': {'type': 'string', 'maxLength': 255}},
+                         {'type': 'string', 'maxLength': 1024}]}
+visibility = {'type': 'string', 'enum': ['public', 'private', 'unlisted', 'deprecated']}
+_VERSION_FIELDS = {
+    'name': name,
+    'datastore_manager': name,
+    'manager': name,
+    'image': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+    'image_tags': string_list,
+    'packages': string_list,
+    'active': {'type': 'boolean'},
+    'default': {'type': 'boolean'},
+    'version': name,
+    'visibility': visibility,
+    # Upstream's; nothing here uses them (the guest managers are built in).
+    'registry_ext': optional_name,
+    'repl_strategy': optional_name,
+}
+datastore_version_create = _object({'version': _object(dict(
+    _VERSION_FIELDS, datastore_name=name, datastore=name), ['name'])}, ['version'])
+datastore_version_update = _object(dict(_VERSION_FIELDS), minProperties=1)
+datastore_version_visibility = _object({'datastore_version': _object(
+    {'visibility': visibility}, ['visibility'])}, ['datastore_version'])
+datastore_version_member = _object({'member': {'type': 'string', 'minLength': 1,
+                                               'maxLength': 64}}, ['member'])
+
+_size = {'type': 'integer', 'minimum': 0, 'maximum': 2 ** 31 - 1}
+_FLAVOR_FIELDS = {
+    'name': name,
+    'ram': {'type': 'integer', 'minimum': 1, 'maximum': 2 ** 31 - 1},
+    'vcpus': {'type': 'integer', 'minimum': 1, 'maximum': 4096},
+    'disk': _size,
+    'ephemeral': _size,
+}
+# troveclient's MgmtFlavors.create sends Nova's shape: `vcpu`, `flavor_id` ("auto"), and
+# swap/rxtx_factor/is_public/service_type, which a database flavor has no use for.
+flavor_create = _object({'flavor': _object(dict(
+    _FLAVOR_FIELDS, id={'type': ['string', 'integer'], 'maxLength': 36},
+    flavor_id={'type': ['string', 'integer'], 'maxLength': 36},
+    vcpu=_FLAVOR_FIELDS['vcpus'], swap=_size,
+    rxtx_factor={'type': ['string', 'number']}, is_public={'type': ['string', 'boolean']},
+    service_type=optional_name), ['name', 'ram'])}, ['flavor'])
+flavor_update = _object({'flavor': _object(dict(_FLAVOR_FIELDS), minProperties=1)}, ['flavor'])
+
+_VOLUME_TYPE_FIELDS = {
+    'name': name,
+    'description': description,
+    'is_public': {'type': 'boolean'},
+    # Local driver: the directory volumes of this type live under (absolute).
+    'root_path': {'type': ['string', 'null'], 'maxLength': 1024, 'pattern': '^/'},
+}
+volume_type_create = _object({'volume_type': _object(dict(_VOLUME_TYPE_FIELDS), ['name'])},
+                             ['volume_type'])
+volume_type_update = _object({'volume_type': _object(dict(_VOLUME_TYPE_FIELDS),
+                                                     minProperties=1)}, ['volume_type'])
+# PUT of an association: no body (or an empty object).
+no_body = {'anyOf': [{'type': 'null'}, _object({})],
+           'description': 'The body must be empty.'}

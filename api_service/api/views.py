@@ -218,3 +218,112 @@ def execution(e):
             'finished': _isotime(e.finished), 'state': e.state,
             'output': e.backup_id if e.state == 'SUCCESS' else e.output,
             'backup_id': e.backup_id}
+
+
+# -- the operator's instances (Trove's mgmt extension) ------------------------------------
+
+def _server_and_volume(instance):
+    # The local driver names an instance's guest ("server") and its volume after the
+    # instance itself, so their ids are the instance's: known even once they are gone.
+    server = {'id': instance.id, 'name': instance.name, 'status': instance.operating_status,
+              'tenant_id': instance.project_id, 'host': instance.host,
+              'deleted': bool(instance.deleted), 'deleted_at': _isotime(instance.deleted_at)}
+    used = instance.volume_used_bytes
+    volume = {'id': instance.id, 'size': instance.volume_size, 'type': instance.volume_type_id,
+              'used': round(used / 1024 ** 3, 3) if used is not None else None,
+              'total': instance.volume_size}
+    return server, volume
+
+
+def _mgmt_fields(instance, task_description):
+    return {'tenant_id': instance.project_id, 'host': instance.host,
+            'server_id': instance.id, 'service_status': instance.operating_status,
+            'deleted': bool(instance.deleted), 'deleted_at': _isotime(instance.deleted_at),
+            'task_description': task_description}
+
+
+def mgmt_instance_summary(req, row, task_description):
+    """An operator's list item: the tenant's, plus project, host, server id and deleted."""
+    data = instance_summary(req, row)
+    data.update(_mgmt_fields(row, task_description))
+    return data
+
+
+def mgmt_instance_detail(req, view, task_description):
+    """An operator's show (Trove's MgmtInstanceDetailView): the tenant's detail plus
+    server {id, ...}, volume {id, size, used, ...}, deleted, task and root history."""
+    instance = view.instance
+    data = instance_detail(req, view)
+    data.update(_mgmt_fields(instance, task_description))
+    server, volume = _server_and_volume(instance)
+    server['addresses'] = data['addresses']
+    data['server'] = server
+    data['volume'].update(volume)
+    data['guest_status'] = {'state_description': instance.operating_status}
+    if view.root_enabled is not None:
+        data['root_enabled'] = _isotime(view.root_enabled.created)
+        data['root_enabled_by'] = view.root_enabled.user_id
+    return data
+
+
+def root_history(instance_id, enabled, user_id):
+    """Trove's RootHistoryView: 'Never' and 'Nobody' when root was never enabled."""
+    return {'id': instance_id, 'enabled': _isotime(enabled) if enabled else 'Never',
+            'user': user_id or 'Nobody'}
+
+
+def diagnostics(figures):
+    """Trove's DiagnosticsView keys (null where not known) plus what is known."""
+    return dict(figures, last_heartbeat=_isotime(figures['last_heartbeat']))
+
+
+# -- operators' catalogue (issue #12) ----------------------------------------------------
+
+def datastore_version_seen(req, version, include_datastore=True):
+    """A version as GET /datastores… shows it: plus its maturity (experimental-datastores)
+    for everyone, and its visibility for admins only (datastore-visibility VIS-01)."""
+    data = datastore_version(req, version, include_datastore)
+    data['maturity'] = version.maturity
+    if req.ctx.is_admin:
+        data['visibility'] = version.visibility
+        # python-troveclient keeps its manager object in a resource's `manager` attribute,
+        # which a `manager` key would overwrite (the mgmt view's name, as upstream).
+        data['datastore_manager'] = data.pop('manager', version.manager)
+    return data
+
+
+def datastore_seen(req, ds, versions):
+    """A datastore with the versions the asker's lists show (datastores.listed_versions)."""
+    data = {'id': ds.id, 'name': ds.name, 'links': links(req, 'datastores', ds.id),
+            'versions': [datastore_version_seen(req, v, include_datastore=False)
+                         for v in versions]}
+    if ds.default_version_id:
+        data['default_version'] = ds.default_version_id
+    return data
+
+
+def _split(text):
+    return text.split(',') if text else []
+
+
+def mgmt_datastore_version(registered):
+    """Upstream's mgmt DatastoreVersionView, plus visibility, maturity and capabilities."""
+    row = registered.row
+    return {'id': row.id, 'name': row.name, 'version': row.version,
+            'datastore_id': row.datastore_id, 'datastore_name': registered.datastore_name,
+            'datastore_manager': row.manager, 'image': row.image_id,
+            'image_tags': _split(row.image_tags), 'packages': _split(row.packages),
+            'active': row.active, 'default': registered.is_default,
+            'registry_ext': None, 'repl_strategy': None,
+            'visibility': row.visibility, 'maturity': row.maturity,
+            'capabilities': _split(row.capabilities), 'engine_path': row.engine_path}
+
+
+def datastore_version_member(member):
+    """The spec's member: `member` carries the project (column tenant_id)."""
+    return {'id': member.id, 'datastore_version_id': member.version_id,
+            'member': member.tenant_id}
+
+
+def mgmt_volume_type(vt):
+    return dict(volume_type(vt), root_path=vt.root_path)

@@ -97,9 +97,12 @@ def main(argv=None):
         catalogue_admin.upsert_volume_type(args.name, args.root, args.description)
     elif args.action == 'discover':
         for engine in local_engines.discover():
-            catalogue_admin.upsert_datastore_version(
+            # Capabilities and maturity from the engine's guest manager, as the launcher seeds.
+            row = catalogue_admin.upsert_datastore_version(
                 engine.datastore, engine.name, engine.version, engine.manager, engine.path)
-            print('%s %s (%s) at %s' % (engine.datastore, engine.name, engine.version, engine.path))
+            print('%s %s (%s) at %s [%s] image=%s-%s' % (
+                engine.datastore, engine.name, engine.version, engine.path, row.capabilities,
+                engine.datastore, engine.version))
     elif args.action == 'restrict-flavors':
         catalogue_admin.restrict_flavors(args.datastore, args.version, args.allowed)
     else:

@@ -188,7 +188,81 @@ CONFIGURATION_RULES = [
 ]
 
 
+MI = '/mgmt/instances/{instance_id}'
+ADMIN = 'rule:admin'
+# The operator's instances (Trove's mgmt extension): admins only.
+MGMT_INSTANCE_RULES = [
+    _rule('mgmt:instance:index', ADMIN, "List every project's instances, deleted ones on "
+          'request.', '/mgmt/instances'),
+    _rule('mgmt:instance:show', ADMIN, 'Show any instance, a deleted one too.', MI),
+    _rule('mgmt:instance:action', ADMIN, "Stop an instance's engine, reboot it or reset "
+          'its status.', MI + '/action', 'POST'),
+    _rule('mgmt:instance:root', ADMIN, 'Show when root was enabled on an instance, and by '
+          'whom.', MI + '/root'),
+    _rule('mgmt:instance:rpc_ping', ADMIN, "Check that an instance's guest agent answers.",
+          MI + '/rpc_ping'),
+    _rule('mgmt:instance:hwinfo', ADMIN, "Show an instance's memory and CPUs.",
+          MI + '/hwinfo'),
+    _rule('mgmt:instance:diagnostics', ADMIN, "Show an instance's current figures.",
+          MI + '/diagnostics'),
+]
+
+
+# Operators' catalogue (issue #12): upstream's datastore:delete, and ours for what upstream
+# guards only by its mgmt admin_context.
+MDV = '/mgmt/datastore-versions'
+MV = '/mgmt/datastores/{datastore}/versions/{version}'
+DS_ADMIN = 'rule:admin'
+DATASTORE_ADMIN_RULES = [
+    _rule('datastore:delete', DS_ADMIN, 'Delete a datastore and its unused versions.',
+          '/datastores/{datastore}', 'DELETE'),
+    _rule('datastore_version:create', DS_ADMIN, 'Register a datastore version.', MDV, 'POST'),
+    _rule('datastore_version:index', DS_ADMIN, 'List every datastore version, hidden ones too.',
+          MDV),
+    _rule('datastore_version:show', DS_ADMIN, 'Show a registered datastore version.',
+          MDV + '/{version}'),
+    _rule('datastore_version:update', DS_ADMIN, 'Change a datastore version.',
+          MDV + '/{version}', 'PATCH'),
+    _rule('datastore_version:delete', DS_ADMIN, 'Delete a datastore version nothing uses.',
+          MDV + '/{version}', 'DELETE'),
+    _rule('datastore_version:update_visibility', DS_ADMIN,
+          "Set a datastore version's visibility.", MV, 'PUT'),
+    _rule('datastore_version_member:create', DS_ADMIN,
+          'Admit a project to a private datastore version.', MV + '/members', 'POST'),
+    _rule('datastore_version_member:index', DS_ADMIN, "List a datastore version's members.",
+          MV + '/members'),
+    _rule('datastore_version_member:show', DS_ADMIN, 'Show a datastore version member.',
+          MV + '/members/{member}'),
+    _rule('datastore_version_member:delete', DS_ADMIN, 'Remove a datastore version member.',
+          MV + '/members/{member}', 'DELETE'),
+    _rule('datastore_version_member:index_by_tenant', DS_ADMIN,
+          "List a project's memberships in a datastore's versions.",
+          '/mgmt/datastores/{datastore}/versions/members/{member_project}'),
+    _rule('datastore_version:add_flavor', DS_ADMIN, 'Allow a flavor for a datastore version.',
+          MV + '/flavors/{flavor}', 'PUT'),
+    _rule('datastore_version:remove_flavor', DS_ADMIN,
+          'Stop allowing a flavor for a datastore version.', MV + '/flavors/{flavor}',
+          'DELETE'),
+    _rule('datastore_version:add_volume_type', DS_ADMIN,
+          'Allow a volume type for a datastore version.', MV + '/volume-types/{volume_type}',
+          'PUT'),
+    _rule('datastore_version:remove_volume_type', DS_ADMIN,
+          'Stop allowing a volume type for a datastore version.',
+          MV + '/volume-types/{volume_type}', 'DELETE'),
+    _rule('flavor:create', DS_ADMIN, 'Create a flavor.', '/mgmt/flavors', 'POST'),
+    _rule('flavor:update', DS_ADMIN, 'Change a flavor.', '/mgmt/flavors/{flavor}', 'PATCH'),
+    _rule('flavor:delete', DS_ADMIN, 'Delete a flavor no instance uses.', '/mgmt/flavors/{flavor}',
+          'DELETE'),
+    _rule('volume_type:create', DS_ADMIN, 'Create a volume type.', '/mgmt/volume-types', 'POST'),
+    _rule('volume_type:update', DS_ADMIN, 'Change a volume type.',
+          '/mgmt/volume-types/{volume_type}', 'PATCH'),
+    _rule('volume_type:delete', DS_ADMIN, 'Delete a volume type no instance uses.',
+          '/mgmt/volume-types/{volume_type}', 'DELETE'),
+]
+
+
 def list_rules():
     """Entry point for oslo.policy's generators."""
     return (BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES + BACKUP_RULES + SCHEDULE_RULES
-            + CONFIGURATION_PARAMETER_RULES + CONFIGURATION_RULES)
+            + CONFIGURATION_PARAMETER_RULES + CONFIGURATION_RULES + MGMT_INSTANCE_RULES
+            + DATASTORE_ADMIN_RULES)

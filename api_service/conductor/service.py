@@ -19,6 +19,8 @@ from api_service.rpc import secure
 from api_service.taskmanager import configuration_steps
 
 LOG = logging.getLogger(__name__)
+# The guest's step that applies a configuration group's values at a build's first start.
+CONFIGURATION_STEP = 'configuration'
 
 
 class ConductorEndpoint:
@@ -72,6 +74,15 @@ class ConductorEndpoint:
             return
         LOG.info('instance %s: %s/%s %s', instance_id, report['operation'], report['step'],
                  report['outcome'])
+        if report['step'] == CONFIGURATION_STEP and report['outcome'] == events.FAILED:
+            # The engine did not start with the group's values and the build went on with
+            # the engine's own: the build succeeds, but the tenant must learn why the group's
+            # values are not in effect (other failed steps end their operation, which
+            # records the fault).
+            message = (report.get('message') or '')[:faults.MESSAGE_LIMIT]
+            event_id = events.start(instance_id, report['operation'], CONFIGURATION_STEP)
+            events.finish(event_id, events.FAILED, message)
+            faults.record(instance_id, message)
 
     def backup_done(self, ctxt, instance_id, sealed):
         """The guest finished streaming a backup: COMPLETED with size and checksum, or FAILED."""

@@ -48,7 +48,24 @@ class DatastoreVersion(Base):
     engine_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     # Declared by the version's guest manager, e.g. 'databases,users,root'.
     capabilities: Mapped[str] = mapped_column(String(255), default='')
+    # public | private (members only) | unlisted (not listed, shown) | deprecated (admins only).
+    visibility: Mapped[str] = mapped_column(String(16), default='public', server_default='public')
+    # Declared by the version's guest manager: experimental | technical-preview | stable.
+    maturity: Mapped[str] = mapped_column(String(32), default='stable', server_default='stable')
     datastore: Mapped[Datastore] = relationship(back_populates='versions')
+
+
+class DatastoreVersionMember(Base):
+    """A project admitted to a private datastore version (datastore-visibility spec)."""
+
+    __tablename__ = 'datastore_version_members'
+    __table_args__ = (UniqueConstraint('version_id', 'tenant_id',
+                                       name='uq_datastore_version_member'),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    version_id: Mapped[str] = mapped_column(ForeignKey('datastore_versions.id'))
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Flavor(Base):

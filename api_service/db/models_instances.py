@@ -23,7 +23,10 @@ class Instance(Base):
 
     __tablename__ = 'instances'
     __table_args__ = (Index('ix_instances_project_live', 'project_id', 'deleted', 'id'),
-                      Index('ix_instances_configuration', 'configuration_id', 'id'))
+                      Index('ix_instances_configuration', 'configuration_id', 'id'),
+                      # The operator's list of every project's instances (mgmt_instances).
+                      Index('ix_instances_deleted_id', 'deleted', 'id'),
+                      Index('ix_instances_deleted_status', 'deleted', 'status', 'id'))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(255))
@@ -103,6 +106,19 @@ class InstanceEvent(Base):
     finished: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
     outcome: Mapped[str] = mapped_column(String(16), default='RUNNING')
     message: Mapped[str] = mapped_column(String(255), default='')
+
+
+class RootEnabled(Base):
+    """Root was enabled on an instance: by whom and when (the operator's root history).
+    Kept after the instance is deleted, as its events and faults are."""
+
+    __tablename__ = 'root_enabled_history'
+    __table_args__ = (Index('ix_root_enabled_history_instance', 'instance_id', 'created'),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    instance_id: Mapped[str] = mapped_column(String(36))
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Network(Base):

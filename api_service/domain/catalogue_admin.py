@@ -1,23 +1,37 @@
-"""Operator actions on the catalogue: define flavors, volume types and datastore versions.
+"""Operator actions on the catalogue: define flavors, volume types and datastore versions,
+and which flavors and volume types a version allows.
 
-Used by `dbaas-manage`; idempotent, so the embedded launcher can seed on every start.
+Used by `dbaas-manage` (idempotent upserts, so the embedded launcher can seed on every
+start) and by the management API (create, change, delete, one association at a time).
 Every change bumps the catalogue generation, so API processes drop their cached copy.
 """
 import contextlib
 
-from sqlalchemy import select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import func, select
 
+from api_service.common import exceptions
 from api_service.db import models
+from api_service.db import models_instances as mi
 from api_service.db.session import session_scope
 from api_service.domain import catalogue_cache
 from api_service.domain import parameters
 
 
 @contextlib.contextmanager
-def _changing_catalogue():
-    with session_scope() as session:
-        catalogue_cache.bump(session)
-        yield session
+def changing_catalogue():
+    """A session whose transaction also bumps the catalogue generation. A unique key
+    another writer took between our check and our commit is a 409, not a 500."""
+    try:
+        with session_scope() as session:
+            catalogue_cache.bump(session)
+            yield session
+    except sa_exc.IntegrityError:
+        raise exceptions.Conflict('The catalogue changed meanwhile (the same name or member was '
+                                  'added concurrently); look again and retry.')
+
+
+_changing_catalogue = changing_catalogue
 
 
 def upsert_flavor(flavor_id, name, ram, vcpus, disk=0, ephemeral=0):
@@ -39,21 +53,69 @@ def upsert_volume_type(name, root_path, description='', is_public=True):
         return row
 
 
+def manager_class(manager):
+    """The guest manager class named `manager`; a 400 naming the known ones otherwise."""
+    from api_service.guestagent import errors
+    from api_service.guestagent.datastore import get_manager_class
+    try:
+        return get_manager_class(manager)
+    except errors.UnknownManager as error:
+        raise exceptions.BadRequest(str(error))
+
+
+def manager_capabilities(manager):
+    """What a guest manager declares it can do ('databases,users,root,...'), plus backups
+    when the guest has a strategy for it. The same rule as local_engines.Engine.capabilities
+    (a test keeps them equal), without importing a driver: the memory driver runs this too."""
+    from api_service.guestagent import backup
+    capabilities = set(manager_class(manager).capabilities)
+    if manager in backup.strategy_names():
+        capabilities.add('backups')
+        if backup.get_strategy(manager).supports_incremental:
+            capabilities.add('incremental_backups')
+    return ','.join(sorted(capabilities))
+
+
+def manager_maturity(manager):
+    """The maturity a guest manager declares (experimental-datastores spec); stable unless
+    it says otherwise."""
+    return getattr(manager_class(manager), 'maturity', 'stable')
+
+
+def _declared(manager):
+    """(capabilities, maturity) of a manager; nothing for one this build does not have (a
+    version kept for its records after its engine was removed)."""
+    try:
+        return manager_capabilities(manager), manager_maturity(manager)
+    except exceptions.BadRequest:
+        return '', 'stable'
+
+
+def datastore_row(session, name):
+    """The datastore named `name`, made if there is none yet."""
+    ds = session.scalars(select(models.Datastore).where(models.Datastore.name == name)).first()
+    if ds is None:
+        ds = models.Datastore(name=name)
+        session.add(ds)
+        session.flush()
+    return ds
+
+
 def upsert_datastore_version(datastore, name, version, manager, engine_path=None,
-                             active=True, default=False, packages=None, capabilities=''):
+                             active=True, default=False, packages=None, capabilities=None):
     """Create or update a version (and its datastore); `default` makes it the default.
-    A version without parameter rows gets its engine's (parameters.seed)."""
+    Capabilities are its manager's unless given. A version without parameter rows gets its
+    engine's (parameters.seed). What operators set through the API (visibility, image) is
+    kept."""
+    declared_capabilities, maturity = _declared(manager)
+    capabilities = declared_capabilities if capabilities is None else capabilities
     with _changing_catalogue() as session:
-        ds = session.scalars(select(models.Datastore)
-                             .where(models.Datastore.name == datastore)).first()
-        if ds is None:
-            ds = models.Datastore(name=datastore)
-            session.add(ds)
-            session.flush()
+        ds = datastore_row(session, datastore)
         row = session.scalars(select(models.DatastoreVersion).where(
             models.DatastoreVersion.datastore_id == ds.id,
             models.DatastoreVersion.name == name)).first()
-        row = row or models.DatastoreVersion(datastore_id=ds.id, name=name)
+        row = row or models.DatastoreVersion(datastore_id=ds.id, name=name,
+                                             maturity=maturity)
         row.version, row.manager, row.engine_path = version, manager, engine_path
         row.active, row.packages, row.capabilities = active, packages, capabilities
         session.add(row)
@@ -65,8 +127,14 @@ def upsert_datastore_version(datastore, name, version, manager, engine_path=None
 
 
 def _version_row(session, datastore, version):
-    return session.scalars(select(models.DatastoreVersion).join(models.Datastore).where(
-        models.Datastore.name == datastore, models.DatastoreVersion.name == version)).one()
+    row = session.scalars(select(models.DatastoreVersion).join(models.Datastore).where(
+        (models.Datastore.name == datastore) | (models.Datastore.id == datastore),
+        (models.DatastoreVersion.name == version) | (models.DatastoreVersion.id == version))
+    ).first()
+    if row is None:
+        raise exceptions.NotFound("Datastore version '%s' cannot be found for datastore '%s'."
+                                  % (version[:255], datastore[:255]))
+    return row
 
 
 def restrict_flavors(datastore, version, flavor_ids):
@@ -84,7 +152,172 @@ def restrict_volume_types(datastore, version, type_names):
         row = _version_row(session, datastore, version)
         session.query(models.DatastoreVersionVolumeType).filter_by(version_id=row.id).delete()
         for name in type_names:
-            vt = session.scalars(select(models.VolumeType)
-                                 .where(models.VolumeType.name == name)).one()
+            vt = _volume_type_row(session, name)
             session.add(models.DatastoreVersionVolumeType(version_id=row.id,
                                                           volume_type_id=vt.id))
+
+
+# -- one association at a time (the management API) -----------------------------------
+
+def add_flavor(datastore, version, flavor_id):
+    """Allow a flavor for a version; the first one restricts the version to its list."""
+    with _changing_catalogue() as session:
+        row = _version_row(session, datastore, version)
+        flavor = _flavor_row(session, flavor_id)
+        if session.get(models.DatastoreVersionFlavor, (row.id, flavor.id)):
+            raise exceptions.Conflict("Flavor '%s' is already associated with datastore "
+                                      "version '%s'." % (flavor.id, row.name))
+        session.add(models.DatastoreVersionFlavor(version_id=row.id, flavor_id=flavor.id))
+
+
+def remove_flavor(datastore, version, flavor_id):
+    """Stop allowing a flavor; a version left with none allows every flavor."""
+    with _changing_catalogue() as session:
+        row = _version_row(session, datastore, version)
+        found = session.get(models.DatastoreVersionFlavor, (row.id, str(flavor_id)))
+        if found is None:
+            raise exceptions.NotFound("Flavor '%s' is not associated with datastore version "
+                                      "'%s'." % (str(flavor_id)[:64], row.name))
+        session.delete(found)
+
+
+def add_volume_type(datastore, version, id_or_name):
+    with _changing_catalogue() as session:
+        row = _version_row(session, datastore, version)
+        vt = _volume_type_row(session, id_or_name)
+        if session.get(models.DatastoreVersionVolumeType, (row.id, vt.id)):
+            raise exceptions.Conflict("Volume type '%s' is already associated with datastore "
+                                      "version '%s'." % (vt.name, row.name))
+        session.add(models.DatastoreVersionVolumeType(version_id=row.id, volume_type_id=vt.id))
+
+
+def remove_volume_type(datastore, version, id_or_name):
+    with _changing_catalogue() as session:
+        row = _version_row(session, datastore, version)
+        vt = _volume_type_row(session, id_or_name)
+        found = session.get(models.DatastoreVersionVolumeType, (row.id, vt.id))
+        if found is None:
+            raise exceptions.NotFound("Volume type '%s' is not associated with datastore "
+                                      "version '%s'." % (vt.name, row.name))
+        session.delete(found)
+
+
+# -- flavors and volume types (the management API) -------------------------------------
+
+def _flavor_row(session, flavor_id):
+    row = session.get(models.Flavor, str(flavor_id))
+    if row is None:
+        raise exceptions.NotFound("Flavor '%s' cannot be found." % str(flavor_id)[:64])
+    return row
+
+
+def _volume_type_row(session, id_or_name):
+    row = session.scalars(select(models.VolumeType).where(
+        (models.VolumeType.id == id_or_name) | (models.VolumeType.name == id_or_name))).first()
+    if row is None:
+        raise exceptions.NotFound("Volume type '%s' cannot be found." % id_or_name[:255])
+    return row
+
+
+def _check_name_free(session, model, name, own_id=None):
+    other = session.scalars(select(model).where(model.name == name)).first()
+    if other is not None and other.id != own_id:
+        raise exceptions.Conflict("The name '%s' is already taken (id %s)." % (name, other.id))
+
+
+def create_flavor(spec):
+    """A new flavor; its id is the one given, else the next free number."""
+    with _changing_catalogue() as session:
+        flavor_id = spec.get('id')
+        if flavor_id in (None, '', 'auto'):
+            numbers = [int(i) for i in session.scalars(select(models.Flavor.id)) if i.isdigit()]
+            flavor_id = str(max(numbers, default=0) + 1)
+        if session.get(models.Flavor, str(flavor_id)) is not None:
+            raise exceptions.Conflict("Flavor '%s' already exists." % flavor_id)
+        _check_name_free(session, models.Flavor, spec['name'])
+        row = models.Flavor(id=str(flavor_id), name=spec['name'], ram=spec['ram'],
+                            vcpus=spec['vcpus'], disk=spec.get('disk', 0),
+                            ephemeral=spec.get('ephemeral', 0))
+        session.add(row)
+        session.flush()
+        return row
+
+
+def update_flavor(flavor_id, changes):
+    """Rename or resize a flavor; running instances keep the size they were built with."""
+    with _changing_catalogue() as session:
+        row = _flavor_row(session, flavor_id)
+        if 'name' in changes:
+            _check_name_free(session, models.Flavor, changes['name'], row.id)
+        for key in ('name', 'ram', 'vcpus', 'disk', 'ephemeral'):
+            if key in changes:
+                setattr(row, key, changes[key])
+        session.flush()
+        return row
+
+
+def _live_instances(session, column, value):
+    return session.scalar(select(func.count()).select_from(mi.Instance).where(
+        column == value, mi.Instance.deleted.is_(False)))
+
+
+def delete_flavor(flavor_id):
+    """Delete a flavor no live instance runs on and no version is restricted to."""
+    with _changing_catalogue() as session:
+        row = _flavor_row(session, flavor_id)
+        used = _live_instances(session, mi.Instance.flavor_id, row.id)
+        if used:
+            raise exceptions.Conflict("Flavor '%s' is in use by %d instance(s); resize or "
+                                      'delete them first.' % (row.name, used))
+        _refuse_if_associated(session, models.DatastoreVersionFlavor.flavor_id, row.id,
+                              "Flavor '%s'" % row.name, 'flavor remove')
+        session.delete(row)
+
+
+def create_volume_type(spec):
+    with _changing_catalogue() as session:
+        _check_name_free(session, models.VolumeType, spec['name'])
+        row = models.VolumeType(name=spec['name'], description=spec.get('description') or '',
+                                is_public=spec.get('is_public', True),
+                                root_path=spec.get('root_path'))
+        session.add(row)
+        session.flush()
+        return row
+
+
+def update_volume_type(id_or_name, changes):
+    with _changing_catalogue() as session:
+        row = _volume_type_row(session, id_or_name)
+        if 'name' in changes:
+            _check_name_free(session, models.VolumeType, changes['name'], row.id)
+        for key in ('name', 'description', 'is_public', 'root_path'):
+            if key in changes:
+                setattr(row, key, changes[key])
+        session.flush()
+        return row
+
+
+def delete_volume_type(id_or_name):
+    """Delete a volume type no live instance has a volume of and no version is limited to."""
+    with _changing_catalogue() as session:
+        row = _volume_type_row(session, id_or_name)
+        used = _live_instances(session, mi.Instance.volume_type_id, row.id)
+        if used:
+            raise exceptions.Conflict("Volume type '%s' is in use by %d instance(s)."
+                                      % (row.name, used))
+        _refuse_if_associated(session, models.DatastoreVersionVolumeType.volume_type_id,
+                              row.id, "Volume type '%s'" % row.name, 'volume type remove')
+        session.delete(row)
+
+
+def _refuse_if_associated(session, column, value, what, how):
+    # Removing the last association silently would open the version to every flavor or
+    # type: the operator removes the associations first, knowingly.
+    names = list(session.scalars(
+        select(models.Datastore.name + ' ' + models.DatastoreVersion.name)
+        .select_from(column.table)
+        .join(models.DatastoreVersion, models.DatastoreVersion.id == column.table.c.version_id)
+        .join(models.Datastore).where(column == value)))
+    if names:
+        raise exceptions.Conflict('%s is associated with datastore version(s) %s; remove the '
+                                  'associations first.' % (what, ', '.join(sorted(names))))

@@ -1,10 +1,16 @@
-"""Datastores and their versions: lookup by id or name, and what each version allows."""
+"""Datastores and their versions: lookup by id or name, as the asking project may see them,
+and what each version allows.
+
+Reads come from the per-process catalogue cache (catalogue_cache); a version's visibility
+(datastore-visibility spec) is applied on the way out, so a hidden version is "not found"
+wherever it is resolved: the lists, show, instance and configuration create, parameters.
+"""
 import bisect
 import collections
 import uuid
 
+from oslo_context import context as oslo_context
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from api_service.common import exceptions
 from api_service.db import models
@@ -13,6 +19,8 @@ from api_service.domain import catalogue_cache
 
 # A datastore as the views read it, from Core rows.
 DatastoreRow = collections.namedtuple('DatastoreRow', 'id name default_version_id versions')
+
+VISIBILITIES = ('public', 'private', 'unlisted', 'deprecated')
 
 
 def _is_uuid(value):
@@ -25,6 +33,7 @@ def _is_uuid(value):
 
 _DS = models.Datastore.__table__
 _VERSIONS = models.DatastoreVersion.__table__
+_MEMBERS = models.DatastoreVersionMember.__table__
 
 
 # Every datastore joined to its versions: the catalogue is small and cached whole. The
@@ -53,49 +62,124 @@ def _load_all():
     return tuple(ds.name for ds in every), every
 
 
-def list_datastores(limit, marker=None):
-    """A page of datastores with their versions, from the cached catalogue: O(log n + page)."""
-    names, every = catalogue_cache.cached('datastores', _load_all)
+def _load_members():
+    """{version id: frozenset of member projects}, for private versions' checks."""
+    with read_scope() as conn:
+        rows = conn.execute(select(_MEMBERS.c.version_id, _MEMBERS.c.tenant_id)).all()
+    members = collections.defaultdict(set)
+    for version_id, tenant_id in rows:
+        members[version_id].add(tenant_id)
+    return {k: frozenset(v) for k, v in members.items()}
+
+
+def _catalogue():
+    return catalogue_cache.cached('datastores', _load_all)
+
+
+def _members():
+    return catalogue_cache.cached('datastore_version_members', _load_members)
+
+
+def _viewer(ctx):
+    """The asking context: the one given, else the request's (oslo.context keeps it per
+    thread); None (a service acting on its own) sees everything."""
+    return ctx if ctx is not None else oslo_context.get_current()
+
+
+def _sees_all(ctx):
+    return ctx is None or getattr(ctx, 'is_admin', False)
+
+
+def _is_member(ctx, version):
+    project = getattr(ctx, 'project_id', None)
+    return project is not None and project in _members().get(version.id, ())
+
+
+def may_get(version, ctx=None):
+    """Whether the asker may show or use a version: unlisted ones too, deprecated only admins."""
+    ctx = _viewer(ctx)
+    if _sees_all(ctx):
+        return True
+    visibility = version.visibility or 'public'
+    if visibility == 'private':
+        return _is_member(ctx, version)
+    return visibility in ('public', 'unlisted')
+
+
+def may_list(version, ctx=None):
+    """Whether a version appears in the asker's lists: public ones, and private to members.
+    Inactive versions are listed to admins only."""
+    ctx = _viewer(ctx)
+    if _sees_all(ctx):
+        return True
+    if not version.active:
+        return False
+    visibility = version.visibility or 'public'
+    return visibility == 'public' or (visibility == 'private' and _is_member(ctx, version))
+
+
+def _as_seen(ds, ctx):
+    """The datastore with only the versions the asker may get."""
+    return ds._replace(versions=tuple(v for v in ds.versions if may_get(v, ctx)))
+
+
+def listed_versions(ds, ctx=None):
+    """The versions of a datastore (as get_datastore returned it) the asker's lists show."""
+    return [v for v in ds.versions if may_list(v, ctx)]
+
+
+def _listed_datastore(ds, ctx):
+    # A datastore whose versions are all hidden from the asker is hidden with them; one
+    # without versions (an operator's work in progress) is listed to admins only.
+    return _sees_all(ctx) or any(may_list(v, ctx) for v in ds.versions)
+
+
+def list_datastores(limit, marker=None, ctx=None):
+    """A page of datastores with the versions the asker may see, from the cached catalogue."""
+    ctx = _viewer(ctx)
+    names, every = _catalogue()
+    if not _sees_all(ctx):
+        every = tuple(ds for ds in every if _listed_datastore(ds, ctx))
+        names = tuple(ds.name for ds in every)
     start = bisect.bisect_right(names, marker) if marker else 0
     page = every[start:start + limit]
     more = start + limit < len(every)
-    return list(page), (page[-1].name if more else None)
+    return [_as_seen(ds, ctx) for ds in page], (page[-1].name if more else None)
 
 
-def get_datastore(id_or_name, session=None):
-    if session is None:
-        with session_scope() as session:
-            return get_datastore(id_or_name, session)
-    clause = (models.Datastore.id == id_or_name if _is_uuid(id_or_name)
-              else models.Datastore.name == id_or_name)
-    found = session.scalars(select(models.Datastore).where(clause)
-                            .options(selectinload(models.Datastore.versions))).first()
-    if found is None:
-        raise exceptions.NotFound("Datastore '%s' cannot be found." % id_or_name)
-    return found
+def get_datastore(id_or_name, ctx=None):
+    """A datastore by id or name, with the versions the asker may get."""
+    ctx = _viewer(ctx)
+    _, every = _catalogue()
+    for ds in every:
+        if id_or_name in (ds.id, ds.name):
+            if _sees_all(ctx) or any(may_get(v, ctx) for v in ds.versions):
+                return _as_seen(ds, ctx)
+            break
+    raise exceptions.NotFound("Datastore '%s' cannot be found." % id_or_name[:255])
 
 
-def get_version(datastore_id_or_name, version_id_or_name):
+def get_version(datastore_id_or_name, version_id_or_name, ctx=None):
     """A version of a datastore, by the version's id or its name."""
-    with session_scope() as session:
-        datastore = get_datastore(datastore_id_or_name, session)
-        for version in datastore.versions:
-            if version_id_or_name in (version.id, version.name):
-                return version
+    datastore = get_datastore(datastore_id_or_name, ctx)
+    for version in datastore.versions:
+        if version_id_or_name in (version.id, version.name):
+            return version
     raise exceptions.NotFound("Datastore version '%s' cannot be found for datastore '%s'."
-                              % (version_id_or_name, datastore_id_or_name))
+                              % (version_id_or_name[:255], datastore_id_or_name[:255]))
 
 
-def get_version_by_id(version_id):
+def get_version_by_id(version_id, ctx=None):
     if not _is_uuid(version_id):
         # As an unknown id, and as upstream Trove answers (a malformed instance or backup id too).
         raise exceptions.NotFound("Datastore version '%s' cannot be found: ids are UUIDs."
                                   % version_id[:64])
-    with session_scope() as session:
-        version = session.get(models.DatastoreVersion, version_id)
-        if version is None:
-            raise exceptions.NotFound("Datastore version '%s' cannot be found." % version_id)
-        return version
+    _, every = _catalogue()
+    for ds in every:
+        for version in ds.versions:
+            if version.id == version_id and may_get(version, ctx):
+                return version
+    raise exceptions.NotFound("Datastore version '%s' cannot be found." % version_id)
 
 
 def allowed_flavor_ids(version_id):

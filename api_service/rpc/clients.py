@@ -6,7 +6,7 @@ from api_service.rpc import transport
 class TaskManagerAPI:
     """What the API asks of the task manager. Bump VERSION when adding methods."""
 
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     def __init__(self, timeout=None):
         self._client = transport.client(CONF.rpc.taskmanager_topic, self.VERSION, timeout=timeout)
@@ -41,6 +41,11 @@ class TaskManagerAPI:
     def delete_backups(self, ctx, backup_ids):
         """1.1 (1.0's delete_backup_objects took locations, and no outcome was recorded)."""
         self._cast(ctx, 'delete_backups', backup_ids=backup_ids)
+
+    def stop(self, ctx, instance_id, claim):
+        """1.2: stop the engine and its guest (the operator's stop); `claim`: the instance's
+        change claim, as text, which the task manager releases when the stop ends."""
+        self._cast(ctx, 'stop', instance_id=instance_id, claim=claim)
 
 
 _TASKMANAGER = None

@@ -88,7 +88,7 @@ guest_of = _guest
 def _check_status(instance_id, expected):
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id)
-        if instance is None or instance.status != expected:
+        if instance is None or instance.deleted or instance.status != expected:
             raise Abandoned()
 
 
@@ -134,7 +134,7 @@ def create(ctx, instance_id, databases, users, restore=None):
 def _deleted_meanwhile(instance_id):
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id)
-        return instance is None or instance.status == status.DELETING
+        return instance is None or instance.deleted or instance.status == status.DELETING
 
 
 def _guest_spec(instance_id):
@@ -175,21 +175,31 @@ def _await_guest(driver, instance_id, guest, ctx, expected_status):
 # -- delete ---------------------------------------------------------------------------
 
 def delete(ctx, instance_id):
-    """Destroy what the driver made, then free the quota and drop the rows (and the address)."""
-    with session_scope() as session:
-        if session.get(m.Instance, instance_id) is None:
-            return
-    get_driver().destroy(instance_id)
+    """Destroy what the driver made, then free the quota, the address and the RPC key and
+    mark the row deleted. The row, its events and its faults stay, so an operator can still
+    explain the instance (GET /mgmt/instances/{id}?deleted=true); every tenant read and
+    every host, address and group count leaves deleted rows out."""
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id)
-        if instance is None:
+        if instance is None or instance.deleted:
             return
+    with events.step(instance_id, 'delete', 'destroy'):
+        get_driver().destroy(instance_id)
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id, with_for_update=True)
+        if instance is None or instance.deleted:
+            return      # a retried delete (the janitor's) finished first
         quotas.release(session, instance.project_id, {'instances': 1, 'ram': instance.ram_mb,
                                                       'volumes': instance.volume_size})
-        group_id = instance.server_group_id
-        for model in (m.InstanceEvent, m.InstanceFault, m.InstanceKey):
-            session.execute(sql_delete(model).where(model.instance_id == instance_id))
-        session.delete(instance)
+        session.execute(sql_delete(m.InstanceKey).where(m.InstanceKey.instance_id == instance_id))
+        # Addresses are unique: a deleted instance's go back to its network.
+        instance.address = instance.requested_address = None
+        instance.deleted, instance.deleted_at = True, models.utcnow()
+        # The status stays DELETING (the last transition); `deleted` is the final marker.
+        instance.task_deadline = None
+        # Steps of an operation the delete cut short (a build's) did not finish.
+        events.close_running(session, instance_id, events.FAILED, 'The instance was deleted.')
+        group_id, instance.server_group_id = instance.server_group_id, None
         session.flush()
         if group_id and not session.scalars(select(m.Instance.id).where(
                 m.Instance.server_group_id == group_id)).first():

@@ -14,6 +14,7 @@ from api_service.drivers.compute import get_driver
 from api_service.taskmanager import flows
 from api_service.taskmanager import janitor
 from api_service.taskmanager import scheduler
+from api_service.taskmanager import stop as stop_flow
 
 LOG = logging.getLogger(__name__)
 JANITOR_INTERVAL = 1.0
@@ -33,9 +34,9 @@ def _run(func, *args):
 
 
 class TaskManagerEndpoint:
-    """Casts from the API (RPC API 1.1)."""
+    """Casts from the API (RPC API 1.2)."""
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def create_instance(self, ctxt, instance_id, databases, users, restore=None):
         _run(flows.create, ctxt, instance_id, databases, users, restore)
@@ -58,6 +59,10 @@ class TaskManagerEndpoint:
     def delete_backups(self, ctxt, backup_ids):
         """1.1: delete the objects of backups whose delete the API recorded."""
         _run(flows.delete_backups, ctxt, backup_ids)
+
+    def stop(self, ctxt, instance_id, claim):
+        """1.2: the operator's stop of an instance's engine."""
+        _run(stop_flow.stop, ctxt, instance_id, claim)
 
 
 def janitor_forever(stop):

@@ -88,3 +88,38 @@ def test_configuration_commands_work_unchanged(stack):
     osc(stack, 'database', 'configuration', 'delete', group['id'], as_json=False)
     osc(stack, 'database', 'instance', 'delete', instance['id'], as_json=False)
     wait_gone(client, instance['id'])
+
+
+def test_instance_list_all_projects_as_admin(stack):
+    demo = trove(stack, 'demo')
+    instance = demo.instances.create('everyone', flavor_id='1', volume={'size': 1},
+                                     datastore='redis', datastore_version='7.0')
+    try:
+        rows = osc(stack, 'database', 'instance', 'list', '--all-projects', user='admin')
+        row = next(r for r in rows if r['ID'] == instance.id)
+        assert row['Tenant ID'] and row['Server ID'] == instance.id
+        project = row['Tenant ID']
+        only = osc(stack, 'database', 'instance', 'list', '--project-id', project,
+                   user='admin')
+        assert {r['Tenant ID'] for r in only} == {project}
+    finally:
+        demo.instances.delete(instance.id)
+        wait_gone(demo, instance.id)
+
+
+def test_datastore_version_create_set_delete_as_admin(stack):
+    # Registration (issue #12): the image names an installed engine build.
+    osc(stack, 'datastore', 'version', 'create', '15', 'pgcli', 'postgresql', 'postgresql-15',
+        '--active', '--default', user='admin', as_json=False)
+    (row,) = osc(stack, 'datastore', 'version', 'list', 'pgcli', user='admin')
+    assert row['Name'] == '15'
+    osc(stack, 'datastore', 'version', 'set', row['ID'], '--disable', user='admin',
+        as_json=False)
+    shown = osc(stack, 'datastore', 'version', 'show', row['ID'], user='admin')
+    assert shown['active'] is False
+    assert osc(stack, 'datastore', 'version', 'list', 'pgcli') == []
+    osc(stack, 'datastore', 'version', 'delete', row['ID'], user='admin', as_json=False)
+    refused = subprocess.run(['openstack', 'datastore', 'version', 'create', '15', 'pgcli2',
+                              'postgresql', 'postgresql-15'], env=stack.openrc_env('demo'),
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and '403' in refused.stderr

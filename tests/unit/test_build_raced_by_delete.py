@@ -16,7 +16,7 @@ def test_a_build_deleted_after_its_volume_was_made_destroys_it(mem, monkeypatch)
 
     def volume_then_the_delete_runs_to_its_end(self, instance_id):
         path = made(self, instance_id)
-        flows.delete({}, instance_id)        # destroy, then the rows go
+        flows.delete({}, instance_id)        # destroy, then the row is marked deleted
         return path
     monkeypatch.setattr(memory_driver.MemoryDriver, 'provision_volume',
                         volume_then_the_delete_runs_to_its_end)

@@ -61,3 +61,21 @@ def test_a_heartbeat_telling_of_a_configuration_rollback_leaves_a_fault(api):  #
     assert fault['message'].startswith('The database did not start with innodb_flush_method '
                                        "(the engine said: unknown value 'bogus')")
     assert stored(instance_id)[0] == 'ACTIVE'
+
+
+def test_a_build_whose_engine_refused_the_groups_values_says_so(api):  # noqa: F811
+    # The build went on with the engine's own values: the tenant learns why the group's are
+    # not in effect, in a fault and a failed step.
+    instance_id, key = active(api)
+    message = ("The engine did not start with the configuration values of "
+               "character_set_server (Character set 'klingon' is not a compiled character "
+               "set); it runs with the previous ones.")
+    ConductorEndpoint().guest_step({}, instance_id, secure.seal(key, {
+        'operation': 'create', 'step': 'configuration', 'outcome': 'FAILED',
+        'message': message}))
+    fault = api.get('/instances/%s' % instance_id).json_body_or_none['instance']['fault']
+    assert fault['message'] == message
+    with session_scope() as session:
+        step = session.query(m.InstanceEvent).filter_by(instance_id=instance_id,
+                                                        step='configuration').one()
+        assert (step.operation, step.outcome, step.message) == ('create', 'FAILED', message)

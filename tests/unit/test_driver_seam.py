@@ -142,7 +142,16 @@ def _scenario(database_url):
 
     instances.mark_deleting(ctx, iid)
     flows.delete(ctx, iid)
-    assert row(iid) is None and iid not in driver.guests and iid not in driver.volumes
+    assert iid not in driver.guests and iid not in driver.volumes
+    with session_scope() as session:   # the row stays, marked deleted, its address freed
+        gone = session.get(m.Instance, iid)
+        assert gone.deleted and gone.deleted_at and gone.address is None
+    from api_service.common import exceptions
+    try:
+        instances.get(ctx, iid)
+        raise AssertionError('a deleted instance is visible to its tenant')
+    except exceptions.NotFound:
+        pass
     steps.append('delete')
 
     # The attached group's values reach the guest with prepare, before the engine starts.

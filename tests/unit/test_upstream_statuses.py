@@ -97,6 +97,14 @@ UPSTREAM = {
     ('GET', '/limits'): 200,
     ('GET', '/mgmt/quotas/{project_id_of_quota}'): 200,
     ('PUT', '/mgmt/quotas/{project_id_of_quota}'): 200,
+    # trove/extensions/mgmt/instances/service.py: MgmtInstanceController
+    ('GET', '/mgmt/instances'): 200,
+    ('GET', '/mgmt/instances/{instance_id}'): 200,
+    ('POST', '/mgmt/instances/{instance_id}/action'): 202,
+    ('GET', '/mgmt/instances/{instance_id}/root'): 200,
+    ('GET', '/mgmt/instances/{instance_id}/rpc_ping'): 204,
+    ('GET', '/mgmt/instances/{instance_id}/hwinfo'): 200,
+    ('GET', '/mgmt/instances/{instance_id}/diagnostics'): 200,
 }
 
 # Ours only: upstream Trove has no such route (docs/api-extensions.md describes each).
@@ -114,6 +122,37 @@ EXTENSIONS = {
     ('GET', I + '/schedules/{schedule_id}/executions'): 200,
     ('DELETE', I + '/schedules/{schedule_id}/executions/{execution_id}'): 202,
 }
+
+# Operators' catalogue (issue #12). trove/extensions/mgmt/datastores/service.py:
+# DatastoreVersionController; trove/datastore/service.py: DatastoreController.delete.
+MV = '/mgmt/datastores/{datastore}/versions/{version}'
+UPSTREAM.update({
+    ('POST', '/mgmt/datastore-versions'): 202,
+    ('GET', '/mgmt/datastore-versions'): 200,
+    ('GET', '/mgmt/datastore-versions/{version_id}'): 200,
+    ('PATCH', '/mgmt/datastore-versions/{version_id}'): 202,
+    ('DELETE', '/mgmt/datastore-versions/{version_id}'): 202,
+    ('DELETE', '/datastores/{datastore}'): 202,
+})
+EXTENSIONS.update({
+    ('PUT', MV): 200,
+    ('POST', MV): 200,
+    ('POST', MV + '/members'): 200,
+    ('GET', MV + '/members'): 200,
+    ('GET', MV + '/members/{member_id}'): 200,
+    ('DELETE', MV + '/members/{member_id}'): 204,
+    ('GET', '/mgmt/datastores/{datastore}/versions/members/{member_project}'): 200,
+    ('PUT', MV + '/flavors/{flavor_id}'): 204,
+    ('DELETE', MV + '/flavors/{flavor_id}'): 204,
+    ('PUT', MV + '/volume-types/{volume_type}'): 204,
+    ('DELETE', MV + '/volume-types/{volume_type}'): 204,
+    ('POST', '/mgmt/flavors'): 200,
+    ('PATCH', '/mgmt/flavors/{flavor_id}'): 200,
+    ('DELETE', '/mgmt/flavors/{flavor_id}'): 204,
+    ('POST', '/mgmt/volume-types'): 200,
+    ('PATCH', '/mgmt/volume-types/{volume_type}'): 200,
+    ('DELETE', '/mgmt/volume-types/{volume_type}'): 204,
+})
 
 # Success codes that differ from UPSTREAM on purpose: (method, template) -> ours. Each needs
 # a row in the table of differences in docs/api-extensions.md. None today.

@@ -4,6 +4,7 @@ from api_service.api.controllers import paging
 from api_service.api.wsgi import Resource, paginated_links, route
 from api_service.common import policy
 from api_service.domain import guest_ops
+from api_service.domain import mgmt_instances
 
 I = '/instances/{instance_id}'
 USER = I + '/users/{user}'
@@ -122,7 +123,9 @@ class Root(Resource):
         view, guest = guest_ops.guest_for(req.ctx, instance_id, 'root')
         _enforce(req, 'instance:extension:root:create', view)
         password = (req.body_json or {}).get('password')
-        return {'user': guest.call(req.ctx, 'enable_root', password=password)}
+        user = guest.call(req.ctx, 'enable_root', password=password)
+        mgmt_instances.record_root_enabled(req.ctx, instance_id)   # the operator's history
+        return {'user': user}
 
     @route('DELETE', I + '/root', summary='Disable root', status=204)
     def disable(self, req, instance_id):

@@ -2,6 +2,8 @@
 from api_service.api.controllers import datastores, flavors, limits, openapi, quotas, versions
 from api_service.api.controllers import backups, guest_data, instances, schedules, zones
 from api_service.api.controllers import configurations, networks, parameters
+from api_service.api.controllers import mgmt_instances
+from api_service.api.controllers import mgmt_datastores, mgmt_flavors
 
 CONTROLLERS = [
     versions.Versions(), openapi.OpenAPI(), datastores.Datastores(), flavors.Flavors(),
@@ -9,7 +11,13 @@ CONTROLLERS = [
     instances.Instances(), guest_data.Databases(), guest_data.Users(), guest_data.Root(),
     backups.Backups(), backups.BackupStrategies(), schedules.Schedules(),
     parameters.ConfigurationParameters(), parameters.MgmtConfigurationParameters(),
-    configurations.Configurations(),
+    configurations.Configurations(), mgmt_instances.MgmtInstances(),
+]
+# Operators' catalogue (issue #12).
+CONTROLLERS += [
+    mgmt_datastores.MgmtDatastoreVersions(), mgmt_datastores.MgmtDatastoreVersionMembers(),
+    mgmt_datastores.MgmtDatastoreVersionAssociations(), mgmt_flavors.MgmtFlavors(),
+    mgmt_flavors.MgmtVolumeTypes(),
 ]
 
 

@@ -421,11 +421,19 @@ class MariaDBManager(base.EngineManager):
             return {by_sql_name[name]: value for name, value in cursor.fetchall()}
 
     def _start_failure_reason(self, log_text):
-        # "... [ERROR] /usr/sbin/mariadbd: unknown variable 'x=1'": the first error says why.
+        # "... [ERROR] /usr/sbin/mariadbd: unknown variable 'x=1'": the first error says why;
+        # "[ERROR] Aborting" only says that it stopped. Some refusals (an unknown character
+        # set) come as a bare "mariadbd: ..." line without the tag.
         for line in log_text.splitlines():
             if '[ERROR] ' in line:
-                message = line.split('[ERROR] ', 1)[1]
-                return re.sub(r'^\S*mariadbd: ', '', message).strip()
+                message = line.split('[ERROR] ', 1)[1].strip()
+            elif re.match(r'^\S*mariadbd: ', line):
+                message = line.strip()
+            else:
+                continue
+            message = re.sub(r'^\S*mariadbd: ', '', message).strip()
+            if message and message != 'Aborting':
+                return message
         return ''
 
     # ---------------------------------------------------------- connections

@@ -1,0 +1,194 @@
+"""Operators' registration of datastore versions (liberty datastore-registration-api):
+register, list, show, change and delete versions, and delete datastores.
+
+Registering a version creates its datastore; its capabilities and maturity come from its
+guest manager, its `image` names an installed engine build (engine_images), and it gets its
+engine's configuration parameters. Every change bumps the catalogue generation.
+"""
+import collections
+
+from sqlalchemy import func, select
+
+from api_service.common import exceptions
+from api_service.db import models
+from api_service.db import models_backups as mb
+from api_service.db import models_configurations as mc
+from api_service.db import models_instances as mi
+from api_service.db.session import session_scope
+from api_service.domain import catalogue_admin
+from api_service.domain import engine_images
+from api_service.domain import parameters
+
+# A version as the management API shows it: the row and what it needs of its datastore.
+Registered = collections.namedtuple('Registered', 'row datastore_name is_default')
+
+
+def _joined(value):
+    """packages and image_tags: lists on the wire, comma-joined in their column."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return ','.join(str(v) for v in value)
+
+
+def _version(session, version_id):
+    row = session.get(models.DatastoreVersion, version_id) if version_id else None
+    if row is None:
+        raise exceptions.NotFound("Datastore version '%s' cannot be found." % version_id[:64])
+    return row
+
+
+def _registered(session, row):
+    ds = session.get(models.Datastore, row.datastore_id)
+    return Registered(row, ds.name, ds.default_version_id == row.id)
+
+
+def register(spec):
+    """A new version of a datastore (made if missing) from the create body's `version`."""
+    datastore = spec.get('datastore_name') or spec.get('datastore')
+    manager = spec.get('datastore_manager') or spec.get('manager')
+    if not datastore or not manager:
+        raise exceptions.BadRequest("version.datastore_name (or datastore) and "
+                                    "version.datastore_manager (or manager) are required.")
+    capabilities = catalogue_admin.manager_capabilities(manager)
+    maturity = catalogue_admin.manager_maturity(manager)
+    image = spec.get('image')
+    if not image:
+        raise exceptions.BadRequest('version.image is required: an installed engine build such '
+                                    'as %s-<version>.' % manager)
+    engine = engine_images.resolve(image, manager)
+    number = spec.get('version') or engine.version
+    with catalogue_admin.changing_catalogue() as session:
+        ds = catalogue_admin.datastore_row(session, datastore)
+        if session.scalars(select(models.DatastoreVersion.id).where(
+                models.DatastoreVersion.datastore_id == ds.id,
+                models.DatastoreVersion.name == spec['name'])).first():
+            raise exceptions.BadRequest("Datastore version '%s' of datastore '%s' already "
+                                        'exists.' % (spec['name'], datastore))
+        row = models.DatastoreVersion(
+            datastore_id=ds.id, name=spec['name'], version=number, manager=manager,
+            active=spec.get('active', True), image_id=image,
+            image_tags=_joined(spec.get('image_tags')), packages=_joined(spec.get('packages')),
+            engine_path=engine.path, capabilities=capabilities, maturity=maturity,
+            visibility=spec.get('visibility', 'public'))
+        session.add(row)
+        session.flush()
+        parameters.seed(session, row)
+        if spec.get('default') or ds.default_version_id is None:
+            ds.default_version_id = row.id
+        return _registered(session, row)
+
+
+def list_versions():
+    """Every version, inactive and hidden ones included, by datastore then name."""
+    with session_scope() as session:
+        rows = session.scalars(select(models.DatastoreVersion).join(models.Datastore)
+                               .order_by(models.Datastore.name, models.DatastoreVersion.name))
+        return [_registered(session, row) for row in rows]
+
+
+def show_version(version_id):
+    with session_scope() as session:
+        return _registered(session, _version(session, version_id))
+
+
+def update_version(version_id, changes):
+    """Change what the PATCH body names; `default: false` on the default clears it."""
+    manager = changes.get('datastore_manager') or changes.get('manager')
+    with catalogue_admin.changing_catalogue() as session:
+        row = _version(session, version_id)
+        if manager and manager != row.manager:
+            row.capabilities = catalogue_admin.manager_capabilities(manager)
+            row.maturity = catalogue_admin.manager_maturity(manager)
+            row.manager = manager
+        if changes.get('image'):
+            engine = engine_images.resolve(changes['image'], row.manager)
+            row.image_id, row.engine_path = changes['image'], engine.path
+            row.version = changes.get('version') or engine.version
+        if 'name' in changes and changes['name'] != row.name:
+            if session.scalars(select(models.DatastoreVersion.id).where(
+                    models.DatastoreVersion.datastore_id == row.datastore_id,
+                    models.DatastoreVersion.name == changes['name'])).first():
+                raise exceptions.BadRequest("Datastore version '%s' already exists."
+                                            % changes['name'])
+            row.name = changes['name']
+        for key in ('packages', 'image_tags'):
+            if key in changes:
+                setattr(row, key, _joined(changes[key]))
+        for key in ('active', 'visibility'):
+            if key in changes:
+                setattr(row, key, changes[key])
+        ds = session.get(models.Datastore, row.datastore_id)
+        if changes.get('default') is True:
+            ds.default_version_id = row.id
+        elif changes.get('default') is False and ds.default_version_id == row.id:
+            ds.default_version_id = None
+        session.flush()
+        return _registered(session, row)
+
+
+def set_visibility(datastore, version, visibility):
+    """The client's PUT /mgmt/datastores/{ds}/versions/{v} (datastore-visibility spec)."""
+    with catalogue_admin.changing_catalogue() as session:
+        row = catalogue_admin._version_row(session, datastore, version)
+        row.visibility = visibility
+        session.flush()
+        return _registered(session, row)
+
+
+def _users(session, version_id):
+    """What still uses a version, as '<n> instance(s)'-style phrases."""
+    counts = [
+        ('instance(s)', select(func.count()).select_from(mi.Instance).where(
+            mi.Instance.datastore_version_id == version_id, mi.Instance.deleted.is_(False))),
+        ('backup(s)', select(func.count()).select_from(mb.Backup).where(
+            mb.Backup.datastore_version_id == version_id, mb.Backup.deleted.is_(False))),
+        ('configuration group(s)', select(func.count()).select_from(mc.Configuration).where(
+            mc.Configuration.datastore_version_id == version_id,
+            mc.Configuration.deleted.is_(False))),
+    ]
+    found = [(what, session.scalar(stmt)) for what, stmt in counts]
+    return ['%d %s' % (n, what) for what, n in found if n]
+
+
+def delete_version(version_id):
+    """Delete a version nothing uses, with its associations, members and parameters."""
+    with catalogue_admin.changing_catalogue() as session:
+        row = _version(session, version_id)
+        _delete_version_row(session, row)
+
+
+def _delete_version_row(session, row):
+    users = _users(session, row.id)
+    if users:
+        raise exceptions.Conflict("Datastore version '%s' is in use by %s; delete them first "
+                                  '(or set it inactive).' % (row.name, ', '.join(users)))
+    history = session.scalar(select(func.count()).select_from(mi.Instance).where(
+        mi.Instance.datastore_version_id == row.id))
+    if history:
+        raise exceptions.Conflict("Datastore version '%s' is kept for the records of %d deleted "
+                                  "instance(s); set it inactive or deprecated instead."
+                                  % (row.name, history))
+    for model in (models.DatastoreVersionFlavor, models.DatastoreVersionVolumeType,
+                  models.DatastoreVersionMember):
+        session.query(model).filter_by(version_id=row.id).delete()
+    session.query(mc.ConfigurationParameter).filter_by(datastore_version_id=row.id).delete()
+    ds = session.get(models.Datastore, row.datastore_id)
+    if ds.default_version_id == row.id:
+        ds.default_version_id = None
+    session.delete(row)
+    session.flush()
+
+
+def delete_datastore(id_or_name):
+    """Delete a datastore and its versions, refused while any of them is in use."""
+    with catalogue_admin.changing_catalogue() as session:
+        ds = session.scalars(select(models.Datastore).where(
+            (models.Datastore.id == id_or_name) | (models.Datastore.name == id_or_name))).first()
+        if ds is None:
+            raise exceptions.NotFound("Datastore '%s' cannot be found." % id_or_name[:255])
+        for row in list(session.scalars(select(models.DatastoreVersion)
+                                        .where(models.DatastoreVersion.datastore_id == ds.id))):
+            _delete_version_row(session, row)
+        session.delete(ds)
