@@ -3,6 +3,8 @@
 The enabled file hands these tuples to Horizon (ADD_EXCEPTIONS), so a 404 removes a
 polled row and a 4xx becomes a message instead of a server error.
 """
+import sys
+
 from troveclient.apiclient import exceptions as trove_exceptions
 
 NOT_FOUND = (trove_exceptions.NotFound,)
@@ -24,12 +26,15 @@ def api_message(exc):
 
 def say_why(request, call, *args):
     """Run an API call for a table action; its refusal (4xx) is shown in the API's words
-    before Horizon's own "Unable to ..." (the exception goes on to Horizon)."""
+    only: it is raised on as handled, so Horizon adds no "Unable to ..." of its own (the
+    user would read two alerts for one refusal). Anything else goes on to Horizon."""
     # Imported here: the enabled files import this module while Django's settings load.
+    from horizon import exceptions
     from horizon import messages
     try:
         return call(request, *args)
     except RECOVERABLE as exc:
-        if is_client_error(exc):
-            messages.error(request, api_message(exc))
-        raise
+        if not is_client_error(exc):
+            raise
+        messages.error(request, api_message(exc))
+        raise exceptions.HandledException(sys.exc_info())

@@ -35,6 +35,9 @@ volume_size = {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 100000},
 configuration_ref = {'type': ['string', 'null'], 'maxLength': 36,
                      'pattern': '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                                 '[0-9a-fA-F]{12}$'}
+# A create's group: its id, or its name (what `openstack database instance create
+# --configuration NAME` sends); the domain resolves it.
+configuration_id_or_name = {'type': ['string', 'null'], 'maxLength': 255}
 flavor_ref = {'anyOf': [{'type': 'string', 'minLength': 1, 'maxLength': 1024},
                         {'type': 'integer', 'minimum': 0}]}
 
@@ -68,7 +71,7 @@ instance_create = _object({'instance': _object({
     'access': access,
     'nics': {'type': 'array', 'maxItems': 10, 'items': nic},
     'restorePoint': _object({'backupRef': uuid_like}, ['backupRef']),
-    'configuration': configuration_ref,
+    'configuration': configuration_id_or_name,
     'replica_of': optional_name,
     'replica_count': {'type': 'integer', 'minimum': 1, 'maximum': 10},
     'modules': {'type': 'array', 'maxItems': 50, 'items': _object({'id': uuid_like}, ['id'])},

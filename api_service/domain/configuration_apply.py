@@ -21,6 +21,7 @@ from api_service.db import models_configurations as mc
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
 from api_service.domain import configurations
+from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import instances
 from api_service.domain import parameters
@@ -32,14 +33,28 @@ LOG = logging.getLogger(__name__)
 CLAIM_SECONDS = 2 * guest_client.APPLY_CONFIGURATION_TIMEOUT + 30
 MAX_PARALLEL = 16
 
-# One instance of a change: its claim and the values it had before.
-Target = collections.namedtuple('Target', 'instance_id claim previous')
+# One instance of a change: its claim, the values it had before, and how messages name it.
+Target = collections.namedtuple('Target', 'instance_id claim previous label')
+
+
+def named(instance):
+    """How a message names an instance: its name, which the tenant knows, and its id."""
+    return "instance '%s' (id %s)" % (instance.name, instance.id)
+
+
+def _first_up(text):
+    return text[:1].upper() + text[1:]
 
 
 def _claim(instance, previous):
     """Claim a locked, configurable instance for the change (409 when busy or not ACTIVE)."""
-    status.check(instance, 'configure')
-    return Target(instance.id, instances.claim_change(instance, CLAIM_SECONDS), previous)
+    allowed = status.ALLOWED['configure']
+    if instance.status not in allowed:
+        raise exceptions.Conflict('The configuration of %s cannot change while it is %s; it '
+                                  'must be %s.' % (named(instance), instance.status,
+                                                   ' or '.join(sorted(allowed))))
+    return Target(instance.id, instances.claim_change(instance, CLAIM_SECONDS), previous,
+                  named(instance))
 
 
 def _send(ctx, instance_id, values):
@@ -81,21 +96,22 @@ def _release(targets):
         instances.end_change(target.instance_id, target.claim)
 
 
-def _refusal(instance_id, error, several):
+def _refusal(target, error, several):
     """The error a tenant reads for a guest that did not take the values."""
+    instance_id = target.instance_id
     if not isinstance(error, exceptions.DBaaSError):
         # Not a refusal the guest explained (a broken connection, a bug): a 503 in our
         # words; what happened is the fault's details, for admins.
         LOG.warning('instance %s: applying a configuration failed: %s', instance_id,
                     type(error).__name__)
-        message = ('The guest agent of instance %s failed while applying the configuration, '
-                   'so nothing was changed; try again later.' % instance_id)
+        message = ('The guest agent of %s failed while applying the configuration, so '
+                   'nothing was changed; try again later.' % target.label)
         details = '%s: %s' % (type(error).__name__, error)
         faults.record(instance_id, message, details)
         return exceptions.GuestFailed(message, details=details)
     rest = ' The other instances keep their previous values.' if several else ''
-    message = 'Instance %s did not take the configuration: %s%s' % (
-        instance_id, error.message, rest)
+    message = 'The configuration was not taken by %s: %s%s' % (
+        target.label, error.message, rest)
     if isinstance(error, exceptions.GuestFailed):
         return exceptions.GuestFailed(message, details=error.details)
     return type(error)(message)
@@ -107,7 +123,8 @@ def _push(ctx, targets, values):
     only those that answered: a call that timed out or broke on the way may still be applied
     by its guest later, and sending the previous whole set again is harmless."""
     outcomes = _in_parallel(ctx, [(t.instance_id, values) for t in targets])
-    failed = [(i, e) for i, e in outcomes.items() if isinstance(e, Exception)]
+    failed = [(t, outcomes[t.instance_id]) for t in targets
+              if isinstance(outcomes[t.instance_id], Exception)]
     if failed:
         _give_back(ctx, targets)
         _release(targets)
@@ -133,6 +150,20 @@ def _held(instance, target):
     return instance is not None and instance.access_change_until == target.claim
 
 
+def _record_events(session, step, group_name, answers):
+    """One SUCCESS event per instance (its Events tab): what changed and what waits for a
+    restart; one insert for any number of instances."""
+    done = {'attach': "Configuration group '%s' attached",
+            'detach': "Configuration group '%s' detached",
+            'apply values': "New values of configuration group '%s' applied"}[step] % group_name
+    messages = {}
+    for instance_id, answer in answers.items():
+        waiting = (answer or {}).get('pending_restart') or []
+        messages[instance_id] = done + ('; waiting for a restart: %s.' % ', '.join(waiting)
+                                        if waiting else '.')
+    events.record_done(session, messages, 'configuration', step)
+
+
 # -- attach and detach ---------------------------------------------------------------
 
 def attach(ctx, instance_id, configuration_id):
@@ -141,15 +172,18 @@ def attach(ctx, instance_id, configuration_id):
         session.get(m.Instance, instance_id, with_for_update=True)
         view = instances.get(ctx, instance_id, session)
         if view.instance.configuration_id:
+            attached = view.configuration.name if view.configuration else ''
             raise exceptions.BadRequest(
-                "Instance %s already has configuration group %s attached; detach it first."
-                % (instance_id, view.instance.configuration_id))
+                "%s already has configuration group '%s' (id %s) attached; detach it first."
+                % (_first_up(named(view.instance)), attached,
+                   view.instance.configuration_id))
         group = configurations.load(ctx, configuration_id, session)
         configurations.check_same_project(group, view.instance.project_id)
         instances.check_configuration_version(group, view.version)
         values = configurations.values_of(group)
         configurations.check_fits(view.instance.ram_mb, view.version.manager, values,
-                                  "The values of configuration group '%s'" % group.name)
+                                  "The values of configuration group '%s' on %s"
+                                  % (group.name, named(view.instance)))
         target = _claim(view.instance, {})
     answer = _push(ctx, [target], values)[instance_id]
     with session_scope() as session:
@@ -160,10 +194,11 @@ def attach(ctx, instance_id, configuration_id):
         if fine:
             instance.configuration_id, instance.access_change_until = group.id, None
             _record_restart(instance, answer)
+            _record_events(session, 'attach', group.name, {instance_id: answer})
     if not fine:
-        _undo(ctx, [target], 'Configuration group %s changed (or instance %s had another '
-              'change) while it was being attached; nothing was attached. Try again.'
-              % (configuration_id, instance_id))
+        _undo(ctx, [target], "Configuration group %s changed (or %s had another change) "
+              'while it was being attached; nothing was attached. Try again.'
+              % (configuration_id, target.label))
 
 
 def detach(ctx, instance_id):
@@ -173,6 +208,7 @@ def detach(ctx, instance_id):
         view = instances.get(ctx, instance_id, session)
         if view.configuration is None:
             return
+        group_name = view.configuration.name
         target = _claim(view.instance, configurations.values_of(view.configuration))
     answer = _push(ctx, [target], {})[instance_id]
     with session_scope() as session:
@@ -181,9 +217,11 @@ def detach(ctx, instance_id):
         if fine:
             instance.configuration_id, instance.access_change_until = None, None
             _record_restart(instance, answer)
+            _record_events(session, 'detach', group_name, {instance_id: answer})
     if not fine:
-        _undo(ctx, [target], 'Instance %s had another change while its configuration group '
-              'was being detached; nothing was detached. Try again.' % instance_id)
+        _undo(ctx, [target], '%s had another change while its configuration group was '
+              'being detached; nothing was detached. Try again.'
+              % _first_up(target.label))
 
 
 # -- a group's new values ------------------------------------------------------------
@@ -197,7 +235,8 @@ def change(ctx, configuration_id, body, replace):
         if 'values' not in body:
             _rename(group, body)
             return
-        typed = configurations.validate(body['values'], group.datastore_version_id,
+        typed = configurations.validate(body['values'],
+                                        configurations.version_of(session, group),
                                         configurations.label(session, group))
         new = typed if replace else dict(view.values, **typed)
         targets = []
@@ -205,8 +244,7 @@ def change(ctx, configuration_id, body, replace):
             targets.append(_claim(instance, view.values))
             configurations.check_fits(
                 instance.ram_mb, view.manager, new,
-                "The values of configuration group '%s' on instance %s"
-                % (group.name, instance.id))
+                "The values of configuration group '%s' on %s" % (group.name, named(instance)))
         if not targets:
             group.values = json.dumps(new)
             _rename(group, body)
@@ -225,6 +263,8 @@ def change(ctx, configuration_id, body, replace):
             for instance_id, instance in rows.items():
                 instance.access_change_until = None
                 _record_restart(instance, answers[instance_id])
+            _record_events(session, 'apply values', group.name,
+                           {i: answers[i] for i in rows})
     if not fine:
         _undo(ctx, targets, 'Configuration group %s was attached to another instance (or one '
               'of its instances had another change) while its values were applied; nothing '

@@ -1,10 +1,11 @@
 """Configuration groups: a tenant's named values for one datastore version.
 
 Values are checked against the version's parameters (domain/parameters.py) and stored typed;
-`check_fits` refuses values whose memory cannot fit a flavor's RAM (the formula is in
-docs/configuration-groups.md). Applying values to instances is configuration_apply.py's.
+`check_fits` (configuration_memory.py) refuses values whose memory cannot fit a flavor's RAM.
+Applying values to instances is configuration_apply.py's.
 """
 import collections
+import difflib
 import json
 import math
 import re
@@ -17,11 +18,17 @@ from api_service.db import models
 from api_service.db import models_configurations as mc
 from api_service.db import models_instances as m
 from api_service.db.session import read_scope, session_scope
+from api_service.domain import configuration_memory
 from api_service.domain import datastores
 from api_service.domain import parameters
 
 MIB = 1024 * 1024
 VALUE_LIMIT = 1024     # characters of a string value
+
+# The flavor check lives in its own module; callers reach it here as before.
+check_fits = configuration_memory.check_fits
+default_values = configuration_memory.default_values
+memory_needed = configuration_memory.memory_needed
 
 View = collections.namedtuple(
     'View', 'configuration values datastore_name version_name version_number manager '
@@ -29,9 +36,7 @@ View = collections.namedtuple(
 
 
 def _require_uuid(value):
-    try:
-        uuid.UUID(value)
-    except ValueError:
+    if not _is_uuid(value):
         raise exceptions.NotFound("Configuration group '%s' cannot be found: ids are UUIDs."
                                   % value[:64])
 
@@ -74,6 +79,9 @@ _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 def _shown(value):
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** 20:
         return 'a number of %d digits' % len(str(abs(value)))
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON's 1e400 arrives as infinity: say so in words, not "Infinity".
+        return 'a number too large to use'
     return json.dumps(value)[:64]
 
 
@@ -115,8 +123,10 @@ def _float(param, value):
         number = float(value)
     except OverflowError:       # an integer beyond any float, e.g. 10**400
         _refuse(param, value, 'a number %s' % _range_text(param))
-    if not math.isfinite(number):
-        _refuse(param, value, 'a finite number')
+    if not math.isfinite(number):     # "1e400" typed: beyond a float
+        raise exceptions.BadRequest(
+            "Configuration parameter '%s' must be a number %s: the number given is too "
+            'large.' % (param.name, _range_text(param)))
     return number
 
 
@@ -156,12 +166,56 @@ def typed_value(param, value):
     return typed
 
 
-def validate(values, version_id, label):
-    """{name: typed value} of `values` checked against the version's parameters (one query);
-    `label` names the version in messages ("mariadb 10.11")."""
+SHOWN_CHOICES = 20
+
+
+def _choices_text(allowed, value):
+    shown = ', '.join(allowed[:SHOWN_CHOICES])
+    more = len(allowed) - SHOWN_CHOICES
+    if more <= 0:
+        return shown
+    # A long list (MariaDB's collations) is cut: the nearest spellings help more than the rest.
+    near = difflib.get_close_matches(value.lower(), [a.lower() for a in allowed], 3, 0.6)
+    return shown + ', ... (%d more)%s' % (more, '; nearest: %s' % ', '.join(near) if near else '')
+
+
+_PG_BOOLEAN_WORDS = dict(_BOOLEAN_WORDS, yes=True, no=False)
+
+
+def _one_choice(word, by_lower):
+    found = by_lower.get(word.lower())
+    if found is None and 'on' in by_lower and 'off' in by_lower:
+        # The engines read a boolean spelling (true, yes, 1) as on/off in such a list.
+        flag = _PG_BOOLEAN_WORDS.get(word.lower())
+        found = None if flag is None else by_lower['on' if flag else 'off']
+    return found
+
+
+def _choice(param, value, choices):
+    """`value` in the engine's spelling when it is one of the parameter's choices (any
+    case, as the engines compare them); a comma list of them for a set (MariaDB's
+    sql_mode); else a 400 listing them."""
+    allowed, multiple = choices
+    by_lower = {choice.lower(): choice for choice in allowed}
+    words = [w.strip() for w in value.split(',')] if multiple else [value.strip()]
+    if multiple and words == ['']:
+        return ''
+    chosen = [_one_choice(word, by_lower) for word in words]
+    if None not in chosen:
+        return ','.join(chosen)
+    kind = 'a comma-separated list of' if multiple else 'one of'
+    raise exceptions.BadRequest("Configuration parameter '%s' must be %s: %s; not %s." % (
+        param.name, kind, _choices_text(allowed, value), _shown(value)))
+
+
+def validate(values, version, label):
+    """{name: typed value} of `values` checked against the version's parameters (one query)
+    and, for a fixed-choice string, against the engine's choices (its rule file: an
+    operator's parameter has none); `version` is the DatastoreVersion row, `label` names it
+    in messages ("mariadb 10.11")."""
     if not values:
         return {}
-    known = parameters.for_version_id(version_id)
+    known = parameters.for_version_id(version.id)
     if not known:
         raise exceptions.BadRequest('%s has no configuration parameters, so it takes no '
                                     'configuration values.' % label)
@@ -169,72 +223,21 @@ def validate(values, version_id, label):
     typed = {}
     for name, value in values.items():
         param = known.get(name) or by_lower.get(name.lower())
+        if param is None and parameters.is_denied(version.manager, name):
+            raise exceptions.BadRequest(
+                "Configuration parameter '%s' is set by the service itself and cannot be "
+                'configured.' % name[:128])
         if param is None:
             raise exceptions.BadRequest(
                 "Configuration parameter '%s' is not supported by %s; GET "
                 '/datastores/versions/%s/parameters lists the ones it takes.'
-                % (name[:128], label, version_id))
+                % (name[:128], label, version.id))
         typed[param.name] = typed_value(param, value)
+        choices = (parameters.choices(version.manager, version.version, param.name)
+                   if param.type == 'string' else None)
+        if choices:
+            typed[param.name] = _choice(param, typed[param.name], choices)
     return typed
-
-
-# -- memory against a flavor's RAM -----------------------------------------------------
-
-# MariaDB: per-connection buffers (engine defaults, bytes) and the base config's
-# max_connections; the guest's buffer pool for a flavor (mariadb.memory_setting_bytes).
-_MARIADB_BUFFERS = {'sort_buffer_size': 2 * MIB, 'join_buffer_size': 256 * 1024,
-                    'read_buffer_size': 128 * 1024, 'read_rnd_buffer_size': 256 * 1024}
-_BASE_MAX_CONNECTIONS = 100
-_PG_WORK_MEM_KB = 4096
-
-
-def _mariadb_memory(ram_mb, values):
-    pool = values.get('innodb_buffer_pool_size')
-    total = (pool or 0) + values.get('key_buffer_size', 0)
-    used = [n for n in ('innodb_buffer_pool_size', 'key_buffer_size') if n in values]
-    per_connection = ['max_connections'] + list(_MARIADB_BUFFERS)
-    if any(name in values for name in per_connection):
-        buffers = sum(values.get(name, default) for name, default in _MARIADB_BUFFERS.items())
-        total += values.get('max_connections', _BASE_MAX_CONNECTIONS) * (buffers + MIB)
-        if pool is None:
-            total += max(32, ram_mb // 2) * MIB     # the guest's pool for this flavor
-        used += [name for name in per_connection if name in values]
-    return total, used
-
-
-def _postgresql_memory(ram_mb, values):
-    total = values.get('shared_buffers', 0) * 8192
-    used = ['shared_buffers'] if 'shared_buffers' in values else []
-    if 'max_connections' in values or 'work_mem' in values:
-        total += (values.get('max_connections', _BASE_MAX_CONNECTIONS) *
-                  values.get('work_mem', _PG_WORK_MEM_KB) * 1024)
-        used += [name for name in ('max_connections', 'work_mem') if name in values]
-    return total, used
-
-
-def _redis_memory(ram_mb, values):
-    return values.get('maxmemory', 0), ['maxmemory'] if 'maxmemory' in values else []
-
-
-_MEMORY = {'mariadb': _mariadb_memory, 'postgresql': _postgresql_memory,
-           'redis': _redis_memory}
-
-
-def memory_needed(ram_mb, manager, values):
-    """(bytes, names): the memory the group's values make the engine use, and which values
-    count. Only what the group sets is counted: engine defaults fit every flavor."""
-    counted = _MEMORY.get(manager)
-    return counted(ram_mb, values) if counted else (0, [])
-
-
-def check_fits(ram_mb, manager, values, whose='The values'):
-    """400 when `values` need more memory than `ram_mb`, naming the values and the RAM."""
-    needed, names = memory_needed(ram_mb, manager, values)
-    if needed > ram_mb * MIB:
-        raise exceptions.BadRequest(
-            '%s need about %d MB of memory (%s), more than the %d MB of RAM of the flavor: '
-            'lower them or use a larger flavor.' % (
-                whose, math.ceil(needed / MIB), ', '.join(names), ram_mb))
 
 
 # -- groups ---------------------------------------------------------------------------
@@ -249,7 +252,7 @@ def _label(version, datastore_name):
 
 def create(ctx, body):
     ds, version = resolve_version(body.get('datastore'))
-    values = validate(body.get('values') or {}, version.id, _label(version, ds.name))
+    values = validate(body.get('values') or {}, version, _label(version, ds.name))
     with session_scope() as session:
         row = mc.Configuration(project_id=ctx.project_id, name=body['name'],
                                description=body.get('description'),
@@ -267,6 +270,32 @@ def load(ctx, configuration_id, session, lock=False):
         raise exceptions.NotFound("Configuration group '%s' cannot be found."
                                   % configuration_id)
     return row
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def load_by_id_or_name(ctx, ref, session, lock=False):
+    """The group an instance create names: by id, else the project's only live group of
+    that exact name (404 when none or several have it)."""
+    if _is_uuid(ref):
+        return load(ctx, ref, session, lock=lock)
+    rows = session.scalars(
+        select(mc.Configuration).where(mc.Configuration.project_id == ctx.project_id,
+                                       mc.Configuration.name == ref,
+                                       mc.Configuration.deleted.is_(False))
+        .order_by(mc.Configuration.id).with_for_update())
+    # Exact: a service database's collation may compare names regardless of case.
+    rows = [row for row in rows if row.name == ref]
+    if len(rows) != 1:
+        raise exceptions.NotFound("Configuration group '%s' cannot be found: give its ID or "
+                                  'a name that only one group has.' % ref[:255])
+    return rows[0]
 
 
 def _attached(row, *columns):
@@ -314,8 +343,13 @@ def get(ctx, configuration_id):
 
 
 def label(session, row):
-    version = session.get(models.DatastoreVersion, row.datastore_version_id)
+    version = version_of(session, row)
     return _label(version, session.get(models.Datastore, version.datastore_id).name)
+
+
+def version_of(session, row):
+    """The group's DatastoreVersion row (from the session's map once view() read it)."""
+    return session.get(models.DatastoreVersion, row.datastore_version_id)
 
 
 def delete(ctx, configuration_id):

@@ -1,7 +1,7 @@
 """Events: each step of each operation on an instance, with its outcome."""
 import contextlib
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from api_service.common import exceptions
 from api_service.db import models
@@ -29,6 +29,18 @@ def finish(event_id, outcome=SUCCESS, message=None):
             event.finished = models.utcnow()
             if message is not None:
                 event.message = message[:255]
+
+
+def record_done(session, messages, operation, step, outcome=SUCCESS):
+    """Finished steps of many instances at once ({instance_id: message}): one insert."""
+    if not messages:
+        return
+    now = models.utcnow()
+    session.execute(insert(m.InstanceEvent), [
+        {'id': models.new_id(), 'instance_id': instance_id, 'operation': operation,
+         'step': step, 'message': message[:255], 'outcome': outcome, 'started': now,
+         'finished': now}
+        for instance_id, message in sorted(messages.items())])
 
 
 def close_running(session, instance_id, outcome, message=''):

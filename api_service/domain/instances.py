@@ -186,14 +186,16 @@ def create(ctx, body):
     return get(ctx, instance.id), build
 
 
-def _check_configuration(ctx, session, configuration_id, version, flavor):
-    """The id of the group a create attaches, checked: the project's, of the instance's
-    version, and fitting its flavor. The task manager reads it from the row for prepare."""
-    if not configuration_id:
+def _check_configuration(ctx, session, configuration_ref, version, flavor):
+    """The id of the group a create attaches, by its id or its name (the CLI's
+    `--configuration maria-small` sends what it was given), checked: the project's, of the
+    instance's version, and fitting its flavor. The task manager reads it from the row for
+    prepare."""
+    if not configuration_ref:
         return None
     # Locked until the instance row is written: a delete or new values of the group
     # cannot slip in between this check and the attachment.
-    group = configurations.load(ctx, configuration_id, session, lock=True)
+    group = configurations.load_by_id_or_name(ctx, configuration_ref, session, lock=True)
     configurations.check_same_project(group, ctx.project_id)
     check_configuration_version(group, version)
     configurations.check_fits(flavor.ram, version.manager, configurations.values_of(group),

@@ -121,6 +121,16 @@ def _rules(manager, version):
     return {}
 
 
+def choices(manager, version, name):
+    """(allowed values, whether a comma list of them is taken) of a fixed-choice parameter,
+    from the engine's rule file; None for any other. Not in the table: the choices are the
+    engine's, which an operator cannot add to, and an operator's own parameter has none."""
+    rule = _rules(manager, version).get(name)
+    if not rule or not rule.get('allowed'):
+        return None
+    return rule['allowed'], bool(rule.get('multiple'))
+
+
 def _text(number):
     return None if number is None else str(number)
 

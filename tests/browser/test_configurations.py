@@ -15,6 +15,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.test_backups import DemoApi
+from tests.browser.conftest import screenshot
 from tests.browser.test_instances import both_widths, instance_row, SETTLE_MS, unique
 
 LIVE = ('wait_timeout', '600')                  # dynamic in MariaDB 10.11
@@ -33,6 +34,16 @@ def add_value(page, scope, name, value):
     expect(field).to_be_visible()
     assert field.get_attribute('type') == 'number'
     field.fill(value)
+
+
+def fits_a_phone(page, name):
+    """A screenshot at 390 px; the page must not scroll sideways there."""
+    page.set_viewport_size({'width': 390, 'height': 844})
+    page.wait_for_timeout(300)
+    screenshot(page, name + '-390')
+    width = page.evaluate('document.documentElement.scrollWidth')
+    page.set_viewport_size({'width': 1280, 'height': 900})
+    assert width <= 390, '%s is %d px wide at 390 px' % (name, width)
 
 
 def running_value(page, name):
@@ -55,9 +66,13 @@ def test_group_launch_restart_required_and_restart(demo, stack):
         page.fill('.modal input[name=name]', group)
         page.fill('.modal textarea[name=description]', 'for the shop')
         page.select_option('.modal select[name=datastore_version]', label='mariadb 10.11')
+        expect(page.locator('.modal a.cancel')).to_be_visible()
         both_widths(page, 'configuration-create')
         page.click('.modal input[type=submit]')
         expect(page.locator('select[name=add_parameter]')).to_be_visible(timeout=15000)
+        # The values page names the group, once.
+        expect(page.locator('h1')).to_have_text('Edit Values of "%s"' % group)
+        expect(page.locator('#content_body .modal-title')).to_have_count(0)
         add_value(page, '#content_body form', *LIVE)
         both_widths(page, 'configuration-values-edit')
         page.click('#content_body input[type=submit]')
@@ -65,6 +80,7 @@ def test_group_launch_restart_required_and_restart(demo, stack):
         expect(values).to_contain_text(LIVE[0], timeout=15000)
         expect(values).to_contain_text('Applies live')
         both_widths(page, 'configuration-values')
+        fits_a_phone(page, 'configuration-values')
 
         # Launch an instance with the group attached.
         page.goto(dashboard + '/project/')
@@ -93,7 +109,9 @@ def test_group_launch_restart_required_and_restart(demo, stack):
         page.click('a[data-target="#instance_details__configuration"]')
         expect(running_value(page, LIVE[0])).to_contain_text(LIVE[1], timeout=15000)
         expect(running_value(page, LIVE[0])).to_contain_text('Configuration group')
+        expect(running_value(page, LIVE[0])).not_to_contain_text('Not in effect')
         both_widths(page, 'instance-configuration')
+        fits_a_phone(page, 'instance-configuration')
         instance_url = page.url.split('?')[0]
 
         # A value read only at start: the instance waits for a restart.
@@ -116,11 +134,13 @@ def test_group_launch_restart_required_and_restart(demo, stack):
 
         # Deleting the attached group is refused in the API's words.
         page.goto(dashboard + '/project/database_configurations/')
+        group_row(page, group).locator('.dropdown-toggle').click()     # after Edit Group
         group_row(page, group).locator('button[id$="__action_delete"]').click()
         page.locator('.modal .btn-danger').click()
         refusal = page.locator('.alert-danger', has_text='attached')
         expect(refusal).to_be_visible(timeout=15000)
         expect(refusal).to_contain_text(group)
+        expect(page.locator('.alert-danger', has_text='Unable to')).to_have_count(0)
         expect(group_row(page, group)).to_have_count(1)
         both_widths(page, 'configuration-delete-refused')
 
@@ -137,6 +157,7 @@ def test_group_launch_restart_required_and_restart(demo, stack):
 
         page.goto(instance_url + '?tab=instance_details__configuration')
         expect(running_value(page, RESTART[0])).to_contain_text(RESTART[1], timeout=15000)
+        expect(page.locator('#instance_configuration tr.warning')).to_have_count(0)
         both_widths(page, 'instance-configuration-restarted')
     finally:
         made = api.instance_ids() - before

@@ -3,6 +3,7 @@ instances, an instance's Configuration tab, and the RESTART_REQUIRED status."""
 import copy
 import html
 import re
+from unittest import mock
 
 from django.urls import reverse
 from troveclient.v1 import configurations
@@ -10,6 +11,7 @@ from troveclient.v1 import configurations
 from tests.dashboard import helpers
 from trove_dashboard.api import trove
 from trove_dashboard.content.database_configurations import parameters as params
+from trove_dashboard.content.database_configurations import units
 
 I = helpers.INSTANCE_ID
 GROUP_ID = helpers.uuid_for('configuration-web')
@@ -17,6 +19,7 @@ INDEX_URL = reverse('horizon:project:database_configurations:index')
 CREATE_URL = reverse('horizon:project:database_configurations:create')
 DETAIL_URL = reverse('horizon:project:database_configurations:detail', args=[GROUP_ID])
 EDIT_URL = reverse('horizon:project:database_configurations:edit_values', args=[GROUP_ID])
+EDIT_GROUP_URL = reverse('horizon:project:database_configurations:edit', args=[GROUP_ID])
 INSTANCES_URL = reverse('horizon:project:databases:index')
 INSTANCE_URL = reverse('horizon:project:databases:detail', args=[I])
 ATTACH_URL = reverse('horizon:project:databases:attach_configuration', args=[I])
@@ -94,6 +97,14 @@ class PanelTests(helpers.TestCase):
         offered = [ref for _ds, versions in form.fields['datastore_version'].choices
                    for ref, _label in versions]
         self.assertEqual([helpers.MARIADB_REF], offered)
+
+    @helpers.create_mocks({trove: ('datastore_list',)})
+    def test_create_dialog_can_be_cancelled(self):
+        self.mock_datastore_list.return_value = datastore_list()
+        res = self.client.get(CREATE_URL, HTTP_X_REQUESTED_WITH='XMLHttpRequest')
+        text = res.content.decode()
+        self.assertTrue(re.search(r'<a href="%s"\s+class="btn btn-default cancel">\s*Cancel'
+                                  % re.escape(INDEX_URL), text), text)
 
     @helpers.create_mocks({trove: ('datastore_list', 'configuration_create')})
     def test_create_sends_names_and_goes_on_to_its_values(self):
@@ -190,6 +201,46 @@ class DetailTests(helpers.TestCase):
         self.assertIn('type="number"', text)
         self.assertIn('data-add_parameter-%s' % params.key('long_query_time'), text)
 
+    @helpers.create_mocks({trove: ('configuration_get', 'parameters_by_version')})
+    def test_edit_values_page_names_the_group_once_and_can_be_cancelled(self):
+        self.mock_group()
+        text = page(self.client.get(EDIT_URL))
+        self.assertEqual(1, text.count('Edit Values of "web"</h1>'))
+        self.assertNotIn('<h3 class="modal-title">Edit', text)
+        self.assertIn('<title>Edit Values of "web"', text)
+        self.assertIn('href="%s"' % DETAIL_URL, text)      # the breadcrumb and Cancel
+        self.assertIn('btn btn-default cancel', text)
+        modal = page(self.client.get(EDIT_URL, HTTP_X_REQUESTED_WITH='XMLHttpRequest'))
+        self.assertIn('Edit Values of "web"', modal)
+
+    @helpers.create_mocks({trove: ('configuration_get', 'parameters_by_version')})
+    def test_number_inputs_show_their_unit(self):
+        self.mock_group(group(values={'innodb_log_file_size': 8388608}))
+        self.mock_parameters_by_version.return_value = parameter_list() + [
+            parameter('shared_buffers', 'integer', restart=True, low=16, high=1073741823,
+                      unit='8kB')]
+        text = page(self.client.get(EDIT_URL))
+        self.assertTrue(re.search(r'name="%s"[^>]*>\s*<span class="input-group-addon '
+                                  r'parameter-unit">B</span>'
+                                  % value_field('innodb_log_file_size'), text), text)
+        self.assertIn('parameter-unit">× 8kB</span>', text)
+
+    @helpers.create_mocks({trove: ('configuration_get', 'parameters_by_version')})
+    def test_values_fit_a_phone(self):
+        self.mock_group(group(values={'innodb_log_file_size': 8388608, 'max_connections': 200}))
+        res = self.client.get(DETAIL_URL)
+        table = res.context['values_table']
+        columns = {c.name: c for c in table.columns.values()}
+        for hidden in ('value', 'type', 'restart', 'range', 'unit'):
+            self.assertIn('hidden-xs', columns[hidden].classes, hidden)
+        text = page(res)
+        # On a phone the value (with its unit) and when it takes effect go under the name.
+        self.assertTrue(re.search(
+            r'innodb_<wbr>log_<wbr>file_<wbr>size</span><div class="visible-xs-block '
+            r'configuration-stacked"><div class="configuration-value">8388608 B \(8MB\)</div>'
+            r'<div><span class="label label-warning restart-flag">Restart required', text),
+            text)
+
     @helpers.create_mocks({trove: ('configuration_get', 'parameters_by_version',
                                    'configuration_edit')})
     def test_edit_sends_only_what_changed_and_the_added_value(self):
@@ -255,7 +306,41 @@ class DetailTests(helpers.TestCase):
         res = self.client.post(INDEX_URL, {'action': 'configurations__delete__%s' % web.id})
         self.assertRedirectsNoFollow(res, INDEX_URL)
         shown = [str(m) for m in res.wsgi_request._messages]
-        self.assertIn(message, shown)
+        self.assertEqual([message], shown)      # not followed by a generic "Unable to delete"
+
+    @helpers.create_mocks({trove: ('configuration_get', 'configuration_rename')})
+    def test_edit_group_changes_only_its_name_and_description(self):
+        self.mock_configuration_get.return_value = group()
+        form = self.client.get(EDIT_GROUP_URL).context['form']
+        self.assertEqual(('web', 'for the web shop'), (form.fields['name'].initial,
+                                                       form.fields['description'].initial))
+        res = self.client.post(EDIT_GROUP_URL, {'name': 'shop', 'description': ''})
+        self.assertNoFormErrors(res)
+        self.assertRedirectsNoFollow(res, DETAIL_URL)
+        self.mock_configuration_rename.assert_called_once_with(
+            helpers.IsHttpRequest(), GROUP_ID, 'shop', '')
+
+        message = 'The name must be at most 255 characters.'
+        self.mock_configuration_rename.side_effect = helpers.api_error(400, message)
+        res = self.client.post(EDIT_GROUP_URL, {'name': 'shop', 'description': ''})
+        self.assertEqual([message], res.context['form'].errors['name'])
+
+    @helpers.create_mocks({trove: ('configuration_list_page', 'configuration_get',
+                                   'parameters_by_version')})
+    def test_edit_group_is_offered_on_the_list_and_the_groups_page(self):
+        self.mock_configuration_list_page.return_value = ([group('web')], None)
+        self.assertIn('href="%s"' % EDIT_GROUP_URL, self.client.get(INDEX_URL).content.decode())
+        self.mock_configuration_get.return_value = group('web')
+        self.mock_parameters_by_version.return_value = parameter_list()
+        self.assertIn('href="%s"' % EDIT_GROUP_URL, self.client.get(DETAIL_URL).content.decode())
+
+    def test_rename_puts_no_values(self):
+        """The client's update() always sends values (applied again to every instance)."""
+        with mock.patch.object(trove, 'troveclient') as troveclient:
+            trove.configuration_rename(mock.sentinel.request, GROUP_ID, 'shop', '')
+        troveclient.return_value.client.put.assert_called_once_with(
+            '/configurations/%s' % GROUP_ID,
+            body={'configuration': {'name': 'shop', 'description': None}})
 
 
 LIST_CALLS = ('instance_list', 'flavor_list', 'datastore_list')
@@ -338,16 +423,18 @@ class InstanceTests(helpers.TestCase):
 
 class InstanceConfigurationTabTests(helpers.TestCase):
     CALLS = ('instance_get', 'flavor_get', 'datastore_list', 'instance_events',
-             'instance_configuration', 'configuration_get')
+             'instance_configuration', 'configuration_get', 'parameters_by_version')
 
-    def open_tab(self, instance, tab='instance_details__configuration'):
+    def open_tab(self, instance, tab='instance_details__configuration', running=None,
+                 configuration=None, parameters=None):
         self.mock_instance_get.return_value = instance
         self.mock_flavor_get.return_value = helpers.flavor_list()[1]
         self.mock_datastore_list.return_value = datastore_list()
         self.mock_instance_events.return_value = []
-        self.mock_instance_configuration.return_value = {
+        self.mock_instance_configuration.return_value = running or {
             'max_connections': '200', 'innodb_flush_method': 'fsync', 'wait_timeout': '28800'}
-        self.mock_configuration_get.return_value = group()
+        self.mock_configuration_get.return_value = configuration or group()
+        self.mock_parameters_by_version.return_value = parameters or parameter_list()
         if tab is None:
             return self.client.get(INSTANCE_URL)
         return self.client.get(INSTANCE_URL, {'tab': tab},
@@ -366,6 +453,8 @@ class InstanceConfigurationTabTests(helpers.TestCase):
         self.assertIn('restart-required-note', text)
         self.assertIn(DETAIL_URL, text)
         self.mock_instance_configuration.assert_called_once_with(helpers.IsHttpRequest(), I)
+        self.mock_parameters_by_version.assert_called_once_with(helpers.IsHttpRequest(),
+                                                                helpers.MARIADB_1011)
 
     @helpers.create_mocks({trove: CALLS})
     def test_without_a_group_one_call_and_no_group_values(self):
@@ -373,6 +462,7 @@ class InstanceConfigurationTabTests(helpers.TestCase):
         rows = res.context['instance_configuration_table'].data
         self.assertFalse(any(r.from_group for r in rows))
         self.mock_configuration_get.assert_not_called()
+        self.mock_parameters_by_version.assert_not_called()
         self.assertIn('No configuration group is attached', page(res))
 
     @helpers.create_mocks({trove: CALLS})
@@ -381,6 +471,117 @@ class InstanceConfigurationTabTests(helpers.TestCase):
         res = self.open_tab(helpers.instance(configuration=attached), tab=None)
         self.assertIn('instance-configuration', res.content.decode())
         self.mock_instance_configuration.assert_not_called()   # the tab loads when opened
+
+
+PG_PARAMETERS = [parameter('shared_buffers', 'integer', True, 16, 1073741823, '8kB'),
+                 parameter('work_mem', 'integer', False, 64, 2147483647, 'kB'),
+                 parameter('max_locks_per_transaction', 'integer', True, 10, 2147483647),
+                 parameter('log_min_duration_statement', 'integer', False, -1, 2147483647,
+                           'ms'),
+                 parameter('log_connections', 'boolean'),
+                 parameter('autovacuum_naptime', 'integer', False, 1, 2147483, 's')]
+PG_GROUP = {'shared_buffers': 4096, 'work_mem': 4096, 'max_locks_per_transaction': 2000000,
+            'log_min_duration_statement': 250, 'log_connections': True,
+            'autovacuum_naptime': 60}
+# What PostgreSQL shows after a restart with max_locks_per_transaction was rolled back.
+PG_RUNNING = {'shared_buffers': '32MB', 'work_mem': '4MB', 'max_locks_per_transaction': '64',
+              'log_min_duration_statement': '250ms', 'log_connections': 'on',
+              'autovacuum_naptime': '1min', 'jit': 'on'}
+
+
+class NotInEffectTests(helpers.TestCase):
+    CALLS = InstanceConfigurationTabTests.CALLS
+    open_tab = InstanceConfigurationTabTests.open_tab
+
+    def pg_tab(self, status):
+        attached = {'id': GROUP_ID, 'name': 'pg15-tuned', 'links': []}
+        return self.open_tab(helpers.instance(status, configuration=attached),
+                             running=PG_RUNNING, configuration=group(values=PG_GROUP),
+                             parameters=PG_PARAMETERS)
+
+    @helpers.create_mocks({trove: CALLS})
+    def test_a_rolled_back_value_is_not_in_effect_and_units_are_counted(self):
+        res = self.pg_tab('ACTIVE')
+        rows = {r.name: r for r in res.context['instance_configuration_table'].data}
+        self.assertEqual({'max_locks_per_transaction'},
+                         {name for name, row in rows.items() if row.differs})
+        self.assertEqual('not_in_effect', rows['max_locks_per_transaction'].state)
+        self.assertEqual('default', rows['jit'].state)
+        text = page(res)
+        self.assertIn('not-in-effect-note', text)
+        self.assertNotIn('restart-required-note', text)
+        row = re.search(r'<tr[^>]*data-display="max_locks_per_transaction"[^>]*>.*?</tr>',
+                        text, re.S).group(0)
+        self.assertIn('warning', re.search(r'class="([^"]*)"', row).group(1).split())
+        self.assertIn('Not in effect', row)
+        self.assertNotIn('Waits for a restart', text)
+        # Group values are shown with their unit.
+        self.assertIn('4096 × 8kB (32MB)', text)
+        self.assertIn('4096 kB (4MB)', text)
+        self.assertIn('250 ms', text)
+
+    @helpers.create_mocks({trove: CALLS})
+    def test_while_restart_required_a_restart_value_waits(self):
+        running = dict(PG_RUNNING, work_mem='8MB')     # a live value the engine adjusted
+        attached = {'id': GROUP_ID, 'name': 'pg15-tuned', 'links': []}
+        res = self.open_tab(helpers.instance('RESTART_REQUIRED', configuration=attached),
+                            running=running, configuration=group(values=PG_GROUP),
+                            parameters=PG_PARAMETERS)
+        rows = {r.name: r for r in res.context['instance_configuration_table'].data}
+        self.assertEqual('waits', rows['max_locks_per_transaction'].state)
+        self.assertEqual('not_in_effect', rows['work_mem'].state)
+        text = page(res)
+        self.assertIn('Waits for a restart', text)
+        self.assertIn('restart-required-note', text)
+        self.assertIn('not-in-effect-note', text)
+
+    @helpers.create_mocks({trove: CALLS})
+    def test_on_a_phone_values_go_under_the_name(self):
+        res = self.pg_tab('ACTIVE')
+        table = res.context['instance_configuration_table']
+        columns = {c.name: c for c in table.columns.values()}
+        self.assertIn('hidden-xs', columns['value'].classes)
+        self.assertIn('hidden-xs', columns['group_value'].classes)
+        self.assertNotIn('hidden-xs', columns['source'].classes)
+        text = page(res)
+        self.assertTrue(re.search(
+            r'max_<wbr>locks_<wbr>per_<wbr>transaction</span><div class="visible-xs-block '
+            r'configuration-stacked"><div>Running value: <span class="configuration-value">'
+            r'64</span></div><div>Group value: <span class="configuration-value">2000000', text),
+            text)
+
+
+def test_units_compare_what_the_engine_shows_with_the_groups_value():
+    rules = params.by_name(PG_PARAMETERS)
+    for name, group_value, running in [('shared_buffers', 4096, '32MB'),
+                                       ('shared_buffers', 4097, '32776kB'),
+                                       ('work_mem', 4096, '4MB'),
+                                       ('log_min_duration_statement', 250, '250ms'),
+                                       ('log_min_duration_statement', -1, '-1'),
+                                       ('autovacuum_naptime', 60, '1min'),
+                                       ('log_connections', True, 'on'),
+                                       ('log_connections', True, 'ON'),
+                                       ('log_connections', '1', 'yes'),
+                                       ('log_connections', False, 'off')]:
+        assert units.same(rules[name], group_value, running), (name, group_value, running)
+    for name, group_value, running in [('shared_buffers', 4096, '64MB'),
+                                       ('max_locks_per_transaction', 2000000, '64'),
+                                       ('log_connections', True, 'off'),
+                                       ('work_mem', 4096, 'banana')]:
+        assert not units.same(rules[name], group_value, running), (name, group_value, running)
+    # Without a rule: MariaDB's booleans and words.
+    assert units.same(None, True, 'ON')
+    assert units.same(None, 'O_DIRECT', 'o_direct')
+    assert units.same(None, 10, '10.000000')
+
+
+def test_values_read_with_their_unit():
+    assert units.with_unit(4096, '8kB') == '4096 × 8kB (32MB)'
+    assert units.with_unit(4096, 'kB') == '4096 kB (4MB)'
+    assert units.with_unit(250, 'ms') == '250 ms'
+    assert units.with_unit(60, 's') == '60 s (1min)'
+    assert units.with_unit(-1, 'kB') == '-1 kB'
+    assert units.with_unit(200, None) == '200'
 
 
 def test_named_in_picks_the_longest_whole_name():

@@ -322,6 +322,15 @@ def configuration_update(request, configuration_id, values, name=None, descripti
                                                name=name, description=description)
 
 
+def configuration_rename(request, configuration_id, name, description):
+    """Change only the group's name and description (PUT without values): its instances are
+    not touched, so it works whatever state they are in. troveclient's update() always
+    sends values (which re-applies them to every instance) and cannot clear a description."""
+    troveclient(request).client.put(
+        '/configurations/%s' % configuration_id,
+        body={'configuration': {'name': name, 'description': description or None}})
+
+
 def configuration_edit(request, configuration_id, values):
     """Merge values into the group's (PATCH): the ones named change, the rest stay."""
     troveclient(request).configurations.edit(configuration_id, json.dumps(values))

@@ -6,6 +6,9 @@ these answers by `scripts/parameter_rules.py` and checked against them by
 `information_schema.SYSTEM_VARIABLES` give type, range, unit and whether a change needs a restart;
 Redis has no such catalogue, so its types and ranges are curated here and only the names and
 the restart flag (an immutable parameter refuses `CONFIG SET`) come from the engine.
+A fixed-choice string carries `allowed`, the values the engine takes (`multiple`: a comma
+list of them): pg_settings.enumvals, SYSTEM_VARIABLES.ENUM_VALUE_LIST (ENUM and SET types),
+MariaDB's character sets and collations, and for Redis a curated list.
 """
 import os
 
@@ -56,7 +59,7 @@ NAMES = {
 # Redis's types and ranges, by hand (redis.conf and config.c of 7.0): (type, min, max, unit).
 REDIS_TYPES = {
     'maxmemory': ('integer', 0, 2 ** 63 - 1, 'B'),
-    'maxmemory-policy': ('string', None, None, None),
+    'maxmemory-policy': ('string', None, None, None),  # choices: REDIS_CHOICES
     'maxmemory-samples': ('integer', 1, 64, None),
     'maxclients': ('integer', 1, 2 ** 31 - 1, None),
     'timeout': ('integer', 0, 2 ** 31 - 1, 's'),
@@ -82,16 +85,28 @@ REDIS_TYPES = {
     'rdbcompression': ('boolean', None, None, None),
 }
 
+# Redis's fixed choices (config.c's enum tables of 7.0).
+REDIS_CHOICES = {
+    'maxmemory-policy': ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl',
+                         'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'],
+    'appendfsync': ['always', 'everysec', 'no'],
+}
+
 _PG_TYPES = {'bool': 'boolean', 'integer': 'integer', 'real': 'float', 'string': 'string',
              'enum': 'string'}
 
 
-def _rule(name, type_, minimum, maximum, restart_required, unit):
+def _rule(name, type_, minimum, maximum, restart_required, unit, allowed=None,
+          multiple=False):
     rule = {'name': name, 'type': type_, 'restart_required': bool(restart_required)}
     if type_ in ('integer', 'float'):
         rule['min'], rule['max'] = minimum, maximum
     if unit:
         rule['unit'] = unit
+    if allowed:
+        rule['allowed'] = list(allowed)
+        if multiple:
+            rule['multiple'] = True
     return rule
 
 
@@ -103,13 +118,14 @@ def _number(type_, text):
 
 def _postgresql(manager, names):
     with manager._connection('read pg_settings') as conn:
-        rows = conn.execute('SELECT name, vartype, min_val, max_val, unit, context '
+        rows = conn.execute('SELECT name, vartype, min_val, max_val, unit, context, enumvals '
                             'FROM pg_settings WHERE name = ANY(%s)', (names,)).fetchall()
     rules = {}
-    for name, vartype, min_val, max_val, unit, context in rows:
+    for name, vartype, min_val, max_val, unit, context, enumvals in rows:
         type_ = _PG_TYPES[vartype]
         rules[name] = _rule(name, type_, _number(type_, min_val), _number(type_, max_val),
-                            context == 'postmaster', unit)
+                            context == 'postmaster', unit,
+                            allowed=enumvals if vartype == 'enum' else None)
     return rules
 
 
@@ -126,15 +142,38 @@ def _mariadb_type(variable_type):
 def _mariadb(manager, names):
     with manager._cursor('read SYSTEM_VARIABLES') as cursor:
         cursor.execute('SELECT LOWER(VARIABLE_NAME), VARIABLE_TYPE, NUMERIC_MIN_VALUE, '
-                       'NUMERIC_MAX_VALUE, READ_ONLY FROM information_schema.SYSTEM_VARIABLES '
+                       'NUMERIC_MAX_VALUE, READ_ONLY, ENUM_VALUE_LIST '
+                       'FROM information_schema.SYSTEM_VARIABLES '
                        'WHERE LOWER(VARIABLE_NAME) IN %s', (tuple(names),))
         rows = cursor.fetchall()
+        named = _mariadb_named_choices(cursor)
     rules = {}
-    for name, variable_type, minimum, maximum, read_only in rows:
+    for name, variable_type, minimum, maximum, read_only, value_list in rows:
         type_ = _mariadb_type(variable_type)
+        allowed = named.get(name)
+        if variable_type in ('ENUM', 'SET') and value_list:
+            allowed = value_list.split(',')     # sql_mode's list has ANSI, TRADITIONAL...
         rules[name] = _rule(name, type_, _number(type_, minimum), _number(type_, maximum),
-                            read_only == 'YES', None)
+                            read_only == 'YES', None, allowed=allowed,
+                            multiple=variable_type == 'SET')
     return rules
+
+
+def _with_utf8_alias(names):
+    # MariaDB takes `utf8` for utf8mb3 (old_mode UTF8_IS_UTF8MB3, its default).
+    return sorted(set(names) | {n.replace('utf8mb3', 'utf8', 1) for n in names
+                                if n.startswith('utf8mb3')})
+
+
+def _mariadb_named_choices(cursor):
+    """character_set_server and collation_server take a character set or a collation the
+    server has."""
+    cursor.execute('SELECT CHARACTER_SET_NAME FROM information_schema.CHARACTER_SETS')
+    charsets = [row[0] for row in cursor.fetchall()]
+    cursor.execute('SELECT COLLATION_NAME FROM information_schema.COLLATIONS')
+    collations = [row[0] for row in cursor.fetchall()]
+    return {'character_set_server': _with_utf8_alias(charsets),
+            'collation_server': _with_utf8_alias(collations)}
 
 
 def _redis(manager, names):
@@ -146,7 +185,8 @@ def _redis(manager, names):
                 continue
             type_, minimum, maximum, unit = REDIS_TYPES[name]
             rules[name] = _rule(name, type_, minimum, maximum,
-                                _immutable(client, name, found[name]), unit)
+                                _immutable(client, name, found[name]), unit,
+                                allowed=REDIS_CHOICES.get(name))
     return rules
 
 

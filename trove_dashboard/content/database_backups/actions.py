@@ -4,7 +4,6 @@ from urllib import parse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
-from horizon import messages
 from horizon import tables
 
 from trove_dashboard.api import trove
@@ -48,13 +47,11 @@ class RestoreBackup(tables.LinkAction):
 
 
 def _delete_or_say_why(request, backup_id, with_chain):
-    """Delete; a refusal (409 while incrementals build on it) is shown in the API's words."""
-    try:
-        trove.backup_delete(request, backup_id, with_chain=with_chain)
-    except dash_exceptions.RECOVERABLE as exc:
-        if dash_exceptions.is_client_error(exc):
-            messages.error(request, dash_exceptions.api_message(exc))
-        raise
+    """Delete; a refusal (409 while incrementals build on it) is shown in the API's words,
+    and only once."""
+    dash_exceptions.say_why(
+        request, lambda req, bid: trove.backup_delete(req, bid, with_chain=with_chain),
+        backup_id)
 
 
 class DeleteBackup(tables.DeleteAction):

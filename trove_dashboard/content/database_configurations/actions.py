@@ -19,6 +19,16 @@ class CreateConfiguration(tables.LinkAction):
     policy_rules = ((SCOPE, 'configuration:create'),)
 
 
+class EditConfiguration(tables.LinkAction):
+    """The group's name and description; its values are edited on its Values tab."""
+    name = 'edit'
+    verbose_name = _('Edit Group')
+    url = 'horizon:project:database_configurations:edit'
+    classes = ('ajax-modal',)
+    icon = 'pencil'
+    policy_rules = ((SCOPE, 'configuration:update'),)
+
+
 class DeleteConfiguration(tables.DeleteAction):
     help_text = _('A group that instances use cannot be deleted: detach it from them first.')
     policy_rules = ((SCOPE, 'configuration:delete'),)

@@ -56,6 +56,33 @@ class CreateConfigurationForm(GroupForm):
         return True
 
 
+class EditConfigurationForm(GroupForm):
+    """The group's name and description; its values and instances stay as they are."""
+    name = forms.CharField(max_length=255, label=_('Name'))
+    description = forms.CharField(max_length=512, required=False, label=_('Description'),
+                                  widget=forms.Textarea(attrs={'rows': 3}))
+    failure_message = _('The configuration group could not be changed.')
+
+    def __init__(self, request, *args, **kwargs):
+        self.configuration = kwargs.pop('configuration')
+        super().__init__(request, *args, **kwargs)
+        self.fields['name'].initial = self.configuration.name
+        self.fields['description'].initial = getattr(self.configuration, 'description',
+                                                     None) or ''
+
+    def error_field_for(self, message):
+        lowered = message.lower()
+        if 'description' in lowered:
+            return 'description'
+        return 'name' if 'name' in lowered else None
+
+    def apply(self, request, data):
+        trove.configuration_rename(request, self.configuration.id, data['name'],
+                                   data['description'])
+        messages.success(request, _('Saved configuration group "%s".') % data['name'])
+        return True
+
+
 def _value_key(name):
     return VALUE_PREFIX + params.key(name)
 

@@ -9,6 +9,7 @@ import binascii
 import decimal
 import re
 
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from horizon import forms
 
@@ -77,6 +78,25 @@ def as_bool(value):
     return str(value).strip().lower() in TRUE_WORDS
 
 
+class NumberWithUnit(forms.NumberInput):
+    """A number input with its unit beside it ('× 8kB', 'ms'): a size typed in the wrong
+    unit is off by a factor of a thousand, so the unit must be seen, not hovered for."""
+
+    def __init__(self, unit, attrs=None):
+        super().__init__(attrs=attrs)
+        self.unit = unit
+
+    def render(self, name, value, attrs=None, renderer=None):
+        unit = ('× %s' if self.unit[0].isdigit() else '%s') % self.unit
+        return format_html('{}<span class="input-group-addon parameter-unit">{}</span>',
+                           super().render(name, value, attrs, renderer), unit)
+
+
+def _number_input(parameter, attrs):
+    unit = getattr(parameter, 'unit', None)
+    return NumberWithUnit(unit, attrs=attrs) if unit else forms.NumberInput(attrs=attrs)
+
+
 def field_for(parameter, required=True, attrs=None):
     """The typed input of one parameter; `parameter` None means the API no longer names it."""
     attrs = dict(attrs or {})
@@ -89,11 +109,11 @@ def field_for(parameter, required=True, attrs=None):
     low, high = bounds(parameter)
     if kind in INTEGER_TYPES:
         return forms.IntegerField(required=required, min_value=low, max_value=high,
-                                  help_text=help_text, widget=forms.NumberInput(attrs=attrs))
+                                  help_text=help_text, widget=_number_input(parameter, attrs))
     if kind == FLOAT:
         return forms.FloatField(required=required, min_value=low, max_value=high,
                                 help_text=help_text,
-                                widget=forms.NumberInput(attrs=dict(attrs, step='any')))
+                                widget=_number_input(parameter, dict(attrs, step='any')))
     return forms.CharField(required=required, max_length=1024, help_text=help_text,
                            widget=forms.TextInput(attrs=attrs))
 

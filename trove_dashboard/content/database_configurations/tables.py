@@ -6,8 +6,12 @@ from horizon import tables
 
 from trove_dashboard.content.database_configurations import actions
 from trove_dashboard.content.database_configurations import parameters as params
+from trove_dashboard.content.database_configurations import units
+from trove_dashboard.content.databases import configuration_tables
 
 NARROW_HIDDEN = ('hidden-xs', 'hidden-sm')
+# On a phone these go under the parameter's name (name_cell) instead of in their columns.
+PHONE_HIDDEN = ('hidden-xs',)
 
 
 def detail_url(configuration):
@@ -31,7 +35,7 @@ class ConfigurationsTable(tables.DataTable):
         name = 'configurations'
         verbose_name = _('Configuration Groups')
         table_actions = (actions.CreateConfiguration, actions.DeleteConfiguration)
-        row_actions = (actions.DeleteConfiguration,)
+        row_actions = (actions.EditConfiguration, actions.DeleteConfiguration)
 
 
 class Value:
@@ -56,7 +60,7 @@ def value_rows(configuration, parameters):
 def value_label(row):
     if getattr(row.parameter, 'type', None) == params.BOOLEAN:
         return _('On') if params.as_bool(row.value) else _('Off')
-    return str(row.value)
+    return units.with_unit(row.value, getattr(row.parameter, 'unit', None))
 
 
 def restart_label(row):
@@ -66,19 +70,32 @@ def restart_label(row):
     return _('Applies live')
 
 
+def name_cell(row):
+    """The name; on a phone, with the value and when it takes effect under it."""
+    return format_html(
+        '<span class="configuration-name">{}</span><div class="visible-xs-block '
+        'configuration-stacked"><div class="configuration-value">{}</div><div>{}</div></div>',
+        configuration_tables.breakable(row.name), value_label(row), restart_label(row))
+
+
 class ValuesTable(tables.DataTable):
-    name = tables.Column('name', verbose_name=_('Parameter'))
-    value = tables.Column(value_label, verbose_name=_('Value'), classes=('configuration-value',))
-    type = tables.Column('type', verbose_name=_('Type'))
+    name = tables.Column(name_cell, verbose_name=_('Parameter'))
+    value = tables.Column(value_label, verbose_name=_('Value'),
+                          classes=('configuration-value',) + PHONE_HIDDEN)
+    type = tables.Column('type', verbose_name=_('Type'), classes=PHONE_HIDDEN)
     range = tables.Column('range', verbose_name=_('Range'), classes=NARROW_HIDDEN)
     unit = tables.Column('unit', verbose_name=_('Unit'), classes=NARROW_HIDDEN)
-    restart = tables.Column(restart_label, verbose_name=_('Takes Effect'))
+    restart = tables.Column(restart_label, verbose_name=_('Takes Effect'),
+                            classes=PHONE_HIDDEN)
 
     class Meta:
         name = 'values'
         verbose_name = _('Values')
         table_actions = (actions.EditValues, actions.RemoveValue)
         row_actions = (actions.RemoveValue,)
+
+    def get_object_display(self, datum):
+        return datum.name
 
 
 def instance_url(instance):

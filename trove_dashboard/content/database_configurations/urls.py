@@ -10,5 +10,6 @@ urlpatterns = [
     re_path(r'^$', views.IndexView.as_view(), name='index'),
     re_path(r'^create$', views.CreateView.as_view(), name='create'),
     re_path(CONFIGURATION + r'$', views.DetailView.as_view(), name='detail'),
+    re_path(CONFIGURATION + r'edit$', views.EditView.as_view(), name='edit'),
     re_path(CONFIGURATION + r'values$', views.EditValuesView.as_view(), name='edit_values'),
 ]

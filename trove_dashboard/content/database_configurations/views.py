@@ -1,4 +1,5 @@
-"""The Configuration Groups panel's pages: the list, a group's detail, create, edit values."""
+"""The Configuration Groups panel's pages: the list, a group's detail, create, edit the
+group, edit its values."""
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
@@ -74,6 +75,7 @@ class DetailView(horizon_tabs.TabbedTableView):
 
 
 class FormView(horizon_forms.ModalFormView):
+    """A modal form that is also a page of its own (the page header then names it once)."""
     template_name = 'project/database_configurations/form_page.html'
     ajax_template_name = 'project/database_configurations/_form.html'
     help_text = ''
@@ -83,6 +85,9 @@ class FormView(horizon_forms.ModalFormView):
         context['submit_url'] = self.request.path
         context['help_text'] = self.help_text
         return context
+
+    def get_cancel_url(self):
+        return self.get_success_url()
 
 
 class CreateView(FormView):
@@ -104,6 +109,9 @@ class CreateView(FormView):
         kwargs['catalogue'] = catalogue.having(cat.CONFIGURATION)
         return kwargs
 
+    def get_cancel_url(self):
+        return reverse(INDEX_URL)
+
     def get_success_url(self):
         """Its values next: the group is empty until they are set."""
         return reverse('horizon:project:database_configurations:edit_values',
@@ -114,33 +122,59 @@ class CreateView(FormView):
         return super().form_valid(form)
 
 
-class EditValuesView(FormView):
-    """The group and its version's parameters: two calls."""
+class GroupFormView(FormView):
+    """A form about one group: the group and its version's parameters (two calls); the page
+    names the group and links back to it."""
+    title = None
+
+    def fetch(self):
+        return load(self.request, self.kwargs['configuration_id'])
+
+    @memoized.memoized_method
+    def get_object(self):
+        try:
+            return self.fetch()
+        except Exception:
+            exceptions.handle(self.request, _('Unable to retrieve the configuration group.'),
+                              redirect=reverse(INDEX_URL))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        configuration = self.get_object()[0]
+        context['configuration'] = configuration
+        context['modal_header'] = context['page_title'] = self.title % configuration.name
+        context['custom_breadcrumb'] = [(configuration.name, self.get_success_url())]
+        return context
+
+    def get_success_url(self):
+        return reverse(DETAIL_URL, args=[self.kwargs['configuration_id']])
+
+
+class EditView(GroupFormView):
+    """The group: one call."""
+    form_class = forms.EditConfigurationForm
+    title = _('Edit Configuration Group "%s"')
+    submit_label = _('Save')
+    help_text = _("Change the group's name and description. Its values and the instances "
+                  'using it stay as they are.')
+
+    def fetch(self):
+        return trove.configuration_get(self.request, self.kwargs['configuration_id']), []
+
+    def get_form_kwargs(self):
+        return dict(super().get_form_kwargs(), configuration=self.get_object()[0])
+
+
+class EditValuesView(GroupFormView):
     form_class = forms.EditValuesForm
-    modal_header = page_title = _('Edit Values')
+    title = _('Edit Values of "%s"')
     submit_label = _('Save')
     help_text = _('Values are applied to every instance using the group at once; if one '
                   'instance refuses a value, none changes. A value marked to take effect '
                   'after a restart leaves its instances Restart Required until they are '
                   'restarted.')
 
-    @memoized.memoized_method
-    def get_object(self):
-        try:
-            return load(self.request, self.kwargs['configuration_id'])
-        except Exception:
-            exceptions.handle(self.request, _('Unable to retrieve the configuration group.'),
-                              redirect=reverse(INDEX_URL))
-
     def get_form_kwargs(self):
         configuration, parameters = self.get_object()
         return dict(super().get_form_kwargs(), configuration=configuration,
                     parameters=parameters)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context['configuration'] = self.get_object()[0]
-        return context
-
-    def get_success_url(self):
-        return reverse(DETAIL_URL, args=[self.kwargs['configuration_id']])

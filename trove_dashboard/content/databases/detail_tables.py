@@ -1,4 +1,5 @@
-"""Tables on an instance's detail page: its events, users and databases."""
+"""Tables on an instance's detail page: its events, users and databases (its running
+configuration is in configuration_tables)."""
 import datetime
 
 from django.urls import reverse
@@ -210,41 +211,3 @@ class UsersTable(tables.DataTable):
 
     def get_object_id(self, datum):
         return user_ref(datum)
-
-
-class EffectiveValue:
-    """A parameter the instance's engine runs with, and the attached group's value of it."""
-
-    def __init__(self, name, value, group_values):
-        self.id = self.name = name
-        self.value = value
-        self.from_group = name in group_values
-        self.group_value = group_values.get(name)
-
-
-def effective_values(running, group_values):
-    """Rows for every parameter the engine reports or the group sets, by name."""
-    names = sorted(set(running) | set(group_values))
-    return [EffectiveValue(n, running.get(n, '-'), group_values) for n in names]
-
-
-def source_label(row):
-    if row.from_group:
-        return format_html('<span class="label label-info from-group">{}</span>',
-                           _('Configuration group'))
-    return _('Default')
-
-
-class InstanceConfigurationTable(tables.DataTable):
-    name = tables.Column('name', verbose_name=_('Parameter'))
-    value = tables.Column('value', verbose_name=_('Running Value'),
-                          classes=('configuration-value',))
-    # On narrow screens the source alone marks the group's values.
-    group_value = tables.Column(lambda r: '-' if not r.from_group else str(r.group_value),
-                                verbose_name=_('Group Value'),
-                                classes=('configuration-value', 'hidden-xs', 'hidden-sm'))
-    source = tables.Column(source_label, verbose_name=_('Source'))
-
-    class Meta:
-        name = 'instance_configuration'
-        verbose_name = _('Configuration')

@@ -15,6 +15,7 @@ from trove_dashboard.content.database_backups import schedule_tables
 from trove_dashboard.content.database_backups import schedule_views
 from trove_dashboard.content.database_backups import tables as backup_tables
 from trove_dashboard.content.databases import catalogue as cat
+from trove_dashboard.content.databases import configuration_tables
 from trove_dashboard.content.databases import detail_tables
 from trove_dashboard.content.databases import states
 
@@ -174,12 +175,14 @@ class SchedulesTab(tabs.TableTab):
 
 
 class ConfigurationTab(tabs.TableTab):
-    """The values the engine runs with, marking those the attached group sets: one call,
-    two with a group, made only when the tab is opened and the engine runs."""
+    """The values the engine runs with, marking those the attached group sets and those of
+    the group the engine does not run: one call, three with a group (its values and its
+    version's parameters, for their units), made only when the tab is opened and the
+    engine runs."""
     name = _('Configuration')
     slug = 'configuration'
     preload = False
-    table_classes = (detail_tables.InstanceConfigurationTable,)
+    table_classes = (configuration_tables.InstanceConfigurationTable,)
     template_name = 'project/databases/_detail_configuration.html'
 
     def allowed(self, request):
@@ -191,25 +194,35 @@ class ConfigurationTab(tabs.TableTab):
 
     def get_instance_configuration_data(self):
         instance = self.tab_group.kwargs['instance']
+        self._rows = []
         if not states.allows(instance, 'guest'):
             return []
         try:
             running = trove.instance_configuration(self.request, instance.id)
-            group_values = {}
+            group_values, parameters = {}, []
             if self.group().get('id'):
-                group_values = getattr(trove.configuration_get(
-                    self.request, self.group()['id']), 'values', None) or {}
+                configuration = trove.configuration_get(self.request, self.group()['id'])
+                group_values = getattr(configuration, 'values', None) or {}
+                if group_values:
+                    parameters = trove.parameters_by_version(
+                        self.request, configuration.datastore_version_id)
         except Exception:
             exceptions.handle(self.request, _("Unable to retrieve the instance's "
                                               "configuration."))
             return []
-        return detail_tables.effective_values(running, group_values)
+        self._rows = configuration_tables.effective_values(
+            running, group_values, parameters,
+            restart_pending=states.restart_required(instance))
+        return self._rows
 
     def get_context_data(self, request, **kwargs):
         context = super().get_context_data(request, **kwargs)
         instance = self.tab_group.kwargs['instance']
+        found = {row.state for row in getattr(self, '_rows', [])}
         context.update(guest_running=states.allows(instance, 'guest'), group=self.group(),
-                       restart_required=states.restart_required(instance))
+                       restart_required=states.restart_required(instance),
+                       not_in_effect=configuration_tables.NOT_IN_EFFECT in found,
+                       waits=configuration_tables.WAITS in found)
         return context
 
 
