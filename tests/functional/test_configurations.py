@@ -172,19 +172,24 @@ def test_bad_values_and_values_beyond_the_flavor_are_refused(stack, demo):
 
 
 def test_a_value_the_engine_cannot_start_with_is_rolled_back(stack, demo):
-    group = demo.configurations.create('cfg-unstartable', json.dumps({'wait_timeout': 1234}),
-                                       datastore='mariadb', datastore_version='10.11')
-    instance = launch(demo, 'cfg-unstartable', 'mariadb', '10.11', configuration=group.id)
-    engine = Engine('mariadb', instance.ip[0])
+    # A choice the API cannot know is unstartable: PostgreSQL sizes its lock table from
+    # max_locks_per_transaction at start, and this one does not fit in memory (the value
+    # is within the engine's own range, and `postgres -C` reads it without complaint).
+    group = demo.configurations.create('cfg-unstartable',
+                                       json.dumps({'log_min_duration_statement': 250}),
+                                       datastore='postgresql', datastore_version='15')
+    instance = launch(demo, 'cfg-unstartable', 'postgresql', '15', configuration=group.id)
+    engine = Engine('postgresql', instance.ip[0])
     engine.write_row()
-    demo.configurations.edit(group.id, json.dumps({'innodb_flush_method': 'no_such_method'}))
+    demo.configurations.edit(group.id, json.dumps({'max_locks_per_transaction': 2147483647}))
     wait_status(demo, instance.id, 'RESTART_REQUIRED', timeout=5)
     demo.instances.restart(instance.id)
     shown = wait_status(demo, instance.id, 'ACTIVE')
     assert engine.read_row() == 'apple'
-    assert engine.value('wait_timeout') == '1234'        # the previous values, in effect
+    assert engine.value('log_min_duration_statement') == '250ms'   # the previous values
+    assert engine.value('max_locks_per_transaction') == '64'
     fault = shown.fault['message'] if getattr(shown, 'fault', None) else ''
-    assert 'innodb_flush_method' in fault, shown._info
+    assert 'max_locks_per_transaction' in fault, shown._info
     demo.instances.update(instance.id, remove_configuration=True)
     demo.configurations.delete(group.id)
     demo.instances.delete(instance.id)

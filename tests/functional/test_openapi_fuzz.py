@@ -20,7 +20,14 @@ def pinned_schema(stack, project_id, path):
         json.dump(doc, handle)
 
 
-def run_schemathesis(stack, user, tmp_path):
+# What an admin's fuzzing must not change: the catalogue every other test of the shared stack
+# reads (flavors, volume types, datastores and their versions). Those handlers are not fuzzed
+# as admin here; their bodies have schemas (every route's, tests/unit/test_policy_and_schema.py).
+CATALOGUE_WRITES = (r'^(POST|PUT|PATCH|DELETE) /v1\.0/\{project_id\}/'
+                    r'(mgmt/(flavors|volume-types|datastore-versions|datastores)|datastores/)')
+
+
+def run_schemathesis(stack, user, tmp_path, exclude=()):
     token, project = stack.token(user)
     schema = str(tmp_path / ('openapi-%s.json' % user))
     pinned_schema(stack, project, schema)
@@ -28,7 +35,8 @@ def run_schemathesis(stack, user, tmp_path):
     result = subprocess.run(
         [st, 'run', schema, '--url', stack.urls['api'], '-H', 'X-Auth-Token: ' + token,
          '--checks', 'not_a_server_error', '--max-examples', '25', '--seed', '1',
-         '--phases', 'examples,coverage,fuzzing', '--no-color'],
+         '--phases', 'examples,coverage,fuzzing', '--no-color',
+         *[arg for pattern in exclude for arg in ('--exclude-name-regex', pattern)]],
         capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     # The run must really have exercised the API: hundreds of generated cases.
@@ -41,4 +49,4 @@ def test_no_server_errors_as_member(stack, tmp_path):
 
 
 def test_no_server_errors_as_admin(stack, tmp_path):
-    run_schemathesis(stack, 'admin', tmp_path)
+    run_schemathesis(stack, 'admin', tmp_path, exclude=[CATALOGUE_WRITES])
