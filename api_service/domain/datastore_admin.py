@@ -32,6 +32,23 @@ def _joined(value):
     return ','.join(str(v) for v in value)
 
 
+# Upstream's fields this deployment has nothing to apply with: an engine build is the image
+# (no Glance tags), the guest installs no packages, and its managers are built in. The client
+# sends them empty; a value would be stored and shown but never used, so it is refused.
+UNUSED_FIELDS = {
+    'packages': 'the guest agent installs no packages: engines come from installed builds',
+    'image_tags': 'an image is an installed engine build, named by `image`, not found by tags',
+    'registry_ext': "the guest managers are built in; `datastore_manager` picks one",
+    'repl_strategy': 'replication strategies come with the guest manager',
+}
+
+
+def _refuse_unused(fields):
+    for key, why in UNUSED_FIELDS.items():
+        if fields.get(key):
+            raise exceptions.BadRequest("'%s' cannot be set in this deployment: %s." % (key, why))
+
+
 def _version(session, version_id):
     row = session.get(models.DatastoreVersion, version_id) if version_id else None
     if row is None:
@@ -46,6 +63,7 @@ def _registered(session, row):
 
 def register(spec):
     """A new version of a datastore (made if missing) from the create body's `version`."""
+    _refuse_unused(spec)
     datastore = spec.get('datastore_name') or spec.get('datastore')
     manager = spec.get('datastore_manager') or spec.get('manager')
     if not datastore or not manager:
@@ -95,6 +113,7 @@ def show_version(version_id):
 
 def update_version(version_id, changes):
     """Change what the PATCH body names; `default: false` on the default clears it."""
+    _refuse_unused(changes)
     manager = changes.get('datastore_manager') or changes.get('manager')
     with catalogue_admin.changing_catalogue() as session:
         row = _version(session, version_id)

@@ -18,7 +18,7 @@ def engines(monkeypatch):
 def _register(client, **extra):
     body = {'version': dict({'name': '16', 'datastore_name': 'postgresql',
                              'datastore_manager': 'postgresql', 'image': 'postgresql-18',
-                             'image_tags': [], 'packages': ['postgresql-16'], 'active': True,
+                             'image_tags': [], 'packages': [], 'active': True,
                              'default': False}, **extra)}
     return client.request('POST', '/mgmt/datastore-versions', body=body, **ADMIN)
 
@@ -32,7 +32,7 @@ def test_register_creates_datastore_with_manager_capabilities(client, catalogue,
     resp = _register(client, datastore_name='pgnew', default=True)
     assert resp.status_code == 202 and resp.body == b''     # troveclient reads body[None]
     shown = _mgmt_version(client, '16', 'pgnew')
-    assert shown['packages'] == ['postgresql-16'] and shown['version'] == '18.1'
+    assert shown['packages'] == [] and shown['version'] == '18.1'
     assert shown['default'] is True and shown['visibility'] == 'public'
     assert {'databases', 'users', 'configuration'} <= set(shown['capabilities'])
     assert shown['engine_path'] == '/opt/pg18/bin'
@@ -41,6 +41,15 @@ def test_register_creates_datastore_with_manager_capabilities(client, catalogue,
     # Its engine's configuration parameters were seeded.
     params = client.get('/datastores/pgnew/versions/16/parameters').json_body_or_none
     assert params['configuration-parameters']
+
+
+def test_register_refuses_fields_nothing_here_uses(client, catalogue, engines):
+    for unused in ({'packages': ['postgresql-16']}, {'image_tags': ['pg']},
+                   {'registry_ext': 'x.Manager'}):
+        resp = _register(client, datastore_name='pgunused', **unused)
+        assert resp.status_code == 400, resp.body
+        assert "'%s' cannot be set in this deployment" % list(unused)[0] in resp.body.decode()
+    assert client.get('/datastores/pgunused').status_code == 404
 
 
 def test_register_spec_spelling_and_errors(client, catalogue, engines):
@@ -69,11 +78,14 @@ def test_show_patch_delete(client, catalogue, engines):
                       **ADMIN).status_code == 404
     path = '/mgmt/datastore-versions/%s' % version['id']
     assert client.request('PATCH', path, body={'active': False, 'default': True,
-                                               'packages': ['a', 'b']},
+                                               'packages': []},
                           **ADMIN).status_code == 202
     changed = client.get(path, **ADMIN).json_body_or_none['version']
     assert changed['active'] is False and changed['default'] is True
-    assert changed['packages'] == ['a', 'b']
+    # What nothing here would use is refused, not stored and shown.
+    for unused in ({'packages': ['a']}, {'image_tags': ['x']}, {'repl_strategy': 'x'}):
+        refused = client.request('PATCH', path, body=unused, **ADMIN)
+        assert refused.status_code == 400 and list(unused)[0] in refused.body.decode()
     assert client.request('PATCH', path, body={'image': 'nope'}, **ADMIN).status_code == 404
     assert client.request('PATCH', path, body={'bogus': 1}, **ADMIN).status_code == 400
     assert client.request('DELETE', path, **ADMIN).status_code == 202
