@@ -54,6 +54,8 @@ CATALOGUE_RULES = [
           '/mgmt/quotas/{project_id}'),
     _rule('quota:update', 'rule:admin', "Change a project's quotas.",
           '/mgmt/quotas/{project_id}', 'PUT'),
+    _rule('quota:index', 'rule:admin', "Every project's quotas and usage at once (extension).",
+          '/mgmt/quotas'),
 ]
 
 

@@ -1,0 +1,1 @@
+/* The Admin dashboard's Database panels. */

@@ -1,0 +1,8 @@
+"""The Datastores panel's URLs."""
+from django.urls import re_path
+
+from trove_dashboard.content.admin_datastores import views
+
+urlpatterns = [
+    re_path(r'^$', views.IndexView.as_view(), name='index'),
+]

@@ -1,0 +1,1 @@
+"""The Admin dashboard's Flavors and Volume Types panel."""

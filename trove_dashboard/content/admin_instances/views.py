@@ -1,0 +1,6 @@
+"""The Instances panel's pages."""
+from django.views import generic
+
+
+class IndexView(generic.TemplateView):
+    template_name = 'admin_instances/index.html'

@@ -1,0 +1,8 @@
+"""The Quotas panel's URLs."""
+from django.urls import re_path
+
+from trove_dashboard.content.admin_quotas import views
+
+urlpatterns = [
+    re_path(r'^$', views.IndexView.as_view(), name='index'),
+]
