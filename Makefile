@@ -2,7 +2,7 @@
 VENV ?= $(CURDIR)/.venv
 STACK := $(VENV)/bin/dbaas-stack
 
-.PHONY: run up down status test install install-test bench clean messages
+.PHONY: run up down status test install install-test bench clean messages policy-sample
 
 run: install
 	$(STACK) run
@@ -44,3 +44,8 @@ messages: install
 	  $(VENV)/bin/python manage.py makemessages -l $$lang -d $$domain --no-obsolete \
 	    -i '.venv/*' -i 'tests/*' -i 'api_service/*' -i 'bench/*' -i 'scripts/*' \
 	    -i '.static/*' -i 'docs/*' -i '.stack/*' || exit 1; done; done
+
+# The API's default policy as a commented sample (tests/unit/test_policy_roles.py checks the
+# committed file is what this prints); copy rules from it into the stack's etc/policy.yaml.
+policy-sample:
+	$(VENV)/bin/oslopolicy-sample-generator --config-file etc/dbaas/dbaas-policy-generator.conf

@@ -62,8 +62,9 @@ fi
 
 # -- Horizon: our enabled files and settings, as a Horizon deployment wires a plugin -----
 SITE=$("$VENV/bin/python" -c 'import openstack_dashboard, os; print(os.path.dirname(openstack_dashboard.__file__))')
-find "$SITE/local/enabled" -maxdepth 1 -type l -name '_17*.py' -delete
-for f in trove_dashboard/enabled/_17*.py; do ln -sf "$ROOT/$f" "$SITE/local/enabled/"; done
+# Ours are every _NNNN file (the Admin dashboard's default panel must sort after Horizon's).
+find "$SITE/local/enabled" -maxdepth 1 -type l -lname '*/trove_dashboard/enabled/_*' -delete
+for f in trove_dashboard/enabled/_[0-9]*.py; do ln -sf "$ROOT/$f" "$SITE/local/enabled/"; done
 echo 'from trove_dashboard.local_settings import *  # noqa: F401,F403' > "$SITE/local/local_settings.py"
 
 # -- Translations: each catalogue compiled when it changed ------------------------------------

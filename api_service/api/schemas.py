@@ -220,6 +220,8 @@ _VERSION_FIELDS = {
     'default': {'type': 'boolean'},
     'version': name,
     'visibility': visibility,
+    # base.MATURITIES; the manager's own when registration names none.
+    'maturity': {'type': 'string', 'enum': ['experimental', 'technical-preview', 'stable']},
     # Upstream's; nothing here uses them (the guest managers are built in).
     'registry_ext': optional_name,
     'repl_strategy': optional_name,
@@ -252,7 +254,8 @@ flavor_update = _object({'flavor': _object(dict(_FLAVOR_FIELDS), minProperties=1
 
 _VOLUME_TYPE_FIELDS = {
     'name': name,
-    'description': description,
+    # The column's size (volume_types.description is String(255)).
+    'description': {'type': ['string', 'null'], 'maxLength': 255},
     'is_public': {'type': 'boolean'},
     # Local driver: the directory volumes of this type live under (absolute).
     'root_path': {'type': ['string', 'null'], 'maxLength': 1024, 'pattern': '^/'},

@@ -316,7 +316,14 @@ def mgmt_datastore_version(registered):
             'active': row.active, 'default': registered.is_default,
             'registry_ext': None, 'repl_strategy': None,
             'visibility': row.visibility, 'maturity': row.maturity,
-            'capabilities': _split(row.capabilities), 'engine_path': row.engine_path}
+            'capabilities': _split(row.capabilities), 'engine_path': row.engine_path,
+            # Ids of the flavors and volume types it is restricted to; []: no restriction.
+            'flavors': list(registered.flavors), 'volume_types': list(registered.volume_types)}
+
+
+def datastore_manager(name, maturity, capabilities):
+    """A guest manager a version may be registered with (GET /mgmt/datastore-managers)."""
+    return {'name': name, 'maturity': maturity, 'capabilities': list(capabilities)}
 
 
 def datastore_version_member(member):

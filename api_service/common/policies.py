@@ -1,16 +1,27 @@
 """Policy defaults, with Trove's rule names so existing policy files apply.
 
-`oslopolicy-sample-generator --namespace dbaas` renders them.
+Unlike upstream Trove (any role in the project may do anything to it), reads need Keystone's
+`reader` role in the project and writes its `member` role; admins may do anything
+(docs/api-extensions.md, Policies). `make policy-sample` renders them to
+etc/dbaas/policy.yaml.sample.
 """
 from oslo_policy import policy
 
 BASE = '/v1.0/{project_id}'
 
+ADMIN = 'rule:admin'
+READER = 'rule:project_reader'
+MEMBER = 'rule:project_member'
+OPEN = ''
+# Rules for routes still to come, registered so policy files and Horizon can name them now.
+LATER = ' Not served yet.'
 
-def _rule(name, check, description, path, method='GET'):
-    return policy.DocumentedRuleDefault(
-        name=name, check_str=check, description=description,
-        operations=[{'path': BASE + path, 'method': method}])
+
+def _rule(name, check, description, path, method='GET', also=()):
+    operations = [{'path': BASE + path, 'method': method}]
+    operations += [{'path': BASE + p, 'method': m} for p, m in also]
+    return policy.DocumentedRuleDefault(name=name, check_str=check, description=description,
+                                        operations=operations)
 
 
 BASE_RULES = [
@@ -18,180 +29,243 @@ BASE_RULES = [
                        description='Rule for cloud admin access.'),
     policy.RuleDefault('admin', 'role:admin or is_admin:True',
                        description='Must be an administrator.'),
-    policy.RuleDefault('admin_or_owner', 'rule:admin or project_id:%(tenant)s',
-                       description='Must be an administrator or own the object.'),
+    policy.RuleDefault('project_member', 'rule:admin or (role:member and '
+                       'project_id:%(tenant)s)',
+                       description="Must be an administrator, or have the member role in "
+                       "the object's project. Every change a project makes uses it."),
+    policy.RuleDefault('project_reader', 'rule:project_member or (role:reader and '
+                       'project_id:%(tenant)s)',
+                       description="Must be a project member (above), or have the reader "
+                       "role in the object's project. Every list and show uses it."),
+    policy.RuleDefault('admin_or_owner', 'rule:project_member',
+                       description="Trove's name for an owner, kept so policy files naming "
+                       'it still work: a project member.'),
     policy.RuleDefault('default', 'rule:admin_or_owner',
                        description='Rule used when no other rule matches.'),
 ]
 
 CATALOGUE_RULES = [
-    _rule('datastore:index', '', 'List datastores.', '/datastores'),
-    _rule('datastore:show', '', 'Show a datastore.', '/datastores/{datastore}'),
-    _rule('datastore:version_index', '', 'List versions of a datastore.',
+    _rule('datastore:index', OPEN, 'List datastores.', '/datastores'),
+    _rule('datastore:show', OPEN, 'Show a datastore.', '/datastores/{datastore}'),
+    _rule('datastore:version_index', OPEN, 'List versions of a datastore.',
           '/datastores/{datastore}/versions'),
-    _rule('datastore:version_show', '', 'Show a datastore version.',
+    _rule('datastore:version_show', OPEN, 'Show a datastore version.',
           '/datastores/{datastore}/versions/{version}'),
-    _rule('datastore:version_show_by_uuid', '', 'Show a datastore version by id.',
+    _rule('datastore:version_show_by_uuid', OPEN, 'Show a datastore version by id.',
           '/datastores/versions/{version}'),
-    _rule('datastore:list_associated_flavors', '',
+    _rule('datastore:list_associated_flavors', OPEN,
           'List the flavors a datastore version allows.',
           '/datastores/{datastore}/versions/{version}/flavors'),
-    _rule('datastore:list_associated_volume_types', '',
+    _rule('datastore:list_associated_volume_types', OPEN,
           'List the volume types a datastore version allows.',
           '/datastores/{datastore}/versions/{version}/volume-types'),
-    _rule('flavor:index', '', 'List flavors.', '/flavors'),
-    _rule('flavor:show', '', 'Show a flavor.', '/flavors/{flavor}'),
-    _rule('volume_type:index', '', 'List volume types.', '/volume-types'),
-    _rule('volume_type:show', '', 'Show a volume type.', '/volume-types/{volume_type}'),
-    _rule('availability_zone:index', '', 'List availability zones (extension).',
+    _rule('flavor:index', OPEN, 'List flavors.', '/flavors'),
+    _rule('flavor:show', OPEN, 'Show a flavor.', '/flavors/{flavor}'),
+    _rule('volume_type:index', OPEN, 'List volume types.', '/volume-types'),
+    _rule('volume_type:show', OPEN, 'Show a volume type.', '/volume-types/{volume_type}'),
+    _rule('availability_zone:index', OPEN, 'List availability zones (extension).',
           '/availability-zones'),
-    _rule('region:index', '', 'List regions (extension).', '/regions'),
-    _rule('network:index', '', 'List the networks instances may attach to (extension).',
+    _rule('region:index', OPEN, 'List regions (extension).', '/regions'),
+    _rule('network:index', OPEN, 'List the networks instances may attach to (extension).',
           '/networks'),
-    _rule('limits:index', 'rule:admin_or_owner', 'List limits.', '/limits'),
-    _rule('quota:show', 'rule:admin or project_id:%(project_id)s',
-          "Show a project's quotas: admins, or members of that project.",
+    _rule('limits:index', READER, 'List limits.', '/limits'),
+    # The quota's project is in the path, not the URL's project: its own target key.
+    _rule('quota:show', 'rule:admin or ((role:member or role:reader) and '
+          'project_id:%(project_id)s)',
+          "Show a project's quotas: admins, or readers and members of that project.",
           '/mgmt/quotas/{project_id}'),
-    _rule('quota:update', 'rule:admin', "Change a project's quotas.",
+    _rule('quota:update', ADMIN, "Change a project's quotas.",
           '/mgmt/quotas/{project_id}', 'PUT'),
-    _rule('quota:index', 'rule:admin', "Every project's quotas and usage at once (extension).",
+    _rule('quota:index', ADMIN, "Every project's quotas and usage at once (extension).",
           '/mgmt/quotas'),
 ]
 
 
 I = '/instances/{instance_id}'
-OWNER = 'rule:admin_or_owner'
+CREATE = ('/instances', 'POST')
 
 INSTANCE_RULES = [
-    _rule('instance:create', OWNER, 'Create an instance.', '/instances', 'POST'),
-    _rule('instance:index', OWNER, 'List instances.', '/instances'),
-    _rule('instance:detail', OWNER, 'List instances with details.', '/instances/detail'),
-    _rule('instance:show', OWNER, 'Show an instance.', I),
-    _rule('instance:update', OWNER, 'Rename an instance, change its access, attach or '
-          'detach a configuration group.', I, 'PUT'),
-    _rule('instance:delete', OWNER, 'Delete an instance.', I, 'DELETE'),
-    _rule('instance:force_delete', OWNER, 'Force-delete an instance.', I, 'DELETE'),
-    _rule('instance:restart', OWNER, 'Restart the database.', I + '/action', 'POST'),
-    _rule('instance:resize_volume', OWNER, 'Grow the volume.', I + '/action', 'POST'),
-    _rule('instance:resize_flavor', OWNER, 'Change the flavor.', I + '/action', 'POST'),
-    _rule('instance:reset_status', 'rule:admin', 'Reset a stuck instance to ERROR.',
+    _rule('instance:create', MEMBER, 'Create an instance.', '/instances', 'POST'),
+    _rule('instance:index', READER, 'List instances.', '/instances'),
+    _rule('instance:detail', READER, 'List instances with details.', '/instances/detail'),
+    _rule('instance:show', READER, 'Show an instance.', I),
+    _rule('instance:update', MEMBER, 'Rename an instance, change its access, attach or '
+          'detach a configuration group (also checked by a create with a configuration '
+          'group).', I, 'PUT', also=[CREATE]),
+    _rule('instance:edit', MEMBER, 'Set or unset attributes of an instance (upgrade).' + LATER,
+          I, 'PATCH'),
+    _rule('instance:delete', MEMBER, 'Delete an instance.', I, 'DELETE'),
+    _rule('instance:force_delete', MEMBER, 'Force-delete an instance.' + LATER, I, 'DELETE'),
+    _rule('instance:restart', MEMBER, 'Restart the database.', I + '/action', 'POST'),
+    _rule('instance:resize_volume', MEMBER, 'Grow the volume.', I + '/action', 'POST'),
+    _rule('instance:resize_flavor', MEMBER, 'Change the flavor.', I + '/action', 'POST'),
+    _rule('instance:reset_status', ADMIN, 'Reset a stuck instance to ERROR.',
           I + '/action', 'POST'),
-    _rule('instance:configuration', OWNER,
+    _rule('instance:promote_to_replica_source', MEMBER,
+          'Promote a replica to replica source.' + LATER, I + '/action', 'POST'),
+    _rule('instance:eject_replica_source', MEMBER,
+          'Eject the replica source from its replica set.' + LATER, I + '/action', 'POST'),
+    _rule('instance:configuration', READER,
           'Show the values the engine runs with, for every configuration parameter.',
           I + '/configuration'),
-    _rule('instance:events', OWNER, "List an instance's operation steps (extension).",
+    _rule('instance:events', READER, "List an instance's operation steps (extension).",
           I + '/events'),
-    _rule('instance:extension:database:index', OWNER, 'List databases.', I + '/databases'),
-    _rule('instance:extension:database:create', OWNER, 'Create databases.',
-          I + '/databases', 'POST'),
-    _rule('instance:extension:database:delete', OWNER, 'Delete a database.',
+    _rule('instance:guest_log_list', READER, "List an instance's guest logs." + LATER,
+          I + '/log'),
+    _rule('instance:backups', READER, "List an instance's backups.", I + '/backups'),
+    _rule('instance:module_list', READER, "List an instance's modules." + LATER,
+          I + '/modules'),
+    _rule('instance:module_apply', MEMBER, 'Apply modules to an instance (also checked by '
+          'a create with modules).' + LATER, I + '/modules', 'POST', also=[CREATE]),
+    _rule('instance:module_remove', MEMBER, 'Remove a module from an instance.' + LATER,
+          I + '/modules/{module}', 'DELETE'),
+]
+
+GUEST_DATA_RULES = [
+    _rule('instance:extension:database:index', READER, 'List databases.', I + '/databases'),
+    _rule('instance:extension:database:show', READER, 'Show a database.' + LATER,
+          I + '/databases/{database}'),
+    _rule('instance:extension:database:create', MEMBER, 'Create databases (also checked by '
+          'a create with databases).', I + '/databases', 'POST', also=[CREATE]),
+    _rule('instance:extension:database:delete', MEMBER, 'Delete a database.',
           I + '/databases/{database}', 'DELETE'),
-    _rule('instance:extension:user:index', OWNER, 'List users.', I + '/users'),
-    _rule('instance:extension:user:create', OWNER, 'Create users.', I + '/users', 'POST'),
-    _rule('instance:extension:user:show', OWNER, 'Show a user.', I + '/users/{user}'),
-    _rule('instance:extension:user:delete', OWNER, 'Delete a user.', I + '/users/{user}',
+    _rule('instance:extension:user:index', READER, 'List users.', I + '/users'),
+    _rule('instance:extension:user:create', MEMBER, 'Create users (also checked by a create '
+          'with users).', I + '/users', 'POST', also=[CREATE]),
+    _rule('instance:extension:user:show', READER, 'Show a user.', I + '/users/{user}'),
+    _rule('instance:extension:user:delete', MEMBER, 'Delete a user.', I + '/users/{user}',
           'DELETE'),
-    _rule('instance:extension:user:update', OWNER, "Change a user's name, host or password.",
+    _rule('instance:extension:user:update', MEMBER, "Change a user's name, host or password.",
           I + '/users/{user}', 'PUT'),
-    _rule('instance:extension:user:update_all', OWNER, "Change users' passwords.",
+    _rule('instance:extension:user:update_all', MEMBER, "Change users' passwords.",
           I + '/users', 'PUT'),
-    _rule('instance:extension:user_access:index', OWNER, "List a user's databases.",
+    _rule('instance:extension:user_access:index', READER, "List a user's databases.",
           I + '/users/{user}/databases'),
-    _rule('instance:extension:user_access:update', OWNER, 'Grant access to databases.',
+    _rule('instance:extension:user_access:update', MEMBER, 'Grant access to databases.',
           I + '/users/{user}/databases', 'PUT'),
-    _rule('instance:extension:user_access:delete', OWNER, 'Revoke access to a database.',
+    _rule('instance:extension:user_access:delete', MEMBER, 'Revoke access to a database.',
           I + '/users/{user}/databases/{database}', 'DELETE'),
-    _rule('instance:extension:root:create', OWNER, 'Enable root.', I + '/root', 'POST'),
-    _rule('instance:extension:root:delete', OWNER, 'Disable root.', I + '/root', 'DELETE'),
-    _rule('instance:extension:root:index', OWNER, 'Show whether root is enabled.', I + '/root'),
+    _rule('instance:extension:root:create', MEMBER, 'Enable root.', I + '/root', 'POST'),
+    _rule('instance:extension:root:delete', MEMBER, 'Disable root.', I + '/root', 'DELETE'),
+    _rule('instance:extension:root:index', READER, 'Show whether root is enabled.',
+          I + '/root'),
 ]
 
 
 BACKUP_RULES = [
-    _rule('backup:create', OWNER, 'Back up an instance.', '/backups', 'POST'),
-    _rule('backup:index', OWNER, 'List backups.', '/backups'),
-    _rule('backup:index:all_projects', 'rule:admin',
+    _rule('backup:create', MEMBER, 'Back up an instance.', '/backups', 'POST'),
+    _rule('backup:index', READER, 'List backups.', '/backups'),
+    _rule('backup:index:all_projects', ADMIN,
           "List every project's backups (?all_projects=true) or another project's "
           '(?project_id=).', '/backups'),
-    _rule('backup:show', OWNER, 'Show a backup.', '/backups/{backup}'),
-    _rule('backup:delete', OWNER, 'Delete a backup.', '/backups/{backup}', 'DELETE'),
-    _rule('instance:backups', OWNER, "List an instance's backups.", I + '/backups'),
-    _rule('backup_strategy:index', OWNER, 'List backup strategies.', '/backup_strategies'),
-    _rule('backup_strategy:create', OWNER, 'Create a backup strategy.', '/backup_strategies',
+    _rule('backup:show', READER, 'Show a backup.', '/backups/{backup}'),
+    _rule('backup:delete', MEMBER, 'Delete a backup.', '/backups/{backup}', 'DELETE'),
+    _rule('backup_strategy:index', READER, 'List backup strategies.', '/backup_strategies'),
+    _rule('backup_strategy:create', MEMBER, 'Create a backup strategy.', '/backup_strategies',
           'POST'),
-    _rule('backup_strategy:delete', OWNER, 'Delete backup strategies.', '/backup_strategies',
+    _rule('backup_strategy:delete', MEMBER, 'Delete backup strategies.', '/backup_strategies',
           'DELETE'),
 ]
 
 
 SCHEDULES = I + '/schedules'
 SCHEDULE_RULES = [
-    _rule('schedule:create', OWNER, 'Create a backup schedule (extension).', SCHEDULES, 'POST'),
-    _rule('schedule:index', OWNER, 'List backup schedules (extension).', SCHEDULES),
-    _rule('schedule:show', OWNER, 'Show a backup schedule (extension).',
+    _rule('schedule:create', MEMBER, 'Create a backup schedule (extension).', SCHEDULES,
+          'POST'),
+    _rule('schedule:index', READER, 'List backup schedules (extension).', SCHEDULES),
+    _rule('schedule:show', READER, 'Show a backup schedule (extension).',
           SCHEDULES + '/{schedule}'),
-    _rule('schedule:update', OWNER, 'Change a backup schedule (extension).',
+    _rule('schedule:update', MEMBER, 'Change a backup schedule (extension).',
           SCHEDULES + '/{schedule}', 'PATCH'),
-    _rule('schedule:delete', OWNER, 'Delete a backup schedule (extension).',
+    _rule('schedule:delete', MEMBER, 'Delete a backup schedule (extension).',
           SCHEDULES + '/{schedule}', 'DELETE'),
-    _rule('schedule:executions', OWNER, "List a schedule's executions (extension).",
+    _rule('schedule:executions', READER, "List a schedule's executions (extension).",
           SCHEDULES + '/{schedule}/executions'),
-    _rule('schedule:delete_execution', OWNER, 'Delete an execution record (extension).',
+    _rule('schedule:delete_execution', MEMBER, 'Delete an execution record (extension).',
           SCHEDULES + '/{schedule}/executions/{execution}', 'DELETE'),
 ]
 
 
 P = '/datastores/{datastore}/versions/{version}/parameters'
 P_BY_ID = '/datastores/versions/{version}/parameters'
+MGMT_P = '/mgmt/datastores/versions/{version}/parameters'
 
-# Trove's names and defaults (trove/common/policies/configuration_parameters.py).
 CONFIGURATION_PARAMETER_RULES = [
-    _rule('configuration-parameter:index', OWNER,
+    _rule('configuration-parameter:index', READER,
           'List the configuration parameters a datastore version accepts.', P),
-    _rule('configuration-parameter:show', OWNER,
+    _rule('configuration-parameter:show', READER,
           'Show a configuration parameter of a datastore version.', P + '/{param}'),
-    _rule('configuration-parameter:index_by_version', OWNER,
+    _rule('configuration-parameter:index_by_version', READER,
           'List the configuration parameters of a datastore version by its id.', P_BY_ID),
-    _rule('configuration-parameter:show_by_version', OWNER,
+    _rule('configuration-parameter:show_by_version', READER,
           'Show a configuration parameter of a datastore version by its id.',
           P_BY_ID + '/{param}'),
-]
-
-MGMT_P = '/mgmt/datastores/versions/{version}/parameters'
-CONFIGURATION_PARAMETER_RULES += [
-    _rule('configuration-parameter:mgmt_index', 'rule:admin',
+    _rule('configuration-parameter:mgmt_index', ADMIN,
           "List a version's configuration parameters as an operator.", MGMT_P),
-    _rule('configuration-parameter:mgmt_show', 'rule:admin',
+    _rule('configuration-parameter:mgmt_show', ADMIN,
           'Show a configuration parameter as an operator.', MGMT_P + '/{param}'),
-    _rule('configuration-parameter:create', 'rule:admin',
+    _rule('configuration-parameter:create', ADMIN,
           'Add a configuration parameter to a datastore version.', MGMT_P, 'POST'),
-    _rule('configuration-parameter:update', 'rule:admin',
+    _rule('configuration-parameter:update', ADMIN,
           'Change a configuration parameter of a datastore version.', MGMT_P + '/{param}',
           'PUT'),
-    _rule('configuration-parameter:delete', 'rule:admin',
+    _rule('configuration-parameter:delete', ADMIN,
           'Delete a configuration parameter of a datastore version.', MGMT_P + '/{param}',
           'DELETE'),
 ]
 
 C = '/configurations/{configuration}'
-# Trove's names and defaults (trove/common/policies/configurations.py).
 CONFIGURATION_RULES = [
-    _rule('configuration:create', OWNER, 'Create a configuration group.', '/configurations',
+    _rule('configuration:create', MEMBER, 'Create a configuration group.', '/configurations',
           'POST'),
-    _rule('configuration:index', OWNER, 'List configuration groups.', '/configurations'),
-    _rule('configuration:show', OWNER, 'Show a configuration group.', C),
-    _rule('configuration:update', OWNER, "Replace a configuration group's values (applied to "
-          'the instances it is attached to).', C, 'PUT'),
-    _rule('configuration:edit', OWNER, "Merge values into a configuration group's (applied "
+    _rule('configuration:index', READER, 'List configuration groups.', '/configurations'),
+    _rule('configuration:show', READER, 'Show a configuration group.', C),
+    _rule('configuration:update', MEMBER, "Replace a configuration group's values (applied "
+          'to the instances it is attached to).', C, 'PUT'),
+    _rule('configuration:edit', MEMBER, "Merge values into a configuration group's (applied "
           'to the instances it is attached to).', C, 'PATCH'),
-    _rule('configuration:delete', OWNER, 'Delete a configuration group.', C, 'DELETE'),
-    _rule('configuration:instances', OWNER,
+    _rule('configuration:delete', MEMBER, 'Delete a configuration group.', C, 'DELETE'),
+    _rule('configuration:instances', READER,
           'List the instances a configuration group is attached to.', C + '/instances'),
 ]
 
 
+CL = '/clusters/{cluster}'
+CLUSTER_RULES = [
+    _rule('cluster:create', MEMBER, 'Create a cluster.' + LATER, '/clusters', 'POST'),
+    _rule('cluster:index', READER, 'List clusters.' + LATER, '/clusters'),
+    _rule('cluster:show', READER, 'Show a cluster.' + LATER, CL),
+    _rule('cluster:show_instance', READER, 'Show an instance of a cluster.' + LATER,
+          CL + '/instances/{instance}'),
+    _rule('cluster:action', MEMBER, 'Grow, shrink, restart or upgrade a cluster.' + LATER,
+          CL, 'POST'),
+    _rule('cluster:delete', MEMBER, 'Delete a cluster.' + LATER, CL, 'DELETE'),
+    _rule('cluster:force_delete', MEMBER, 'Force-delete a cluster.' + LATER, CL, 'POST'),
+    _rule('cluster:reset-status', ADMIN, "Reset a cluster's task to NONE." + LATER, CL,
+          'POST'),
+    _rule('cluster:extension:root:create', MEMBER, 'Enable root on a cluster.' + LATER,
+          CL + '/root', 'POST'),
+    _rule('cluster:extension:root:delete', MEMBER, 'Disable root on a cluster.' + LATER,
+          CL + '/root', 'DELETE'),
+    _rule('cluster:extension:root:index', READER,
+          'Show whether root is enabled on a cluster.' + LATER, CL + '/root'),
+]
+
+M = '/modules/{module}'
+MODULE_RULES = [
+    _rule('module:create', MEMBER, 'Create a module.' + LATER, '/modules', 'POST'),
+    _rule('module:index', READER, 'List modules.' + LATER, '/modules'),
+    _rule('module:show', READER, 'Show a module.' + LATER, M),
+    _rule('module:instances', READER, 'List the instances a module is applied to.' + LATER,
+          M + '/instances'),
+    _rule('module:update', MEMBER, 'Change a module.' + LATER, M, 'PUT'),
+    _rule('module:reapply', MEMBER, 'Apply a module again to its instances.' + LATER,
+          M + '/instances', 'PUT'),
+    _rule('module:delete', MEMBER, 'Delete a module.' + LATER, M, 'DELETE'),
+]
+
+
 MI = '/mgmt/instances/{instance_id}'
-ADMIN = 'rule:admin'
 # The operator's instances (Trove's mgmt extension): admins only.
 MGMT_INSTANCE_RULES = [
     _rule('mgmt:instance:index', ADMIN, "List every project's instances, deleted ones on "
@@ -214,57 +288,56 @@ MGMT_INSTANCE_RULES = [
 # guards only by its mgmt admin_context.
 MDV = '/mgmt/datastore-versions'
 MV = '/mgmt/datastores/{datastore}/versions/{version}'
-DS_ADMIN = 'rule:admin'
 DATASTORE_ADMIN_RULES = [
-    _rule('datastore:delete', DS_ADMIN, 'Delete a datastore and its unused versions.',
+    _rule('datastore:delete', ADMIN, 'Delete a datastore and its unused versions.',
           '/datastores/{datastore}', 'DELETE'),
-    _rule('datastore_version:create', DS_ADMIN, 'Register a datastore version.', MDV, 'POST'),
-    _rule('datastore_version:index', DS_ADMIN, 'List every datastore version, hidden ones too.',
+    _rule('datastore_version:create', ADMIN, 'Register a datastore version.', MDV, 'POST'),
+    _rule('datastore_version:index', ADMIN, 'List every datastore version, hidden ones too.',
           MDV),
-    _rule('datastore_version:show', DS_ADMIN, 'Show a registered datastore version.',
+    _rule('datastore_version:show', ADMIN, 'Show a registered datastore version.',
           MDV + '/{version}'),
-    _rule('datastore_version:update', DS_ADMIN, 'Change a datastore version.',
+    _rule('datastore_version:update', ADMIN, 'Change a datastore version.',
           MDV + '/{version}', 'PATCH'),
-    _rule('datastore_version:delete', DS_ADMIN, 'Delete a datastore version nothing uses.',
+    _rule('datastore_version:delete', ADMIN, 'Delete a datastore version nothing uses.',
           MDV + '/{version}', 'DELETE'),
-    _rule('datastore_version:update_visibility', DS_ADMIN,
+    _rule('datastore_version:update_visibility', ADMIN,
           "Set a datastore version's visibility.", MV, 'PUT'),
-    _rule('datastore_version_member:create', DS_ADMIN,
+    _rule('datastore_version_member:create', ADMIN,
           'Admit a project to a private datastore version.', MV + '/members', 'POST'),
-    _rule('datastore_version_member:index', DS_ADMIN, "List a datastore version's members.",
+    _rule('datastore_version_member:index', ADMIN, "List a datastore version's members.",
           MV + '/members'),
-    _rule('datastore_version_member:show', DS_ADMIN, 'Show a datastore version member.',
+    _rule('datastore_version_member:show', ADMIN, 'Show a datastore version member.',
           MV + '/members/{member}'),
-    _rule('datastore_version_member:delete', DS_ADMIN, 'Remove a datastore version member.',
+    _rule('datastore_version_member:delete', ADMIN, 'Remove a datastore version member.',
           MV + '/members/{member}', 'DELETE'),
-    _rule('datastore_version_member:index_by_tenant', DS_ADMIN,
+    _rule('datastore_version_member:index_by_tenant', ADMIN,
           "List a project's memberships in a datastore's versions.",
           '/mgmt/datastores/{datastore}/versions/members/{member_project}'),
-    _rule('datastore_version:add_flavor', DS_ADMIN, 'Allow a flavor for a datastore version.',
+    _rule('datastore_version:add_flavor', ADMIN, 'Allow a flavor for a datastore version.',
           MV + '/flavors/{flavor}', 'PUT'),
-    _rule('datastore_version:remove_flavor', DS_ADMIN,
+    _rule('datastore_version:remove_flavor', ADMIN,
           'Stop allowing a flavor for a datastore version.', MV + '/flavors/{flavor}',
           'DELETE'),
-    _rule('datastore_version:add_volume_type', DS_ADMIN,
+    _rule('datastore_version:add_volume_type', ADMIN,
           'Allow a volume type for a datastore version.', MV + '/volume-types/{volume_type}',
           'PUT'),
-    _rule('datastore_version:remove_volume_type', DS_ADMIN,
+    _rule('datastore_version:remove_volume_type', ADMIN,
           'Stop allowing a volume type for a datastore version.',
           MV + '/volume-types/{volume_type}', 'DELETE'),
-    _rule('flavor:create', DS_ADMIN, 'Create a flavor.', '/mgmt/flavors', 'POST'),
-    _rule('flavor:update', DS_ADMIN, 'Change a flavor.', '/mgmt/flavors/{flavor}', 'PATCH'),
-    _rule('flavor:delete', DS_ADMIN, 'Delete a flavor no instance uses.', '/mgmt/flavors/{flavor}',
+    _rule('flavor:create', ADMIN, 'Create a flavor.', '/mgmt/flavors', 'POST'),
+    _rule('flavor:update', ADMIN, 'Change a flavor.', '/mgmt/flavors/{flavor}', 'PATCH'),
+    _rule('flavor:delete', ADMIN, 'Delete a flavor no instance uses.', '/mgmt/flavors/{flavor}',
           'DELETE'),
-    _rule('volume_type:create', DS_ADMIN, 'Create a volume type.', '/mgmt/volume-types', 'POST'),
-    _rule('volume_type:update', DS_ADMIN, 'Change a volume type.',
+    _rule('volume_type:create', ADMIN, 'Create a volume type.', '/mgmt/volume-types', 'POST'),
+    _rule('volume_type:update', ADMIN, 'Change a volume type.',
           '/mgmt/volume-types/{volume_type}', 'PATCH'),
-    _rule('volume_type:delete', DS_ADMIN, 'Delete a volume type no instance uses.',
+    _rule('volume_type:delete', ADMIN, 'Delete a volume type no instance uses.',
           '/mgmt/volume-types/{volume_type}', 'DELETE'),
 ]
 
 
 def list_rules():
     """Entry point for oslo.policy's generators."""
-    return (BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES + BACKUP_RULES + SCHEDULE_RULES
-            + CONFIGURATION_PARAMETER_RULES + CONFIGURATION_RULES + MGMT_INSTANCE_RULES
-            + DATASTORE_ADMIN_RULES)
+    return (BASE_RULES + CATALOGUE_RULES + INSTANCE_RULES + GUEST_DATA_RULES + BACKUP_RULES
+            + SCHEDULE_RULES + CONFIGURATION_PARAMETER_RULES + CONFIGURATION_RULES
+            + CLUSTER_RULES + MODULE_RULES + MGMT_INSTANCE_RULES + DATASTORE_ADMIN_RULES)

@@ -5,7 +5,8 @@ Later issues add their own model modules on the same Base, each with its migrati
 import datetime
 import uuid
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -32,8 +33,13 @@ class Datastore(Base):
 
 
 class DatastoreVersion(Base):
+    """A version of a datastore. A deleted one keeps its row (marked deleted) while records
+    of deleted instances, backups or groups name it; its name is free for a new version."""
+
     __tablename__ = 'datastore_versions'
-    __table_args__ = (UniqueConstraint('datastore_id', 'name', 'version'),)
+    __table_args__ = (Index('uq_datastore_versions_live_name', 'datastore_id', 'name', 'version',
+                            unique=True, sqlite_where=text('deleted = false'),
+                            postgresql_where=text('deleted = false')),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     datastore_id: Mapped[str] = mapped_column(ForeignKey('datastores.id'), index=True)
@@ -51,7 +57,10 @@ class DatastoreVersion(Base):
     # public | private (members only) | unlisted (not listed, shown) | deprecated (admins only).
     visibility: Mapped[str] = mapped_column(String(16), default='public', server_default='public')
     # Declared by the version's guest manager: experimental | technical-preview | stable.
-    maturity: Mapped[str] = mapped_column(String(32), default='stable', server_default='stable')
+    maturity: Mapped[str] = mapped_column(String(32), default='experimental',
+                                          server_default='stable')
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text('false'))
+    deleted_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
     datastore: Mapped[Datastore] = relationship(back_populates='versions')
 
 

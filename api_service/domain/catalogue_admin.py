@@ -77,9 +77,25 @@ def manager_capabilities(manager):
 
 
 def manager_maturity(manager):
-    """The maturity a guest manager declares (experimental-datastores spec); stable unless
-    it says otherwise."""
-    return getattr(manager_class(manager), 'maturity', 'stable')
+    """The maturity class a guest manager declares (experimental-datastores spec)."""
+    return manager_class(manager).maturity
+
+
+def managers():
+    """[(name, maturity, capabilities list)] of every guest manager this build has: what a
+    version may be registered with."""
+    from api_service.guestagent.datastore import manager_names
+    return [(name, manager_maturity(name), [c for c in manager_capabilities(name).split(',') if c])
+            for name in manager_names()]
+
+
+def checked_maturity(maturity):
+    """An operator's maturity for a version, one of the spec's classes; a 400 otherwise."""
+    from api_service.guestagent.datastore.base import MATURITIES
+    if maturity not in MATURITIES:
+        raise exceptions.BadRequest("version.maturity must be one of %s, not '%s'."
+                                    % (', '.join(MATURITIES), str(maturity)[:64]))
+    return maturity
 
 
 def _declared(manager):
@@ -88,7 +104,7 @@ def _declared(manager):
     try:
         return manager_capabilities(manager), manager_maturity(manager)
     except exceptions.BadRequest:
-        return '', 'stable'
+        return '', 'experimental'
 
 
 def datastore_row(session, name):
@@ -104,20 +120,23 @@ def datastore_row(session, name):
 def upsert_datastore_version(datastore, name, version, manager, engine_path=None,
                              active=True, default=False, packages=None, capabilities=None):
     """Create or update a version (and its datastore); `default` makes it the default.
-    Capabilities are its manager's unless given. A version without parameter rows gets its
-    engine's (parameters.seed). What operators set through the API (visibility, image) is
-    kept."""
+    Capabilities are its manager's unless given, on every call (so a version whose manager
+    gained one, or an old row left without any, is put right). A version without parameter
+    rows gets its engine's (parameters.seed). What operators choose for an existing version
+    (active, visibility, maturity, image) is kept: the launcher calls this on every start."""
     declared_capabilities, maturity = _declared(manager)
     capabilities = declared_capabilities if capabilities is None else capabilities
     with _changing_catalogue() as session:
         ds = datastore_row(session, datastore)
         row = session.scalars(select(models.DatastoreVersion).where(
             models.DatastoreVersion.datastore_id == ds.id,
-            models.DatastoreVersion.name == name)).first()
-        row = row or models.DatastoreVersion(datastore_id=ds.id, name=name,
-                                             maturity=maturity)
+            models.DatastoreVersion.name == name,
+            models.DatastoreVersion.deleted.is_(False))).first()
+        if row is None:
+            row = models.DatastoreVersion(datastore_id=ds.id, name=name, maturity=maturity,
+                                          active=active)
         row.version, row.manager, row.engine_path = version, manager, engine_path
-        row.active, row.packages, row.capabilities = active, packages, capabilities
+        row.packages, row.capabilities = packages, capabilities
         session.add(row)
         session.flush()
         parameters.seed(session, row)
@@ -129,8 +148,8 @@ def upsert_datastore_version(datastore, name, version, manager, engine_path=None
 def _version_row(session, datastore, version):
     row = session.scalars(select(models.DatastoreVersion).join(models.Datastore).where(
         (models.Datastore.name == datastore) | (models.Datastore.id == datastore),
-        (models.DatastoreVersion.name == version) | (models.DatastoreVersion.id == version))
-    ).first()
+        (models.DatastoreVersion.name == version) | (models.DatastoreVersion.id == version),
+        models.DatastoreVersion.deleted.is_(False))).first()
     if row is None:
         raise exceptions.NotFound("Datastore version '%s' cannot be found for datastore '%s'."
                                   % (version[:255], datastore[:255]))
@@ -217,6 +236,12 @@ def _volume_type_row(session, id_or_name):
     if row is None:
         raise exceptions.NotFound("Volume type '%s' cannot be found." % id_or_name[:255])
     return row
+
+
+def list_volume_types():
+    """Every volume type, private ones too, by name: the operators' list."""
+    with session_scope() as session:
+        return list(session.scalars(select(models.VolumeType).order_by(models.VolumeType.name)))
 
 
 def _check_name_free(session, model, name, own_id=None):

@@ -1,9 +1,14 @@
 """Operators' registration of datastore versions (liberty datastore-registration-api):
 register, list, show, change and delete versions, and delete datastores.
 
-Registering a version creates its datastore; its capabilities and maturity come from its
-guest manager, its `image` names an installed engine build (engine_images), and it gets its
-engine's configuration parameters. Every change bumps the catalogue generation.
+Registering a version creates its datastore; its capabilities come from its guest manager
+(and so does its maturity, unless the operator names one), its `image` names an installed
+engine build (engine_images), and it gets its engine's configuration parameters. Every
+change bumps the catalogue generation.
+
+Deleting a version that records of deleted instances, backups or configuration groups still
+name marks it deleted (migration 0016) instead of removing its row: it leaves the catalogue
+and every lookup here, its name is free for a new version, and those records keep naming it.
 """
 import collections
 
@@ -20,7 +25,10 @@ from api_service.domain import engine_images
 from api_service.domain import parameters
 
 # A version as the management API shows it: the row and what it needs of its datastore.
-Registered = collections.namedtuple('Registered', 'row datastore_name is_default')
+# `flavors` and `volume_types`: the ids of the ones it is restricted to ([]: no restriction).
+Registered = collections.namedtuple('Registered',
+                                    'row datastore_name is_default flavors volume_types')
+_V = models.DatastoreVersion
 
 
 def _joined(value):
@@ -50,15 +58,43 @@ def _refuse_unused(fields):
 
 
 def _version(session, version_id):
-    row = session.get(models.DatastoreVersion, version_id) if version_id else None
-    if row is None:
+    row = session.get(_V, version_id) if version_id else None
+    if row is None or row.deleted:
         raise exceptions.NotFound("Datastore version '%s' cannot be found." % version_id[:64])
     return row
 
 
+def _associations(session, version_ids):
+    """({version id: [flavor ids]}, {version id: [volume type ids]}) in two queries."""
+    found = []
+    for model, column in ((models.DatastoreVersionFlavor, 'flavor_id'),
+                          (models.DatastoreVersionVolumeType, 'volume_type_id')):
+        ids = collections.defaultdict(list)
+        for version_id, other in session.execute(
+                select(model.version_id, getattr(model, column))
+                .where(model.version_id.in_(version_ids)).order_by(getattr(model, column))):
+            ids[version_id].append(other)
+        found.append(ids)
+    return found
+
+
+def _registered_all(session, rows_with_datastores):
+    """Registered versions from (row, datastore) pairs, with their associations."""
+    pairs = list(rows_with_datastores)
+    flavors, types = _associations(session, [row.id for row, _ in pairs]) if pairs else ({}, {})
+    return [Registered(row, ds.name, ds.default_version_id == row.id,
+                       flavors.get(row.id, []), types.get(row.id, [])) for row, ds in pairs]
+
+
 def _registered(session, row):
     ds = session.get(models.Datastore, row.datastore_id)
-    return Registered(row, ds.name, ds.default_version_id == row.id)
+    return _registered_all(session, [(row, ds)])[0]
+
+
+def _name_taken(session, datastore_id, name):
+    """Whether a version not deleted already has this name in the datastore."""
+    return session.scalars(select(_V.id).where(
+        _V.datastore_id == datastore_id, _V.name == name, _V.deleted.is_(False))).first()
 
 
 def register(spec):
@@ -70,7 +106,9 @@ def register(spec):
         raise exceptions.BadRequest("version.datastore_name (or datastore) and "
                                     "version.datastore_manager (or manager) are required.")
     capabilities = catalogue_admin.manager_capabilities(manager)
-    maturity = catalogue_admin.manager_maturity(manager)
+    # The operator's maturity class for this version, else the one its manager declares.
+    maturity = (catalogue_admin.checked_maturity(spec['maturity']) if spec.get('maturity')
+                else catalogue_admin.manager_maturity(manager))
     image = spec.get('image')
     if not image:
         raise exceptions.BadRequest('version.image is required: an installed engine build such '
@@ -79,9 +117,7 @@ def register(spec):
     number = spec.get('version') or engine.version
     with catalogue_admin.changing_catalogue() as session:
         ds = catalogue_admin.datastore_row(session, datastore)
-        if session.scalars(select(models.DatastoreVersion.id).where(
-                models.DatastoreVersion.datastore_id == ds.id,
-                models.DatastoreVersion.name == spec['name'])).first():
+        if _name_taken(session, ds.id, spec['name']):
             raise exceptions.BadRequest("Datastore version '%s' of datastore '%s' already "
                                         'exists.' % (spec['name'], datastore))
         row = models.DatastoreVersion(
@@ -99,11 +135,13 @@ def register(spec):
 
 
 def list_versions():
-    """Every version, inactive and hidden ones included, by datastore then name."""
+    """Every version not deleted, inactive and hidden ones included, by datastore then
+    name: three queries, however many versions."""
     with session_scope() as session:
-        rows = session.scalars(select(models.DatastoreVersion).join(models.Datastore)
-                               .order_by(models.Datastore.name, models.DatastoreVersion.name))
-        return [_registered(session, row) for row in rows]
+        pairs = session.execute(select(_V, models.Datastore).join(models.Datastore)
+                                .where(_V.deleted.is_(False))
+                                .order_by(models.Datastore.name, _V.name)).all()
+        return _registered_all(session, pairs)
 
 
 def show_version(version_id):
@@ -121,14 +159,14 @@ def update_version(version_id, changes):
             row.capabilities = catalogue_admin.manager_capabilities(manager)
             row.maturity = catalogue_admin.manager_maturity(manager)
             row.manager = manager
+        if changes.get('maturity'):
+            row.maturity = catalogue_admin.checked_maturity(changes['maturity'])
         if changes.get('image'):
             engine = engine_images.resolve(changes['image'], row.manager)
             row.image_id, row.engine_path = changes['image'], engine.path
             row.version = changes.get('version') or engine.version
         if 'name' in changes and changes['name'] != row.name:
-            if session.scalars(select(models.DatastoreVersion.id).where(
-                    models.DatastoreVersion.datastore_id == row.datastore_id,
-                    models.DatastoreVersion.name == changes['name'])).first():
+            if _name_taken(session, row.datastore_id, changes['name']):
                 raise exceptions.BadRequest("Datastore version '%s' already exists."
                                             % changes['name'])
             row.name = changes['name']
@@ -172,7 +210,8 @@ def _users(session, version_id):
 
 
 def delete_version(version_id):
-    """Delete a version nothing uses, with its associations, members and parameters."""
+    """Delete a version nothing live uses, with its associations, members and parameters;
+    marked deleted, not removed, while records of deleted ones name it."""
     with catalogue_admin.changing_catalogue() as session:
         row = _version(session, version_id)
         _delete_version_row(session, row)
@@ -183,12 +222,6 @@ def _delete_version_row(session, row):
     if users:
         raise exceptions.Conflict("Datastore version '%s' is in use by %s; delete them first "
                                   '(or set it inactive).' % (row.name, ', '.join(users)))
-    history = session.scalar(select(func.count()).select_from(mi.Instance).where(
-        mi.Instance.datastore_version_id == row.id))
-    if history:
-        raise exceptions.Conflict("Datastore version '%s' is kept for the records of %d deleted "
-                                  "instance(s); set it inactive or deprecated instead."
-                                  % (row.name, history))
     for model in (models.DatastoreVersionFlavor, models.DatastoreVersionVolumeType,
                   models.DatastoreVersionMember):
         session.query(model).filter_by(version_id=row.id).delete()
@@ -196,18 +229,35 @@ def _delete_version_row(session, row):
     ds = session.get(models.Datastore, row.datastore_id)
     if ds.default_version_id == row.id:
         ds.default_version_id = None
-    session.delete(row)
+    kept = _has_records(session, row.id)
+    if kept:
+        row.deleted, row.deleted_at, row.active = True, models.utcnow(), False
+    else:
+        session.delete(row)
     session.flush()
+    return kept
+
+
+def _has_records(session, version_id):
+    """Whether deleted instances, backups or configuration groups still name the version
+    (only deleted ones can: _users refused the live)."""
+    return any(session.scalars(select(model.id).where(
+        model.datastore_version_id == version_id).limit(1)).first()
+        for model in (mi.Instance, mb.Backup, mc.Configuration))
 
 
 def delete_datastore(id_or_name):
-    """Delete a datastore and its versions, refused while any of them is in use."""
+    """Delete a datastore and its versions, refused while any of them is in use. Its row
+    stays while versions kept for records point at it (the catalogue leaves out a datastore
+    whose versions are all deleted; registering its name again brings it back)."""
     with catalogue_admin.changing_catalogue() as session:
         ds = session.scalars(select(models.Datastore).where(
             (models.Datastore.id == id_or_name) | (models.Datastore.name == id_or_name))).first()
         if ds is None:
             raise exceptions.NotFound("Datastore '%s' cannot be found." % id_or_name[:255])
-        for row in list(session.scalars(select(models.DatastoreVersion)
-                                        .where(models.DatastoreVersion.datastore_id == ds.id))):
-            _delete_version_row(session, row)
-        session.delete(ds)
+        rows = list(session.scalars(select(_V).where(_V.datastore_id == ds.id,
+                                                     _V.deleted.is_(False))))
+        kept = [_delete_version_row(session, row) for row in rows]
+        if not any(kept) and not session.scalars(
+                select(_V.id).where(_V.datastore_id == ds.id).limit(1)).first():
+            session.delete(ds)

@@ -52,13 +52,21 @@ def _load_all():
     with read_scope() as conn:
         rows = conn.execute(_ALL).all()
     versions = collections.defaultdict(list)
-    found = {}
+    found, kept = {}, set()
     for row in rows:
         found.setdefault(row.id, row)
-        if row.v_id is not None:
+        if row.v_id is None:
+            continue
+        if row.v_deleted:
+            # Kept for the records of deleted instances: no longer in the catalogue.
+            kept.add(row.id)
+        else:
             versions[row.id].append(VersionRow(*[getattr(row, 'v_' + f) for f in _VERSION_FIELDS]))
+    # A datastore whose versions are all deleted was deleted with them (delete_datastore
+    # keeps its row for theirs); one that never had a version is an operator's draft.
     every = tuple(sorted((DatastoreRow(r.id, r.name, r.default_version_id, tuple(versions[r.id]))
-                          for r in found.values()), key=lambda ds: ds.name))
+                          for r in found.values() if versions[r.id] or r.id not in kept),
+                         key=lambda ds: ds.name))
     return tuple(ds.name for ds in every), every
 
 

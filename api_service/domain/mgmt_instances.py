@@ -17,6 +17,7 @@ from api_service.db import models
 from api_service.db import models_configurations as mc
 from api_service.db import models_instances as m
 from api_service.db.session import read_scope, session_scope
+from api_service.domain import events as instance_events
 from api_service.domain import faults
 from api_service.domain import instances
 from api_service.domain import status
@@ -145,6 +146,13 @@ def root_history(instance_id):
                 latest.user_id if latest else None)
 
 
+def events(instance_id):
+    """Every step of any instance's operations, a deleted one's too (its rows are kept)."""
+    with session_scope() as session:
+        _load(session, instance_id, include_deleted=True)
+    return instance_events.for_instance(instance_id)
+
+
 # -- the guest ------------------------------------------------------------------------------
 
 def _guest(instance_id, timeout):
@@ -181,21 +189,27 @@ def hwinfo(instance_id):
     return {'mem_total': instance.ram_mb * 1024, 'num_cpus': instance.vcpus}
 
 
+# Trove's DiagnosticsView key -> the guest's (the engine process's /proc figures, kB).
+DIAGNOSTICS_KEYS = {'version': 'version', 'threads': 'threads', 'fdSize': 'fd_size',
+                    'vmSize': 'vm_size', 'vmPeak': 'vm_peak', 'vmRss': 'vm_rss',
+                    'vmHwm': 'vm_hwm'}
+
+
 def diagnostics(ctx, instance_id):
-    """What is known of the instance now: the volume's use asked of its guest (a 400 if it
-    does not answer), the last heartbeat's report, and the flavor's size. The engine
-    process's own figures (Trove's vmRss, vmHwm, threads, fdSize) need a guest call that
-    does not exist yet: they are null."""
+    """What is known of the instance now, in one guest call (a 400 if it does not answer, a
+    409 if its agent is older than the call: guest_client.OLDER_AGENT):
+    the engine's version and its process's figures (null while the engine is stopped), the
+    volume's use; then the last heartbeat's report and the flavor's size."""
     timeout = CONF.rpc.rpc_ping_timeout
     guest = _guest(instance_id, timeout)
     try:
-        used = guest.filesystem_stats(ctx)['used_bytes']
+        figures = guest.get_diagnostics(ctx, timeout=timeout)
     except messaging.MessagingTimeout:
-        raise _guest_timeout(instance_id, 'get_filesystem_stats', timeout)
+        raise _guest_timeout(instance_id, 'get_diagnostics', timeout)
     instance = get(instance_id).instance
-    return {'version': None, 'threads': None, 'fdSize': None, 'vmSize': None,
-            'vmPeak': None, 'vmRss': None, 'vmHwm': None,
-            'volume_used_bytes': used, 'volume_size_bytes': instance.volume_size * 1024 ** 3,
+    return {**{key: figures.get(guest_key) for key, guest_key in DIAGNOSTICS_KEYS.items()},
+            'volume_used_bytes': figures.get('used_bytes'),
+            'volume_size_bytes': instance.volume_size * 1024 ** 3,
             'memory_mb': instance.ram_mb, 'vcpus': instance.vcpus,
             'operating_status': instance.operating_status,
             'last_heartbeat': instance.service_status_updated}
@@ -204,10 +218,10 @@ def diagnostics(ctx, instance_id):
 # -- actions --------------------------------------------------------------------------------
 
 def stop(ctx, instance_id):
-    """Stop the engine (and its guest agent) through the task manager. The instance is
-    claimed meanwhile, as a live change claims it, so a restart, resize or configuration
-    change asked during the stop is a 409; it ends SHUTDOWN, and a restart (the tenant's,
-    or the operator's reboot) starts it again."""
+    """Stop the engine through the task manager; its guest agent stays up (it answers
+    pings and diagnostics). The instance is claimed meanwhile, as a live change claims it,
+    so a restart, resize or configuration change asked during the stop is a 409; it ends
+    SHUTDOWN, and only a restart (the tenant's, or the operator's reboot) starts it again."""
     with session_scope() as session:
         instance = _load(session, instance_id, lock=True)
         if instance.status not in STOPPABLE:
@@ -218,8 +232,8 @@ def stop(ctx, instance_id):
     clients.taskmanager_api().stop(ctx, instance_id, claim.isoformat())
 
 
-# The driver's stop waits up to 20 s for the agent and 10 s more for what is left.
-STOP_CLAIM_SECONDS = 120
+# Longer than the task manager waits for the guest's stop, so the claim outlives the call.
+STOP_CLAIM_SECONDS = guest_client.STOP_TIMEOUT + 30
 
 
 def claim_of(text):
@@ -228,7 +242,8 @@ def claim_of(text):
 
 
 def reboot(ctx, instance_id):
-    """Restart the engine, as the tenant's restart does (a stopped guest is started first)."""
+    """Restart the engine, as the tenant's restart does: it starts an engine the operator
+    stopped (and a guest agent that is not running first)."""
     with session_scope() as session:
         _load(session, instance_id)
     instances.begin(ctx, instance_id, 'restart', CONF.instance.operation_deadline)

@@ -1,12 +1,12 @@
 """Per-project quotas: defaults from config, overrides in the database, usage counted."""
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, union
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from api_service.common import exceptions
 from api_service.common.config import CONF
 from api_service.db import models
-from api_service.db.session import session_scope
+from api_service.db.session import read_scope, session_scope
 
 RESOURCES = ('instances', 'ram', 'volumes', 'backups')
 
@@ -34,6 +34,52 @@ def show(project_id):
              'in_use': usage[name].in_use if name in usage else 0,
              'reserved': usage[name].reserved if name in usage else 0,
              'limit': hard[name]} for name in RESOURCES]
+
+
+def defaults_view():
+    """The limits of a project that has no overrides, each resource in show()'s order."""
+    hard = defaults()
+    return [{'resource': name, 'limit': hard[name]} for name in RESOURCES]
+
+
+def index_page(limit, marker=None):
+    """One page of the projects with usage or overrides, by project id, each shaped as show().
+
+    Three queries whatever the page's size: the page's project ids, then their overrides
+    and their usage. A project with neither has no row anywhere: it has defaults_view().
+    """
+    ids = _project_ids(marker)
+    with read_scope() as conn:
+        page = list(conn.scalars(ids.limit(limit + 1), {'marker': marker} if marker else {}))
+        more, page = len(page) > limit, page[:limit]
+        if not page:
+            return [], None
+        overrides = conn.execute(select(models.Quota.project_id, models.Quota.resource,
+                                        models.Quota.hard_limit)
+                                 .where(models.Quota.project_id.in_(page))).all()
+        usage = conn.execute(select(models.QuotaUsage.project_id, models.QuotaUsage.resource,
+                                    models.QuotaUsage.in_use, models.QuotaUsage.reserved)
+                             .where(models.QuotaUsage.project_id.in_(page))).all()
+    hard = {pid: defaults() for pid in page}
+    for row in overrides:
+        hard[row.project_id][row.resource] = row.hard_limit
+    used = {(row.project_id, row.resource): row for row in usage}
+    projects = [{'project_id': pid, 'quotas': [
+        {'resource': name,
+         'in_use': used[pid, name].in_use if (pid, name) in used else 0,
+         'reserved': used[pid, name].reserved if (pid, name) in used else 0,
+         'limit': hard[pid][name]} for name in RESOURCES]} for pid in page]
+    return projects, (page[-1] if more else None)
+
+
+def _project_ids(marker):
+    """Every project id with an override or a usage row, once each, after `marker`."""
+    halves = [select(table.project_id) for table in (models.Quota, models.QuotaUsage)]
+    if marker:
+        halves = [half.where(half.selected_columns[0] > bindparam('marker'))
+                  for half in halves]
+    ids = union(*halves).subquery()
+    return select(ids.c.project_id).order_by(ids.c.project_id)
 
 
 def update(project_id, new_limits):

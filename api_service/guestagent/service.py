@@ -8,7 +8,7 @@ import traceback
 import oslo_messaging as messaging
 
 from api_service.guestagent import errors
-from api_service.guestagent.datastore import get_manager_class
+from api_service.guestagent.datastore import diagnostics, get_manager_class
 
 LOG = logging.getLogger(__name__)
 SYSTEM_USERS = {'mariadb': 'mysql', 'postgresql': 'postgres', 'redis': 'redis'}
@@ -24,9 +24,10 @@ def build_manager(conf):
 
 
 class GuestEndpoint:
-    """What the task manager and the API may ask of this guest (RPC API 1.0)."""
+    """What the task manager and the API may ask of this guest (RPC API 1.1: 1.0 and
+    stop_db, get_diagnostics)."""
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, manager, reporter, conf):
         self.manager = manager
@@ -123,7 +124,9 @@ class GuestEndpoint:
         configuration it last ran with, if new values keep it from starting)."""
         self.prepared.set()
         with self.busy:
-            if not self.manager.is_running():
+            if self.manager.stopped_on_request():
+                LOG.info('the engine stays stopped: an operator stopped it')
+            elif not self.manager.is_running():
                 self._keep_rollback(self.manager.start())
 
     def restart(self, ctxt):
@@ -142,6 +145,30 @@ class GuestEndpoint:
         return _with_rollback({'memory_bytes': self.manager.current_memory_setting()},
                               rolled_back)
 
+    def stop_db(self, ctxt):
+        """1.1, the operator's stop: stop the engine and keep it stopped; the agent stays up
+        and its heartbeats say SHUTDOWN until a restart starts the engine. Answers
+        {'result': {'status': SHUTDOWN}}, or {'error': ...} as guest_call does."""
+        with self.busy:
+            answer = _answer('stopping the database', self.manager.stop_on_request)
+            if 'error' in answer:
+                return answer
+            try:
+                # Said at once, not a period later: the operating status changes now.
+                self._report(False)
+            except Exception:
+                LOG.exception('heartbeat failed')   # the next period's says it
+        return {'result': {'status': SHUTDOWN}}
+
+    def get_diagnostics(self, ctxt):
+        """1.1: {'result': the engine process's figures (diagnostics.KEYS; None while it is
+        stopped) and the volume's use}, or {'error': ...} as guest_call answers. Read without
+        the lifecycle lock: a figure taken during a restart is as good as any."""
+        return _answer('reading the diagnostics', self._diagnostics)
+
+    def _diagnostics(self):
+        return dict(diagnostics.of(self.manager), used_bytes=self.manager.data_size_bytes())
+
     def get_filesystem_stats(self, ctxt):
         return {'used_bytes': self.manager.data_size_bytes()}
 
@@ -157,21 +184,7 @@ class GuestEndpoint:
                    'update_overrides', 'get_configuration'}
         if operation not in allowed:
             return {'error': errors.BadRequest('Unknown guest call.').to_dict()}
-        try:
-            return {'result': getattr(self.manager, operation)(**kwargs)}
-        except errors.GuestError as error:
-            if error.details:
-                LOG.warning('%s failed: %s', operation, error.details)
-            answer = error.to_dict()
-            answer.pop('details', None)   # operators read them in the agent's log
-            return {'error': answer}
-        except Exception:
-            # Anything else (a full disk, a bug) is still an answer the API can relay.
-            LOG.exception('%s failed', operation)
-            answer = errors.EngineError('The guest agent could not complete %s.'
-                                        % operation.replace('_', ' ')).to_dict()
-            answer.pop('details', None)
-            return {'error': answer}
+        return _answer(operation, getattr(self.manager, operation), **kwargs)
 
     # -- heartbeat ---------------------------------------------------------------------
     def heartbeat_forever(self, stop):
@@ -188,24 +201,49 @@ class GuestEndpoint:
             return          # an operation is changing the engine; report afterwards
         try:
             running = self.manager.is_running()
-            if not running and self.found_dead and self.conf.restart_failed_engines:
+            if (not running and self.found_dead and self.conf.restart_failed_engines
+                    and not self.manager.stopped_on_request()):
                 # Dead for a whole period (so SHUTDOWN was reported and seen): restart it.
+                # Not one an operator stopped: that one stays down until a restart.
                 LOG.warning('the engine is not running; restarting it')
                 self._keep_rollback(self.manager.start())
                 running = self.manager.is_running()
             self.found_dead = not running
-            extra = {}
-            if self.unreported_rollback:
-                extra['last_rollback'] = self.unreported_rollback
-            self.reporter.heartbeat(HEALTHY if running else SHUTDOWN,
-                                    self.manager.data_size_bytes(), **extra)
-            self.unreported_rollback = None     # sent (a cast that raised keeps it)
+            self._report(running)
         finally:
             self.busy.release()
+
+    def _report(self, running):
+        extra = {}
+        if self.unreported_rollback:
+            extra['last_rollback'] = self.unreported_rollback
+        self.reporter.heartbeat(HEALTHY if running else SHUTDOWN,
+                                self.manager.data_size_bytes(), **extra)
+        self.unreported_rollback = None     # sent (a cast that raised keeps it)
 
     def _keep_rollback(self, rolled_back):
         if rolled_back:
             self.unreported_rollback = rolled_back
+
+
+def _answer(operation, method, **kwargs):
+    """{'result': what `method` returned}, or {'error': a typed error's code and message}
+    that the service's client turns back into its error (details stay in this log)."""
+    try:
+        return {'result': method(**kwargs)}
+    except errors.GuestError as error:
+        if error.details:
+            LOG.warning('%s failed: %s', operation, error.details)
+        answer = error.to_dict()
+        answer.pop('details', None)   # operators read them in the agent's log
+        return {'error': answer}
+    except Exception:
+        # Anything else (a full disk, a bug) is still an answer the API can relay.
+        LOG.exception('%s failed', operation)
+        answer = errors.EngineError('The guest agent could not complete %s.'
+                                    % operation.replace('_', ' ')).to_dict()
+        answer.pop('details', None)
+        return {'error': answer}
 
 
 def _with_rollback(answer, rolled_back):

@@ -21,13 +21,26 @@ APPLY_CONFIGURATION_TIMEOUT = 60
 # guestagent/waits.py) plus the call's own way there and back. Shorter, and the task manager
 # would fail an instance whose agent is still finishing (and may yet bring it up).
 RESTART_TIMEOUT = waits.RESTART_WORST + 20
+# stop_db: the agent's stop (waits.STOP_WORST), after whatever holds its lifecycle lock ends:
+# at worst the heartbeat's restart of a crashed engine, a start and a start again with the
+# previous values. Together no longer than a restart's worst case.
+STOP_TIMEOUT = RESTART_TIMEOUT
+
+# An agent started before the upgrade that added a 1.1 call still answers 1.0 only; its
+# RPC server refuses the call with one of these (oslo.messaging's dispatcher).
+OLDER_AGENT_ERRORS = ('UnsupportedVersion', 'NoSuchMethod')
+OLDER_AGENT = ("The instance's guest agent is older than this call; restart the guest agent "
+               "to update it.")
 
 
 class GuestAPI:
-    VERSION = '1.0'
+    """Calls go out as 1.0 unless they need more, so an agent of 1.0 answers them still;
+    1.1 added stop_db and get_diagnostics."""
+
+    VERSION = '1.1'
 
     def __init__(self, instance_id, key, timeout=30):
-        target = messaging.Target(topic='guestagent.' + instance_id, version=self.VERSION)
+        target = messaging.Target(topic='guestagent.' + instance_id, version='1.0')
         self._client = messaging.get_rpc_client(
             transport.get_transport(), target, version_cap=self.VERSION, timeout=timeout,
             serializer=secure.SealingSerializer(key))
@@ -52,8 +65,28 @@ class GuestAPI:
         return self._client.prepare(timeout=timeout).call(ctx, 'resize_memory',
                                                           memory_mb=memory_mb)
 
-    def filesystem_stats(self, ctx):
-        return self._client.call(ctx, 'get_filesystem_stats')
+    def stop_db(self, ctx, timeout=STOP_TIMEOUT):
+        """1.1: stop the engine and keep it stopped until a restart (the operator's stop);
+        the agent stays up. A failure the agent reports is raised as its typed error."""
+        return self._call_1_1(ctx, 'stop_db', timeout, 'stopping the database')
+
+    def get_diagnostics(self, ctx, timeout=30):
+        """1.1: {'version', 'threads', 'fd_size', 'vm_size', 'vm_peak', 'vm_rss', 'vm_hwm'
+        (kB): the engine process's, None while it is stopped; 'used_bytes': the volume's}.
+        A failure the agent reports is raised as its typed error."""
+        return self._call_1_1(ctx, 'get_diagnostics', timeout, 'reading the diagnostics')
+
+    def _call_1_1(self, ctx, method, timeout, what):
+        """A 1.1 call: an older agent's refusal is a Conflict in the operator's words; any
+        other failure inside the agent's RPC server a GuestFailed (its text for admins)."""
+        try:
+            answer = self._client.prepare(timeout=timeout, version='1.1').call(ctx, method)
+        except messaging.RemoteError as error:
+            if error.exc_type in OLDER_AGENT_ERRORS:
+                raise exceptions.Conflict(OLDER_AGENT)
+            raise exceptions.GuestFailed('The guest agent could not complete %s.' % what,
+                                         details=str(error))
+        return _result(answer)
 
     def apply_access(self, ctx, sources, timeout=APPLY_ACCESS_TIMEOUT):
         """Make the engine admit exactly `sources` (CIDRs) now; it keeps them across restarts."""
@@ -81,8 +114,13 @@ class GuestAPI:
             # Its text is the agent's traceback: a sentence for the tenant, the text for admins.
             raise exceptions.GuestFailed('The guest agent could not complete %s.'
                                          % method.replace('_', ' '), details=str(error))
-        if 'error' in answer:
-            error_class = GUEST_ERRORS.get(answer['error'].get('code'),
-                                           exceptions.ServiceUnavailable)
-            raise error_class(answer['error']['message'])
-        return answer['result']
+        return _result(answer)
+
+
+def _result(answer):
+    """The agent's {'result': ...}, or its {'error': {code, message}} raised as our error."""
+    if 'error' in answer:
+        error_class = GUEST_ERRORS.get(answer['error'].get('code'),
+                                       exceptions.ServiceUnavailable)
+        raise error_class(answer['error']['message'])
+    return answer.get('result')

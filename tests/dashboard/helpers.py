@@ -6,6 +6,7 @@ the dashboard reads them exactly as it reads the API's answers.
 import copy
 import types
 import uuid
+from unittest import mock
 
 from openstack_dashboard.test import helpers
 from troveclient.apiclient import exceptions as trove_exceptions
@@ -15,6 +16,8 @@ from troveclient.v1 import instances
 from troveclient.v1 import users
 from troveclient.v1 import databases
 from troveclient.v1 import volume_types
+
+from trove_dashboard.api import trove
 
 create_mocks = helpers.create_mocks
 IsHttpRequest = helpers.IsHttpRequest
@@ -132,6 +135,12 @@ def api_error(status, message):
 
 class TestCase(helpers.TestCase):
     """Logged in as a member of a project whose catalog has `database` and no `network`."""
+
+    def setUp(self):
+        super().setUp()
+        # Every Instances page reads GET /limits for its Launch button; tests that do
+        # not care about quotas get none (the button stays enabled).
+        mock.patch.object(trove, 'limits', return_value={}).start()
 
     def _setup_test_data(self):
         super()._setup_test_data()

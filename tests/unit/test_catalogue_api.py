@@ -93,7 +93,9 @@ def test_limits_are_absolute_quota_limits(client, catalogue):
     assert resp.status_code == 200
     (absolute,) = resp.json_body_or_none['limits']
     assert absolute == {'verb': 'ABSOLUTE', 'max_instances': 10, 'max_ram': -1,
-                        'max_volumes': 100, 'max_backups': 50}
+                        'max_volumes': 100, 'max_backups': 50,
+                        'in_use_instances': 0, 'in_use_ram': 0, 'in_use_volumes': 0,
+                        'in_use_backups': 0}
 
 
 def test_quota_show_own_project_but_not_another(client, catalogue):
@@ -129,3 +131,26 @@ def test_head_answers_like_get_without_a_body(client, catalogue):
     assert head.status_int == get.status_int == 200
     assert head.headers['Content-Type'] == get.headers['Content-Type'] == 'application/json'
     assert head.headers['Content-Length'] == str(len(get.body)) and head.body == b''
+
+
+def test_admins_list_every_volume_type_with_its_directory(client, catalogue):
+    admin = dict(roles='admin', project='c' * 32)
+    made = client.request('POST', '/mgmt/volume-types', body={'volume_type': {
+        'name': 'hidden', 'is_public': False, 'root_path': '/srv/hidden'}}, **admin)
+    assert made.status_code == 200, made.body
+    assert 'hidden' not in [t['name'] for t in client.get('/volume-types', **admin)
+                            .json_body_or_none['volume_types']]
+    listed = client.get('/mgmt/volume-types', **admin).json_body_or_none['volume_types']
+    hidden = next(t for t in listed if t['name'] == 'hidden')
+    assert hidden['is_public'] is False and hidden['root_path'] == '/srv/hidden'
+    assert [t['name'] for t in listed] == sorted(t['name'] for t in listed)
+    assert client.get('/mgmt/volume-types').status_code == 403
+
+
+def test_volume_type_description_fits_its_column(client, catalogue):
+    admin = dict(roles='admin', project='c' * 32)
+    long = client.request('POST', '/mgmt/volume-types', body={'volume_type': {
+        'name': 'long', 'description': 'x' * 256}}, **admin)
+    assert long.status_code == 400 and 'description' in long.body.decode()
+    assert client.request('POST', '/mgmt/volume-types', body={'volume_type': {
+        'name': 'long', 'description': 'x' * 255}}, **admin).status_code == 200

@@ -251,3 +251,153 @@ def test_manager_capabilities_are_the_engines():
     for manager in ('mariadb', 'postgresql', 'redis'):
         engine = local_engines.Engine(manager, '1', '1', manager, '/')
         assert catalogue_admin.manager_capabilities(manager) == engine.capabilities
+
+
+def test_every_manager_declares_a_maturity_class():
+    from api_service.guestagent.datastore import base, get_manager_class, manager_names
+    declared = {name: get_manager_class(name).maturity for name in manager_names()}
+    assert set(declared.values()) <= set(base.MATURITIES)
+    # The spec's stable engine is the MySQL family; Redis offers a subset of the API.
+    assert declared == {'mariadb': 'stable', 'postgresql': 'stable', 'redis': 'experimental'}
+    # A manager that says nothing is experimental until it says otherwise.
+    assert base.EngineManager.maturity == 'experimental'
+
+
+REDIS = local_engines.Engine('redis', '7.0', '7.0.15', 'redis', '/usr/bin')
+
+
+def test_registered_version_takes_its_managers_maturity(client, catalogue, monkeypatch):
+    monkeypatch.setattr(local_engines, 'discover', lambda: [PG, REDIS])
+    assert _register(client, datastore_name='kv', datastore_manager='redis',
+                     image='redis-7.0', name='7').status_code == 202
+    assert _register(client, datastore_name='pgm', name='18').status_code == 202
+    assert _mgmt_version(client, '7', 'kv')['maturity'] == 'experimental'
+    assert _mgmt_version(client, '18', 'pgm')['maturity'] == 'stable'
+    # Shown in the public listings as before, to everyone.
+    listed = client.get('/datastores/kv/versions').json_body_or_none['versions']
+    assert [v['maturity'] for v in listed] == ['experimental']
+
+
+def test_an_operators_maturity_overrides_the_managers(conf, catalogue, monkeypatch):
+    from api_service.common import exceptions
+    from api_service.domain import datastore_admin
+    monkeypatch.setattr(local_engines, 'discover', lambda: [REDIS])
+    spec = {'name': '7', 'datastore_name': 'kv', 'datastore_manager': 'redis',
+            'image': 'redis-7.0'}
+    found = datastore_admin.register(dict(spec, maturity='technical-preview'))
+    assert found.row.maturity == 'technical-preview'
+    assert datastore_admin.update_version(found.row.id, {'maturity': 'stable'}
+                                          ).row.maturity == 'stable'
+    with pytest.raises(exceptions.BadRequest, match='experimental, technical-preview, stable'):
+        datastore_admin.register(dict(spec, name='8', maturity='beta'))
+    with pytest.raises(exceptions.BadRequest, match='maturity'):
+        datastore_admin.update_version(found.row.id, {'maturity': 'gold'})
+
+
+# -- REG-07: a version only deleted instances ran on is deleted, kept for their records.
+from tests.unit.test_mgmt_instances import api, deleted_one  # noqa: E402,F401
+from tests.unit.test_tenant_faults import create, mem  # noqa: E402,F401
+
+MARIADB = local_engines.Engine('mariadb', '10.11', '10.11.19', 'mariadb', '/usr/sbin')
+
+
+def _delete_version(client, version_id):
+    return client.request('DELETE', '/mgmt/datastore-versions/%s' % version_id, **ADMIN)
+
+
+def test_a_version_records_alone_name_is_deleted_and_named_anew(api, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(local_engines, 'discover', lambda: [MARIADB])
+    old = deleted_one(api)
+    live = create(api)
+    version = _mgmt_version(api, '10.11', 'mariadb')
+    refused = _delete_version(api, version['id'])
+    assert refused.status_code == 409
+    assert '1 instance(s)' in refused.json_body_or_none['conflictingRequest']['message']
+    assert api.request('DELETE', '/instances/%s' % live).status_code == 202
+
+    assert _delete_version(api, version['id']).status_code == 202
+    # Gone from every lookup, the datastore with it (it had no other version).
+    assert api.get('/mgmt/datastore-versions/%s' % version['id'], **ADMIN).status_code == 404
+    assert version['id'] not in [v['id'] for v in api.get(
+        '/mgmt/datastore-versions', **ADMIN).json_body_or_none['versions']]
+    assert api.get('/datastores/mariadb', **ADMIN).status_code == 404
+    assert api.get('/datastores/versions/%s' % version['id'], **ADMIN).status_code == 404
+    assert _delete_version(api, version['id']).status_code == 404
+    # The deleted instance's record still names it.
+    shown = api.request('GET', '/mgmt/instances/%s?deleted=true' % old, roles='admin')
+    assert shown.status_code == 200, shown.body
+    assert '10.11' in str(shown.json_body_or_none['instance']['datastore'])
+
+    # The same name registers anew, as a new version.
+    assert _register(api, datastore_name='mariadb', datastore_manager='mariadb',
+                     image='mariadb-10.11', name='10.11').status_code == 202
+    again = _mgmt_version(api, '10.11', 'mariadb')
+    assert again['id'] != version['id']
+    assert api.get('/datastores/mariadb/versions/10.11').json_body_or_none[
+        'version']['id'] == again['id']
+    assert str(api.request('GET', '/mgmt/instances/%s?deleted=true' % old, roles='admin')
+               .json_body_or_none['instance']['datastore']).count('10.11') >= 1
+
+
+def test_deleting_a_datastore_keeps_the_rows_records_need(api, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(local_engines, 'discover', lambda: [MARIADB])
+    deleted_one(api)
+    assert api.request('DELETE', '/datastores/mariadb', **ADMIN).status_code == 202
+    assert api.get('/datastores/mariadb', **ADMIN).status_code == 404
+    assert 'mariadb' not in [d['name'] for d in api.get('/datastores', **ADMIN)
+                             .json_body_or_none['datastores']]
+    assert _register(api, datastore_name='mariadb', datastore_manager='mariadb',
+                     image='mariadb-10.11', name='10.11').status_code == 202
+    listed = api.get('/datastores/mariadb').json_body_or_none['datastore']
+    assert [v['name'] for v in listed['versions']] == ['10.11']
+
+
+def test_maturity_through_the_api(client, catalogue, engines):
+    assert _register(client, datastore_name='pgm', maturity='technical-preview'
+                     ).status_code == 202
+    version = _mgmt_version(client, '16', 'pgm')
+    assert version['maturity'] == 'technical-preview'
+    path = '/mgmt/datastore-versions/%s' % version['id']
+    assert client.request('PATCH', path, body={'maturity': 'stable'}, **ADMIN).status_code == 202
+    assert client.get(path, **ADMIN).json_body_or_none['version']['maturity'] == 'stable'
+    for bad in ({'maturity': 'gold'}, {'maturity': 3}):
+        refused = client.request('PATCH', path, body=bad, **ADMIN)
+        assert refused.status_code == 400 and 'maturity' in refused.body.decode()
+    refused = _register(client, datastore_name='pgm', name='17', maturity='beta')
+    assert refused.status_code == 400 and 'maturity' in refused.body.decode()
+
+
+def test_datastore_managers_for_the_register_form(client, catalogue):
+    found = client.get('/mgmt/datastore-managers', **ADMIN)
+    assert found.status_code == 200
+    managers = {m['name']: m for m in found.json_body_or_none['managers']}
+    assert set(managers) == {'mariadb', 'postgresql', 'redis'}
+    assert managers['redis']['maturity'] == 'experimental'
+    assert 'databases' in managers['postgresql']['capabilities']
+    assert client.get('/mgmt/datastore-managers').status_code == 403
+
+
+def test_version_view_names_its_associations_in_fixed_queries(client, catalogue):
+    from sqlalchemy import event
+    from api_service.db import session as db_session
+    client.request('POST', '/mgmt/volume-types', body={'volume_type': {'name': 'ssd'}},
+                   **ADMIN)
+    client.request('PUT', '/mgmt/datastores/postgresql/versions/18/flavors/2', **ADMIN)
+    client.request('PUT', '/mgmt/datastores/postgresql/versions/18/flavors/1', **ADMIN)
+    client.request('PUT', '/mgmt/datastores/postgresql/versions/18/volume-types/ssd', **ADMIN)
+    ssd = client.get('/volume-types/ssd').json_body_or_none['volume_type']['id']
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    engine = db_session.get_factory().kw['bind']
+    event.listen(engine, 'before_cursor_execute', listener)
+    try:
+        versions = client.get('/mgmt/datastore-versions', **ADMIN).json_body_or_none['versions']
+    finally:
+        event.remove(engine, 'before_cursor_execute', listener)
+    by_name = {v['name']: v for v in versions}
+    assert by_name['18']['flavors'] == ['1', '2'] and by_name['18']['volume_types'] == [ssd]
+    assert by_name['15']['flavors'] == [] and by_name['15']['volume_types'] == []
+    assert len([s for s in statements if s.lstrip().upper().startswith('SELECT')]) == 3
+    one = client.get('/mgmt/datastore-versions/%s' % by_name['18']['id'],
+                     **ADMIN).json_body_or_none['version']
+    assert one['flavors'] == ['1', '2'] and one['volume_types'] == [ssd]

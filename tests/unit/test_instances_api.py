@@ -205,3 +205,18 @@ def test_guest_calls_need_an_active_instance(api):
     redis_id = create(api, datastore={'type': 'redis'}).json_body_or_none['instance']['id']
     resp = api.get('/instances/%s/users' % redis_id)
     assert resp.status_code == 400 and 'do not support users' in message(resp)
+
+
+def test_a_create_with_users_needs_the_user_create_rule_too(api, conf, tmp_path):   # POL-04
+    (tmp_path / 'policy.yaml').write_text('"instance:extension:user:create": "!"\n')
+    from api_service.common import policy
+    policy.reset()
+    try:
+        refused = create(api, users=[{'name': 'app', 'password': 'pw-Secret-1'}])
+        assert refused.status_code == 403
+        assert 'instance:extension:user:create' in message(refused)
+        assert api.get('/instances').json_body_or_none['instances'] == []
+        assert api.recorder.casts == []
+        assert create(api).status_code == 200
+    finally:
+        policy.reset()

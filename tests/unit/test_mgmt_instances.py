@@ -89,6 +89,17 @@ def test_msd_show_live_and_deleted(api):
     assert denied.status_code == 403 and 'forbidden' in denied.json_body_or_none
 
 
+def test_a_deleted_instances_events_stay_readable_by_admins(api):
+    gone = deleted_one(api)
+    assert api.get('/instances/%s/events' % gone).status_code == 404
+    steps = admin(api, 'GET', '/%s/events' % gone).json_body_or_none['events']
+    assert [e['operation'] for e in steps][0] == 'create'
+    assert 'delete' in {e['operation'] for e in steps}
+    assert api.get('/mgmt/instances/%s/events' % gone).status_code == 403
+    assert admin(api, 'GET', '/00000000-0000-4000-8000-000000000000/events'
+                 ).status_code == 404
+
+
 def test_list_across_projects_with_filters_and_pages(api):
     mine = [create(api) for _ in range(3)]
     theirs = api.request('POST', '/instances', project=OTHER, body={'instance': {
@@ -149,30 +160,114 @@ def test_root_history_hwinfo_and_diagnostics(api, monkeypatch):
         row = session.get(m.Instance, instance_id)
         ram_mb, vcpus = row.ram_mb, row.vcpus
     assert hw == {'mem_total': ram_mb * 1024, 'num_cpus': vcpus}
-    monkeypatch.setattr(guest_client.GuestAPI, 'filesystem_stats',
-                        lambda self, ctx: {'used_bytes': 12345})
+    assert diag_of(api, instance_id, monkeypatch)[0]['memory_mb'] == ram_mb
+
+
+# What an agent's get_diagnostics answers for a running MariaDB (kB where /proc says kB).
+RUNNING = {'version': '10.11.6-MariaDB', 'threads': 9, 'fd_size': 64, 'vm_size': 1300000,
+           'vm_peak': 1400000, 'vm_rss': 90000, 'vm_hwm': 95000, 'used_bytes': 12345}
+
+
+def diag_of(api, instance_id, monkeypatch, answer=RUNNING):
+    calls = []
+
+    def get_diagnostics(self, ctx, timeout=30):
+        calls.append(timeout)
+        return dict(answer)
+    monkeypatch.setattr(guest_client.GuestAPI, 'get_diagnostics', get_diagnostics)
     diag = admin(api, 'GET', '/%s/diagnostics' % instance_id)
     assert diag.status_code == 200, diag.body
-    figures = diag.json_body_or_none['diagnostics']
-    assert figures['memory_mb'] == ram_mb and figures['volume_used_bytes'] == 12345
-    assert figures['vmRss'] is None      # the engine's own figures need a guest call
+    return diag.json_body_or_none['diagnostics'], calls
 
 
-def test_stop_reboot_and_reset(api):
+def test_diagnostics_are_the_engines_own_figures_in_one_guest_call(api, monkeypatch):
+    instance_id = create(api)
+    figures, calls = diag_of(api, instance_id, monkeypatch)
+    assert calls == [5]         # one call, within [rpc] rpc_ping_timeout
+    assert {key: figures[key] for key in ('version', 'threads', 'fdSize', 'vmSize', 'vmPeak',
+                                          'vmRss', 'vmHwm', 'volume_used_bytes')} == {
+        'version': '10.11.6-MariaDB', 'threads': 9, 'fdSize': 64, 'vmSize': 1300000,
+        'vmPeak': 1400000, 'vmRss': 90000, 'vmHwm': 95000, 'volume_used_bytes': 12345}
+    # A stopped engine has no process: its figures are null, the volume's are not.
+    stopped = dict(dict.fromkeys(RUNNING), used_bytes=777)
+    figures, _ = diag_of(api, instance_id, monkeypatch, stopped)
+    assert figures['vmRss'] is None and figures['version'] is None
+    assert figures['volume_used_bytes'] == 777
+
+
+def test_diagnostics_of_a_guest_that_does_not_answer_is_a_400(api, monkeypatch):
+    instance_id = create(api)
+    FakeRPC.failing['get_diagnostics'] = messaging.MessagingTimeout('late')
+    resp = admin(api, 'GET', '/%s/diagnostics' % instance_id)
+    assert resp.status_code == 400
+    message = resp.json_body_or_none['badRequest']['message']
+    assert 'get_diagnostics' in message and '5 seconds' in message
+
+
+def older_agent(method):
+    """What an agent started before RPC 1.1 raises for a 1.1 call, as the client sees it."""
+    return messaging.RemoteError('UnsupportedVersion', 'Endpoint does not support RPC version '
+                                 '1.1. Attempted method: %s' % method, 'Traceback ...')
+
+
+def test_diagnostics_of_an_older_agent_is_a_409_saying_what_to_do(api):
+    instance_id = create(api)
+    FakeRPC.failing['get_diagnostics'] = older_agent('get_diagnostics')
+    resp = admin(api, 'GET', '/%s/diagnostics' % instance_id)
+    assert resp.status_code == 409
+    assert resp.json_body_or_none['conflictingRequest']['message'] == (
+        "The instance's guest agent is older than this call; restart the guest agent to "
+        "update it.")
+
+
+def test_diagnostics_the_agent_fails_is_its_typed_error_not_a_500(api, monkeypatch):
+    instance_id = create(api)
+
+    def failed(self, ctx, method, **kwargs):
+        return {'error': {'code': 500, 'message':
+                          'The guest agent could not complete reading the diagnostics.'}}
+    monkeypatch.setattr(FakeRPC, 'call', failed)
+    resp = admin(api, 'GET', '/%s/diagnostics' % instance_id)
+    assert resp.status_code == 503
+    assert resp.json_body_or_none['serviceUnavailable']['message'] == (
+        'The guest agent could not complete reading the diagnostics.')
+
+
+def guest_calls(monkeypatch):
+    """The RPC methods the task manager and the API call on guests, in order."""
+    calls = []
+    real = FakeRPC.call
+
+    def call(self, ctx, method, **kwargs):
+        calls.append((method, self.instance_id))
+        return real(self, ctx, method, **kwargs)
+    monkeypatch.setattr(FakeRPC, 'call', call)
+    return calls
+
+
+def status_of(api, instance_id):
+    return api.get('/instances/%s' % instance_id).json_body_or_none['instance']['status']
+
+
+def claim_of(instance_id):
+    with session_scope() as session:
+        return session.get(m.Instance, instance_id).access_change_until
+
+
+def test_stop_reboot_and_reset(api, monkeypatch):
     instance_id = create(api)
     driver = compute.get_driver()
+    calls = guest_calls(monkeypatch)
     assert admin(api, 'POST', '/%s/action' % instance_id,
                  body={'stop': {}}).status_code == 202
-    assert ('stop', instance_id) in driver.calls
-    assert api.get('/instances/%s' % instance_id).json_body_or_none['instance'][
-        'status'] == 'SHUTDOWN'
-    with session_scope() as session:
-        assert session.get(m.Instance, instance_id).access_change_until is None
+    # The guest stops its engine; the driver leaves the guest agent running.
+    assert ('stop_db', instance_id) in calls and ('stop', instance_id) not in driver.calls
+    assert status_of(api, instance_id) == 'SHUTDOWN' and claim_of(instance_id) is None
     assert admin(api, 'POST', '/%s/action' % instance_id,
                  body={'reboot': {}}).status_code == 202
-    assert ('start', instance_id) in driver.calls
-    assert api.get('/instances/%s' % instance_id).json_body_or_none['instance'][
-        'status'] == 'ACTIVE'
+    # The running agent starts its engine: no guest to start.
+    assert ('restart', instance_id) in calls and ('start', instance_id) not in driver.calls
+    assert status_of(api, instance_id) == 'ACTIVE'
     for body in ({'reset-task-status': {}}, {'reset_status': {}}):
         assert admin(api, 'POST', '/%s/action' % instance_id, body=body).status_code == 202
         assert api.get('/instances/%s' % instance_id).json_body_or_none['instance'][
@@ -183,3 +278,67 @@ def test_stop_reboot_and_reset(api):
                  body={'stop': {}}).status_code == 409      # ERROR: nothing to stop
     assert api.request('POST', '/mgmt/instances/%s/action' % instance_id,
                        body={'stop': {}}).status_code == 403
+
+
+def test_a_stop_the_guest_does_not_answer_ends_with_a_fault_and_the_claim_released(api):
+    instance_id = create(api)
+    FakeRPC.failing['stop_db'] = messaging.MessagingTimeout('late')
+    assert admin(api, 'POST', '/%s/action' % instance_id,
+                 body={'stop': {}}).status_code == 202
+    assert status_of(api, instance_id) == 'ACTIVE' and claim_of(instance_id) is None
+    fault = api.get('/instances/%s' % instance_id, roles='admin').json_body_or_none[
+        'instance']['fault']
+    assert fault['message'] == (
+        'Stopping the database failed: the guest agent did not answer within %d seconds (it '
+        'is not running or cannot reach the message broker).' % guest_client.STOP_TIMEOUT)
+    assert 'MessagingTimeout' in fault['details']
+    # The next stop is not refused: nothing holds the instance.
+    FakeRPC.failing.clear()
+    assert admin(api, 'POST', '/%s/action' % instance_id,
+                 body={'stop': {}}).status_code == 202
+    assert status_of(api, instance_id) == 'SHUTDOWN'
+
+
+def test_a_stop_the_guest_refuses_keeps_its_reason_and_not_its_details(api, monkeypatch):
+    instance_id = create(api)
+
+    def refused(self, ctx, method, **kwargs):
+        return {'error': {'code': 409, 'message': 'MariaDB did not stop in time.'}}
+    monkeypatch.setattr(FakeRPC, 'call', refused)
+    assert admin(api, 'POST', '/%s/action' % instance_id,
+                 body={'stop': {}}).status_code == 202
+    assert status_of(api, instance_id) == 'ACTIVE' and claim_of(instance_id) is None
+    fault = api.get('/instances/%s' % instance_id).json_body_or_none['instance']['fault']
+    assert fault['message'] == 'Stopping the database failed: MariaDB did not stop in time.'
+
+
+def test_a_stop_an_older_agent_refuses_says_what_to_do(api):
+    instance_id = create(api)
+    FakeRPC.failing['stop_db'] = older_agent('stop_db')
+    assert admin(api, 'POST', '/%s/action' % instance_id,
+                 body={'stop': {}}).status_code == 202
+    assert status_of(api, instance_id) == 'ACTIVE' and claim_of(instance_id) is None
+    fault = api.get('/instances/%s' % instance_id, roles='admin').json_body_or_none[
+        'instance']['fault']
+    assert fault['message'] == (
+        "Stopping the database failed: The instance's guest agent is older than this call; "
+        "restart the guest agent to update it.")
+    assert 'UnsupportedVersion' in fault['details']
+
+
+def test_heartbeats_of_a_stopped_engine_keep_it_shutdown_without_a_fault(api):
+    from api_service.conductor.service import ConductorEndpoint
+    from api_service.domain import instances as instances_domain
+    from api_service.rpc import secure
+    instance_id = create(api)
+    assert admin(api, 'POST', '/%s/action' % instance_id,
+                 body={'stop': {}}).status_code == 202
+    key = instances_domain.instance_key(instance_id)
+    for _ in range(2):
+        ConductorEndpoint().heartbeat({}, instance_id, secure.seal(
+            key, {'status': 'SHUTDOWN', 'used_bytes': 1}))
+    shown = api.get('/instances/%s' % instance_id, roles='admin').json_body_or_none['instance']
+    assert shown['status'] == 'SHUTDOWN' and not shown.get('fault')
+    # Delete works for a stopped instance.
+    assert api.request('DELETE', '/instances/%s' % instance_id).status_code == 202
+    assert api.get('/instances/%s' % instance_id).status_code == 404

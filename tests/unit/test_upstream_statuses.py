@@ -135,6 +135,10 @@ UPSTREAM.update({
     ('DELETE', '/datastores/{datastore}'): 202,
 })
 EXTENSIONS.update({
+    ('GET', '/mgmt/quotas'): 200,
+    ('GET', '/mgmt/instances/{instance_id}/events'): 200,
+    ('GET', '/mgmt/datastore-managers'): 200,
+    ('GET', '/mgmt/volume-types'): 200,
     ('PUT', MV): 200,
     ('POST', MV): 200,
     ('POST', MV + '/members'): 200,

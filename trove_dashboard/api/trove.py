@@ -355,3 +355,13 @@ def parameters_by_version(request, version_id):
     """The parameters a datastore version accepts (name, type, min, max, restart_required,
     unit): one call."""
     return list(troveclient(request).configuration_parameters.parameters_by_version(version_id))
+
+
+# -- limits -------------------------------------------------------------------------------
+
+def limits(request):
+    """The project's absolute limits, GET /limits' ABSOLUTE entry as a dict ({} if none)."""
+    for entry in troveclient(request).limits.list():
+        if getattr(entry, 'verb', None) == 'ABSOLUTE':
+            return dict(entry._info)
+    return {}

@@ -28,7 +28,8 @@ class Instances(Resource):
     @route('POST', '/instances', schema=schemas.instance_create, summary='Create an instance',
            response_key='instance', status=200)
     def create(self, req):
-        policy.enforce(req.ctx, 'instance:create')
+        # A create with users, databases, modules or a group needs their rules too (POL-04).
+        policy.enforce_all(req.ctx, policy.instance_create_rules(req.body_json['instance']))
         view, build = instances.create(req.ctx, req.body_json['instance'])
         self.taskmanager.create_instance(req.ctx, instance_id=view.instance.id, **build)
         return {'instance': views.instance_detail(req, view)}

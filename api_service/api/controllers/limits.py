@@ -12,4 +12,6 @@ class Limits(Resource):
         absolute = {'verb': 'ABSOLUTE'}
         for item in quotas.show(req.ctx.project_id):
             absolute['max_' + item['resource']] = item['limit']
+            # Extension: what the project uses, so a client can say why a create is refused.
+            absolute['in_use_' + item['resource']] = item['in_use']
         return {'limits': [absolute]}

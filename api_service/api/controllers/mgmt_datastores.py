@@ -58,6 +58,14 @@ class MgmtDatastoreVersions(Resource):
         datastore_admin.delete_datastore(datastore)
         return None
 
+    # Extension: the guest managers a version may be registered with, so the dashboard's
+    # register form offers these instead of a list of its own.
+    @route('GET', '/mgmt/datastore-managers', response_key='managers',
+           summary='List the guest managers versions may use (admin)')
+    def managers(self, req):
+        policy.enforce(req.ctx, 'datastore_version:create')
+        return {'managers': [views.datastore_manager(*m) for m in catalogue_admin.managers()]}
+
     # The visibility spec's POST and python-troveclient's DatastoreVersions.update (PUT).
     @route('PUT', VERSION, schema=schemas.datastore_version_visibility,
            summary="Set a datastore version's visibility (admin)", response_key='version')

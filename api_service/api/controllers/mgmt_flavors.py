@@ -41,6 +41,15 @@ class MgmtFlavors(Resource):
 
 class MgmtVolumeTypes(Resource):
 
+    # GET /volume-types shows tenants the public ones; operators need every one, with the
+    # directory its volumes live under. Whoever may create a volume type may list them all.
+    @route('GET', '/mgmt/volume-types', response_key='volume_types',
+           summary='List every volume type, private ones too (admin)')
+    def index(self, req):
+        policy.enforce(req.ctx, 'volume_type:create')
+        return {'volume_types': [views.mgmt_volume_type(vt)
+                                 for vt in catalogue_admin.list_volume_types()]}
+
     @route('POST', '/mgmt/volume-types', schema=schemas.volume_type_create,
            summary='Create a volume type (admin)', response_key='volume_type')
     def create(self, req):

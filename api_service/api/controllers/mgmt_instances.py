@@ -49,6 +49,12 @@ class MgmtInstances(Resource):
             mgmt_instances.reset_status(req.ctx, instance_id)
         return None
 
+    @route('GET', MI + '/events', summary="Any instance's operation steps, a deleted one's "
+           'too (admin, extension)', response_key='events')
+    def events(self, req, instance_id):
+        policy.enforce(req.ctx, 'mgmt:instance:show')
+        return {'events': [views.event(e) for e in mgmt_instances.events(instance_id)]}
+
     @route('GET', MI + '/root', summary='When root was last enabled, and by whom (admin)',
            response_key='root_history')
     def root(self, req, instance_id):

@@ -155,7 +155,9 @@ class ComputeDriver(abc.ABC):
 
     @abc.abstractmethod
     def stop(self, instance_id):
-        """Stop the instance's guest and engine; its volume and configuration stay."""
+        """Stop the instance's guest and engine; its volume and configuration stay. No flow
+        calls it (the operator's stop is the guest's stop_db, which keeps the agent up): it
+        is what a host going away does to an instance, and tests use it to simulate that."""
 
     @abc.abstractmethod
     def start(self, instance_id):

@@ -78,6 +78,10 @@ def _file_size(path):
         return 0
 
 
+# The experimental-datastores spec's classes, each including the one before it.
+MATURITIES = ('experimental', 'technical-preview', 'stable')
+
+
 class EngineManager(GuestAccounts, GuestOverrides, abc.ABC):
     """Drives one database engine process for one instance.
 
@@ -94,6 +98,10 @@ class EngineManager(GuestAccounts, GuestOverrides, abc.ABC):
     display_name = 'The database engine'
     default_port = None
     capabilities = frozenset()
+    # Its maturity class (kilo experimental-datastores): one of MATURITIES. A manager
+    # starts experimental and says so when it has earned more; registration uses it
+    # for a version registered without one.
+    maturity = 'experimental'
 
     # The agent's own account inside the engine; never listed, never tenant-managed.
     admin_user = 'os_admin'
@@ -363,6 +371,9 @@ class EngineManager(GuestAccounts, GuestOverrides, abc.ABC):
         AOF to load) is left to finish: EngineTimeout, and no fallback.
         """
         with self._lock:
+            if self.stopped_on_request():
+                # Asked to start (a restart, the operator's reboot): no longer kept down.
+                self._save_state(stopped_on_request=False)
             pending = self._pending_overrides()
             self._spawn_log_offset = None
             try:
@@ -455,6 +466,30 @@ class EngineManager(GuestAccounts, GuestOverrides, abc.ABC):
             except OSError:
                 pass
             self._child = None
+
+    def stop_on_request(self):
+        """The operator's stop: stop the engine and keep it down. Recorded first, in run_dir,
+        so neither the agent's heartbeat (which restarts a crashed engine) nor a restarted
+        agent starts it again; only start() does (a restart, the operator's reboot).
+        A stop that fails with the engine still alive forgets the mark: left, it would keep
+        the heartbeat from restarting that engine after a later crash, and a restarted
+        agent from starting it."""
+        with self._lock:
+            self._save_state(stopped_on_request=True)
+            try:
+                self.stop()
+            except Exception:
+                if self.pid() is not None:
+                    self._save_state(stopped_on_request=False)
+                raise
+
+    def stopped_on_request(self):
+        """True while the engine is down because an operator stopped it."""
+        return bool(self._load_state().get('stopped_on_request'))
+
+    def engine_version(self):
+        """The version the running engine reports (its own words), for diagnostics."""
+        raise NotImplementedError
 
     def restart(self):
         """Stop and start; answers as start does (what a rollback of overrides undid). At

@@ -121,6 +121,8 @@ class PostgreSQLManager(base.EngineManager):
     display_name = 'PostgreSQL'
     default_port = 5432
     capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration'})
+    # Every capability API of the matrix, each with its functional suite.
+    maturity = 'stable'
     controlled_parameters = CONTROLLED_PARAMETERS
     parameter_name_pattern = re.compile(r'[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?\Z')
     binary_name = 'postgres'
@@ -429,6 +431,10 @@ class PostgreSQLManager(base.EngineManager):
         with self._connection('Reading shared_buffers') as conn:
             return int(conn.execute(
                 "SELECT pg_size_bytes(current_setting('shared_buffers'))").fetchone()[0])
+
+    def engine_version(self):
+        with self._connection('Reading the version') as conn:
+            return conn.execute('SHOW server_version').fetchone()[0]
 
     # ------------------------------------------------------------- databases
 

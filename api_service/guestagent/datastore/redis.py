@@ -75,6 +75,8 @@ class RedisManager(base.EngineManager):
     display_name = 'Redis'
     default_port = 6379
     capabilities = frozenset({'root', 'configuration'})
+    # A subset of the API (no databases, users or access rules): the spec's experimental.
+    maturity = 'experimental'
     controlled_parameters = CONTROLLED_PARAMETERS
     parameter_name_pattern = re.compile(r'[a-z][a-z0-9-]*\Z')
     binary_name = 'redis-server'
@@ -180,6 +182,10 @@ class RedisManager(base.EngineManager):
     def current_memory_setting(self):
         with self._admin('Reading maxmemory') as client:
             return int(client.config_get('maxmemory')['maxmemory'])
+
+    def engine_version(self):
+        with self._admin('Reading the version') as client:
+            return client.info('server')['redis_version']
 
     # --------------------------------------------------------- configuration
 

@@ -1,4 +1,5 @@
-/* An instance's detail page follows the instance while it is transitional.
+/* An instance's detail page follows the instance while it is transitional: the project's
+ * page and the Admin dashboard's (after a Reboot or Stop asked from it) alike.
  *
  * Every few seconds it asks for the Overview tab alone (Horizon renders one tab for an
  * ajax ?tab= request) and swaps it in; once the instance settles, the page reloads
@@ -10,18 +11,24 @@
 
   var INTERVAL_MS = 3000;
   var TAB = 'instance_details__overview';
+  var ADMIN_TAB = 'admin_instance_details__overview';
+
+  // The project's detail page, or the Admin dashboard's (asked once the page is there).
+  function tab() {
+    return $('#' + ADMIN_TAB).length ? ADMIN_TAB : TAB;
+  }
 
   function moving() {
-    return $('#' + TAB + ' .instance-status').attr('data-transitional') === 'true';
+    return $('#' + tab() + ' .instance-status').attr('data-transitional') === 'true';
   }
 
   function follow() {
     if (!moving()) { return; }
     setTimeout(function () {
       if ($('.modal:visible').length) { follow(); return; }
-      $.get(window.location.pathname, {tab: TAB})
+      $.get(window.location.pathname, {tab: tab()})
         .done(function (html) {
-          $('#' + TAB).html(html);
+          $('#' + tab()).html(html);
           if (moving()) { follow(); } else { window.location.reload(); }
         })
         .fail(function () { window.location.reload(); });

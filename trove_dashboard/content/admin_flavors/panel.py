@@ -4,6 +4,7 @@ import horizon
 
 
 class AdminFlavors(horizon.Panel):
+    """Database flavors and volume types, for operators to define."""
     name = _('Flavors and Volume Types')
     slug = 'database_flavors'
     permissions = ('openstack.roles.admin', 'openstack.services.database')

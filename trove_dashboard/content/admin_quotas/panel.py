@@ -7,4 +7,4 @@ class AdminQuotas(horizon.Panel):
     name = _('Quotas')
     slug = 'database_quotas'
     permissions = ('openstack.roles.admin', 'openstack.services.database')
-    policy_rules = (('database', 'quota:update'),)
+    policy_rules = (('database', 'quota:index'),)

@@ -5,4 +5,6 @@ from trove_dashboard.content.admin_quotas import views
 
 urlpatterns = [
     re_path(r'^$', views.IndexView.as_view(), name='index'),
+    re_path(r'^(?P<project_id>[^/]{1,64})/edit$', views.EditQuotasView.as_view(),
+            name='edit'),
 ]

@@ -3,7 +3,6 @@ group, edit its values."""
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
-from horizon import forms as horizon_forms
 from horizon import tables as horizon_tables
 from horizon import tabs as horizon_tabs
 from horizon.utils import memoized
@@ -13,6 +12,7 @@ from trove_dashboard.content.database_configurations import forms
 from trove_dashboard.content.database_configurations import tables
 from trove_dashboard.content.database_configurations import tabs
 from trove_dashboard.content.databases import catalogue as cat
+from trove_dashboard.modal_views import PageModalFormView
 
 INDEX_URL = 'horizon:project:database_configurations:index'
 DETAIL_URL = 'horizon:project:database_configurations:detail'
@@ -74,20 +74,10 @@ class DetailView(horizon_tabs.TabbedTableView):
                                     parameters=parameters, **kwargs)
 
 
-class FormView(horizon_forms.ModalFormView):
-    """A modal form that is also a page of its own (the page header then names it once)."""
+class FormView(PageModalFormView):
+    """The page header names the form once."""
     template_name = 'project/database_configurations/form_page.html'
     ajax_template_name = 'project/database_configurations/_form.html'
-    help_text = ''
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context['submit_url'] = self.request.path
-        context['help_text'] = self.help_text
-        return context
-
-    def get_cancel_url(self):
-        return self.get_success_url()
 
 
 class CreateView(FormView):

@@ -1,6 +1,9 @@
 """The instances table: one row per instance, rows in motion refresh themselves."""
+import copy
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from horizon import tables
 from horizon.tables import base as tables_base
 
@@ -64,6 +67,48 @@ class InstanceRow(tables.Row):
         return instance_data.load(request, instance_id)
 
 
+# What a launch takes, in the order a refusal names them, and how a used-up one reads.
+LAUNCH_TAKES = (
+    ('instances', lambda used, limit: ngettext(
+        '%(used)s of %(limit)s instance used', '%(used)s of %(limit)s instances used',
+        limit) % {'used': used, 'limit': limit}),
+    ('volumes', lambda used, limit: _('%(used)s of %(limit)s GB of volume used') % {
+        'used': used, 'limit': limit}),
+    ('ram', lambda used, limit: _('%(used)s of %(limit)s MB of RAM used') % {
+        'used': used, 'limit': limit}),
+)
+
+
+def launch_usage(limits):
+    """{resource: in use}, from GET /limits' `in_use_<resource>` (our extension)."""
+    return {name: limits['in_use_' + name] for name, _text in LAUNCH_TAKES
+            if isinstance(limits.get('in_use_' + name), int)}
+
+
+def launch_refusal(limits, usage):
+    """Why no instance can be launched now, in the user's words, or None: each resource
+    a launch takes whose limit (`max_<resource>`; -1 unlimited) is used up."""
+    spent = []
+    for name, text in LAUNCH_TAKES:
+        limit, used = limits.get('max_' + name), usage.get(name)
+        if isinstance(limit, int) and limit >= 0 and used is not None and used >= limit:
+            spent.append(text(used, limit))
+    return '; '.join(spent) or None
+
+
+class LaunchInstance(actions.LaunchInstance):
+    """Launch Instance, disabled with the reason when a quota is used up."""
+
+    def refused(self, reason):
+        """A copy for this page (table actions are shared by every request), disabled."""
+        action = copy.copy(self)
+        action.classes = tuple(c for c in self.classes if c != 'ajax-modal') + ('disabled',)
+        action.attrs = dict(self.attrs, **{'aria-disabled': 'true'})
+        action.verbose_name = _('%(action)s (Quota exceeded: %(reason)s)') % {
+            'action': self.verbose_name, 'reason': reason}
+        return action
+
+
 class InstancesTable(tables.DataTable):
     name = tables.WrappingColumn('name', verbose_name=_('Instance Name'), link=detail_url)
     # Datastore, address and locality give way on narrow screens (the detail page shows
@@ -84,10 +129,20 @@ class InstancesTable(tables.DataTable):
         status_columns = ['status']
         row_class = InstanceRow
         cell_class = InstanceCell
-        table_actions = (actions.LaunchInstance, actions.DeleteInstance)
+        table_actions = (LaunchInstance, actions.DeleteInstance)
         # The first allowed action is the row's button: a harmless one comes first.
         row_actions = (actions.ResizeVolume, actions.ResizeFlavor, actions.RenameInstance,
                        actions.BackupInstance, actions.BackupSchedules,
                        actions.AttachConfiguration, actions.DetachConfiguration,
                        actions.EnableRoot, actions.DisableRoot, actions.RestartInstance,
                        actions.DeleteInstance)
+
+    # Why Launch Instance is disabled on this page (set by the view), or None.
+    launch_refusal = None
+
+    def get_table_actions(self):
+        found = super().get_table_actions()
+        if not self.launch_refusal:
+            return found
+        return [a.refused(self.launch_refusal) if isinstance(a, LaunchInstance) else a
+                for a in found]

@@ -1,4 +1,6 @@
 """The Instances panel's pages: the list, an instance's detail, the launch workflow."""
+import logging
+
 from django import http
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -19,16 +21,29 @@ from trove_dashboard.content.databases.workflows import launch
 from trove_dashboard import exceptions as dash_exceptions
 
 INDEX_URL = 'horizon:project:databases:index'
+LOG = logging.getLogger(__name__)
 
 
 class IndexView(horizon_tables.DataTableView):
-    """One page of instances: three calls (instances, flavors, datastores) whatever its size."""
+    """One page of instances: four calls (instances, limits, flavors, datastores) whatever
+    its size."""
     table_class = tables.InstancesTable
     template_name = 'project/databases/index.html'
     page_title = _('Instances')
 
     def has_more_data(self, table):
         return self._more
+
+    def _launch_refusal(self):
+        """Why Launch Instance is disabled, or None; None too when the limits cannot be
+        read: the API still refuses a launch over quota, in its own words."""
+        try:
+            limits = trove.limits(self.request)
+        except Exception:
+            LOG.warning('The limits could not be read; Launch Instance stays enabled.',
+                        exc_info=True)
+            return None
+        return tables.launch_refusal(limits, tables.launch_usage(limits))
 
     def get_data(self):
         self._more = False
@@ -38,7 +53,9 @@ class IndexView(horizon_tables.DataTableView):
             self._more = bool(next_marker)
         except Exception:
             exceptions.handle(self.request, _('Unable to retrieve instances.'))
+            self.table.launch_refusal = self._launch_refusal()
             return []
+        self.table.launch_refusal = self._launch_refusal()
         if not instances:
             return []
         try:

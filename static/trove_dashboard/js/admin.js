@@ -1,1 +1,0 @@
-/* The Admin dashboard's Database panels. */
