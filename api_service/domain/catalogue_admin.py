@@ -42,6 +42,29 @@ def upsert_flavor(flavor_id, name, ram, vcpus, disk=0, ephemeral=0):
         return row
 
 
+def seed_flavors(flavors):
+    """[(id, name, ram, vcpus)] into a catalogue that has no flavor yet. Once it has some,
+    the operator's edits, renames and deletes stand: a restart must not undo them."""
+    with _changing_catalogue() as session:
+        if session.scalars(select(models.Flavor.id).limit(1)).first() is not None:
+            return False
+        session.add_all(models.Flavor(id=str(fid), name=name, ram=ram, vcpus=vcpus, disk=0,
+                                      ephemeral=0) for fid, name, ram, vcpus in flavors)
+        return True
+
+
+def seed_volume_types(volume_types):
+    """[(name, root_path, description)] into a catalogue that has no volume type yet; as
+    seed_flavors, the operator's changes stand afterwards."""
+    with _changing_catalogue() as session:
+        if session.scalars(select(models.VolumeType.id).limit(1)).first() is not None:
+            return False
+        session.add_all(models.VolumeType(name=name, root_path=root, description=text,
+                                          is_public=True)
+                        for name, root, text in volume_types)
+        return True
+
+
 def upsert_volume_type(name, root_path, description='', is_public=True):
     with _changing_catalogue() as session:
         row = session.scalars(select(models.VolumeType)
@@ -268,12 +291,24 @@ def create_flavor(spec):
         return row
 
 
+# What a flavor is: instances built on it were sized by these, and views, quotas and the
+# engines' memory settings read them through the flavor.
+FLAVOR_SIZES = ('ram', 'vcpus', 'disk', 'ephemeral')
+
+
 def update_flavor(flavor_id, changes):
-    """Rename or resize a flavor; running instances keep the size they were built with."""
+    """Rename a flavor, or resize one no live instance runs on (409 otherwise: an instance
+    would be shown one size while its engine and quota hold another)."""
     with _changing_catalogue() as session:
         row = _flavor_row(session, flavor_id)
         if 'name' in changes:
             _check_name_free(session, models.Flavor, changes['name'], row.id)
+        resized = sorted(k for k in FLAVOR_SIZES if k in changes and changes[k] != getattr(row, k))
+        used = _live_instances(session, mi.Instance.flavor_id, row.id) if resized else 0
+        if used:
+            raise exceptions.Conflict(
+                "Flavor '%s' is in use by %d instance(s), which were built with its %s: create "
+                'a new flavor and resize them to it instead.' % (row.name, used, ', '.join(resized)))
         for key in ('name', 'ram', 'vcpus', 'disk', 'ephemeral'):
             if key in changes:
                 setattr(row, key, changes[key])

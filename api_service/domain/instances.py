@@ -20,6 +20,7 @@ from api_service.domain import access as access_domain
 from api_service.domain import catalogue
 from api_service.domain import configurations
 from api_service.domain import datastores
+from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import networks
 from api_service.domain import quotas
@@ -486,3 +487,7 @@ def reset_status(ctx, instance_id):
         view = get(ctx, instance_id, session)
         status.reset(view.instance)
         faults.record(instance_id, 'Status reset by an administrator.', session=session)
+        # The timeline says so too: what was running is given up, and who ended it.
+        events.fail_running(session, instance_id, 'given up: the status was reset')
+        events.record_done(session, {instance_id: 'asked by an administrator'},
+                           'reset_status', 'reset status')

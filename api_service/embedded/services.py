@@ -139,11 +139,10 @@ def prepare_database(layout):
         catalogue_admin.upsert_datastore_version(engine.datastore, engine.name, engine.version,
                                                  engine.manager, engine.path,
                                                  capabilities=engine.capabilities)
-    for flavor_id, name, ram, vcpus in FLAVORS:
-        catalogue_admin.upsert_flavor(flavor_id, name, ram, vcpus)
-    for name, text in VOLUME_TYPES:
-        catalogue_admin.upsert_volume_type(name, layout.ensure_instance_dir('volumes', name),
-                                           text)
+    # Seeded on the first start only: afterwards they are the operator's to change.
+    catalogue_admin.seed_flavors(FLAVORS)
+    catalogue_admin.seed_volume_types([(name, layout.ensure_instance_dir('volumes', name), text)
+                                       for name, text in VOLUME_TYPES])
 
 
 def start(layout, name):

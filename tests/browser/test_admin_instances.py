@@ -16,7 +16,8 @@ from tests.browser.conftest import login, screenshot
 from tests.browser.test_backups import DemoApi
 from tests.browser.test_instances import SETTLE_MS, unique
 
-PANEL = '/admin/database_instances/'
+# The Admin dashboard's default panel: Horizon serves it at the dashboard's root.
+PANEL = '/admin/'
 
 
 class AdminApi:

@@ -6,6 +6,7 @@ disabled with the reason; with the quota restored the button is enabled again. T
 is shared by the whole run: the demo project's limit is put back whatever happens.
 """
 import re
+import time
 
 import requests
 from playwright.sync_api import expect
@@ -36,6 +37,20 @@ class AdminApi:
         found = next(q for q in quotas if q['resource'] == 'instances')
         return found['limit'], found['in_use']
 
+    def settle(self, project_id, deadline_s=180):
+        """Wait until none of the project's instances is being built or deleted (an earlier
+        test's clean-up may still be under way), so its usage holds still."""
+        moving = {'BUILD', 'DELETING', 'REBOOT', 'RESIZE', 'BACKUP'}
+        until = time.monotonic() + deadline_s
+        while True:
+            found = self.call('GET', '/mgmt/instances', params={'project_id': project_id,
+                                                                'limit': 100})['instances']
+            busy = [i['id'] for i in found if i['status'] in moving]
+            if not busy:
+                return
+            assert time.monotonic() < until, 'instances still moving: %s' % busy
+            time.sleep(1)   # polling the API, bounded by the deadline above
+
     def set_instances_quota(self, project_id, limit):
         self.call('PUT', '/mgmt/quotas/%s' % project_id,
                   json={'quotas': {'instances': limit}})
@@ -51,6 +66,7 @@ def no_server_errors(page):
 def test_admin_lowers_the_demo_quota_and_the_launch_button_says_why(page, browser, stack):
     api = AdminApi(stack)
     demo_id = stack.demo_project_id
+    api.settle(demo_id)
     limit, used = api.instances_quota(demo_id)
     admin_failed = no_server_errors(page)
     demo_context = browser.new_context(viewport={'width': 1280, 'height': 900})
@@ -71,6 +87,12 @@ def test_admin_lowers_the_demo_quota_and_the_launch_button_says_why(page, browse
         if limit >= 0:
             expect(cell.locator('.quota-bar')).to_have_count(1)
         screenshot(page, 'admin-quotas-1280')
+        # At 800 px the table fits: Edit Quotas stays on the screen.
+        page.set_viewport_size({'width': 800, 'height': 900})
+        assert page.evaluate('document.documentElement.scrollWidth') <= 800
+        expect(row.locator('a[id$="__action_edit"]')).to_be_in_viewport()
+        screenshot(page, 'admin-quotas-800')
+        page.set_viewport_size({'width': 1280, 'height': 900})
 
         # Edit Quotas: the instance limit down to what the project uses now.
         row.locator('a[id$="__action_edit"]').click()
@@ -83,7 +105,8 @@ def test_admin_lowers_the_demo_quota_and_the_launch_button_says_why(page, browse
                             '.quota-cell[data-resource="instances"]' % demo_id)
         expect(cell).to_have_attribute('data-limit', str(used), timeout=30000)
         screenshot(page, 'admin-quotas-saved-1280')
-        expect(page.locator('.alert-success')).to_contain_text('Quotas of demo updated')
+        expect(page.locator('.alert-success')).to_contain_text(
+            'Quotas of demo (%s) updated' % demo_id)
         expect(cell).to_have_class('quota-cell quota-full')
         assert api.instances_quota(demo_id) == (used, used)
 

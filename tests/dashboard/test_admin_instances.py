@@ -112,6 +112,20 @@ class IndexTests(AdminTestCase):
             helpers.IsHttpRequest(), marker=None, deleted=False, project_id='p-blog')
 
     @helpers.create_mocks(LIST_MOCKS)
+    def test_filter_by_project_id_even_one_keystone_no_longer_has(self):
+        gone = 'ab' * 16
+        for value, wanted in (('p-blog', 'p-blog'), (gone.upper(), gone)):
+            self.mock_instance_list.return_value = ([mgmt('db', project=wanted)], None)
+            self.mock_flavor_list.return_value = helpers.flavor_list()
+            self.mock_tenant_list.return_value = (PROJECTS, False)
+
+            self.client.post(INDEX_URL, {'admin_instances__filter__q_field': 'project',
+                                         'admin_instances__filter__q': value}, follow=True)
+
+            self.mock_instance_list.assert_called_with(
+                helpers.IsHttpRequest(), marker=None, deleted=False, project_id=wanted)
+
+    @helpers.create_mocks(LIST_MOCKS)
     def test_filter_by_unknown_project_lists_nothing_without_asking(self):
         self.mock_tenant_list.return_value = (PROJECTS, False)
 
@@ -381,6 +395,24 @@ class NonAdminTests(helpers.TestCase):
 
         self.assertIn(res.status_code, (302, 403))   # to the login page, or refused
         self.mock_instance_list.assert_not_called()
+
+
+class UnplacedTests(AdminTestCase):
+
+    @helpers.create_mocks(LIST_MOCKS)
+    def test_an_instance_never_placed_offers_no_ping(self):
+        # No host: no guest agent was ever started, so there is nothing to ask.
+        self.mock_instance_list.return_value = (
+            [mgmt('placed'), mgmt('unplaced', 'ERROR', host=None)], None)
+        self.mock_flavor_list.return_value = helpers.flavor_list()
+        self.mock_tenant_list.return_value = (PROJECTS, False)
+
+        table = self.client.get(INDEX_URL).context['table']
+
+        actions = {r.datum.name: {a.name for a in table.get_row_actions(r.datum)}
+                   for r in table.get_rows()}
+        self.assertIn('ping', actions['placed'])
+        self.assertNotIn('ping', actions['unplaced'])
 
 
 class LandingTests(AdminTestCase):

@@ -2,6 +2,8 @@
 flavors, volume types and their per-version associations."""
 import pytest
 
+from api_service.db import models
+from api_service.db.session import session_scope
 from api_service.drivers.compute import local_engines
 from tests.unit.conftest import OTHER_PROJECT, PROJECT
 
@@ -401,3 +403,22 @@ def test_version_view_names_its_associations_in_fixed_queries(client, catalogue)
     one = client.get('/mgmt/datastore-versions/%s' % by_name['18']['id'],
                      **ADMIN).json_body_or_none['version']
     assert one['flavors'] == ['1', '2'] and one['volume_types'] == [ssd]
+
+
+def test_a_flavor_in_use_may_be_renamed_but_not_resized(api, catalogue):  # noqa: F811
+    live = create(api)
+    path = '/mgmt/flavors/1'
+    refused = api.request('PATCH', path, body={'flavor': {'ram': 300}}, **ADMIN)
+    assert refused.status_code == 409
+    message = refused.json_body_or_none['conflictingRequest']['message']
+    assert '1 instance(s)' in message and 'ram' in message and 'resize' in message
+    with session_scope() as session:
+        assert session.get(models.Flavor, '1').ram == 256
+    # A rename, and a size sent unchanged, are no resize.
+    assert api.request('PATCH', path, body={'flavor': {'name': 'db.tiny2', 'ram': 256}},
+                       **ADMIN).status_code == 200
+    assert api.request('DELETE', '/instances/%s' % live).status_code == 202
+    assert api.request('PATCH', path, body={'flavor': {'ram': 300}}, **ADMIN).status_code == 200
+    with session_scope() as session:
+        assert (session.get(models.Flavor, '1').name, session.get(models.Flavor, '1').ram) == (
+            'db.tiny2', 300)

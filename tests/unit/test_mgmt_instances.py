@@ -272,6 +272,10 @@ def test_stop_reboot_and_reset(api, monkeypatch):
         assert admin(api, 'POST', '/%s/action' % instance_id, body=body).status_code == 202
         assert api.get('/instances/%s' % instance_id).json_body_or_none['instance'][
             'status'] == 'ERROR'
+    steps = api.get('/instances/%s/events' % instance_id).json_body_or_none['events']
+    resets = [e for e in steps if e['operation'] == 'reset_status']
+    assert len(resets) == 2 and resets[0]['message'] == 'asked by an administrator'
+    assert not [e for e in steps if e['outcome'] == 'RUNNING']
     bad = admin(api, 'POST', '/%s/action' % instance_id, body={'migrate': {}})
     assert bad.status_code == 400 and 'stop' in bad.json_body_or_none['badRequest']['message']
     assert admin(api, 'POST', '/%s/action' % instance_id,

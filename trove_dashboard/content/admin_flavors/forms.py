@@ -78,7 +78,7 @@ class CreateFlavorForm(FlavorForm):
 
 
 class EditFlavorForm(FlavorForm):
-    """Instances already running on the flavor keep the size they were built with."""
+    """Rename a flavor, or resize one no instance runs on (the API refuses otherwise)."""
     failure_message = _('The flavor could not be changed.')
 
     def __init__(self, request, *args, **kwargs):

@@ -46,8 +46,8 @@ class EditFlavorView(FormView):
     form_class = forms.EditFlavorForm
     modal_header = page_title = _('Edit Flavor')
     submit_label = _('Save')
-    help_text = _('Instances already running on this flavor keep the size they were built '
-                  'with until they are resized.')
+    help_text = _('A flavor instances run on can be renamed but not resized: create a new '
+                  'flavor and resize the instances to it.')
 
     @memoized.memoized_method
     def get_object(self):

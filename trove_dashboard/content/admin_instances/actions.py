@@ -24,6 +24,11 @@ def _live(instance):
     return instance is not None and not getattr(instance, 'deleted', False)
 
 
+def _placed(instance):
+    """Live and given a host: only then was a guest agent ever started to answer."""
+    return _live(instance) and bool(getattr(instance, 'host', None))
+
+
 def _status_in(instance, statuses):
     return _live(instance) and getattr(instance, 'status', None) in statuses
 
@@ -44,7 +49,7 @@ class PingInstance(tables.BatchAction):
                              'The guest agents answered on instances', count)
 
     def allowed(self, request, instance=None):
-        return _live(instance)
+        return _placed(instance)
 
     def action(self, request, obj_id):
         dash_exceptions.say_why(request, admin_instances.instance_ping, obj_id)

@@ -3,6 +3,7 @@
 A page costs one list call to the API, one flavor list (only when the page has rows)
 and one Keystone project list: never a call per row.
 """
+import re
 import types
 
 from openstack_dashboard.api import keystone
@@ -21,11 +22,19 @@ def projects(request):
     return {p.id: p for p in found}
 
 
+# A Keystone project id, as the CLI shows it: what an operator may paste into the filter.
+_PROJECT_ID = re.compile(r'^[0-9a-fA-F]{32}$|^[0-9a-fA-F-]{36}$')
+
+
 def project_named(projects_by_id, name):
-    """The id of the project called `name` (case-insensitive), or None."""
+    """The id of the project called `name` (case-insensitive), or named by its id (also
+    one Keystone no longer has: its instances outlive it), or None."""
     wanted = name.strip().lower()
-    return next((pid for pid, p in projects_by_id.items()
-                 if (getattr(p, 'name', '') or '').lower() == wanted), None)
+    found = next((pid for pid, p in projects_by_id.items()
+                  if (getattr(p, 'name', '') or '').lower() == wanted), None)
+    if found is None and (wanted in projects_by_id or _PROJECT_ID.match(wanted)):
+        return wanted
+    return found
 
 
 def join(instances, flavors, projects_by_id):

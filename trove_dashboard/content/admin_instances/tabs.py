@@ -71,7 +71,9 @@ class DiagnosticsTab(tabs.Tab):
     template_name = 'admin/database_instances/_detail_diagnostics.html'
 
     def allowed(self, request):
-        return not self.tab_group.kwargs['instance'].deleted
+        # An instance never placed (no host) never had a guest to ask.
+        instance = self.tab_group.kwargs['instance']
+        return not instance.deleted and bool(getattr(instance, 'host', None))
 
     def get_context_data(self, request):
         instance = self.tab_group.kwargs['instance']
