@@ -15,6 +15,20 @@ def trove(stack, user='demo'):
     return trove_client.Client(session=ks_session.Session(auth=auth))
 
 
+def raw(client, method, path, **kwargs):
+    """A request through the client's session (its token and endpoint), unwrapped."""
+    return client.client.session.request(
+        client.client.get_endpoint() + path, method, raise_exc=False, **kwargs)
+
+
+def keystone_admin(stack):
+    """(session, identity base URL) of the stack's admin, to make users and projects."""
+    auth = v3.Password(auth_url=stack.urls['keystone'] + '/v3', username='admin',
+                       password=stack.secrets['admin_password'], project_name='admin',
+                       user_domain_id='default', project_domain_id='default')
+    return ks_session.Session(auth=auth), stack.urls['keystone'] + '/v3'
+
+
 def wait_status(client, instance_id, wanted, timeout=90):
     """Poll show until the stored status is one of `wanted`; fail on an unexpected ERROR."""
     wanted = {wanted} if isinstance(wanted, str) else set(wanted)

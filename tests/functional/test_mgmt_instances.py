@@ -11,7 +11,7 @@ import pytest
 import redis as redis_py
 from troveclient import exceptions
 
-from tests.functional.instance_helpers import (processes_mentioning, trove, wait_gone,
+from tests.functional.instance_helpers import (processes_mentioning, raw, trove, wait_gone,
                                                wait_status)
 
 
@@ -23,12 +23,6 @@ def demo(stack):
 @pytest.fixture(scope='module')
 def admin(stack):
     return trove(stack, 'admin')
-
-
-def raw(client, method, path, **kwargs):
-    """A request through the client's session (its token and endpoint), unwrapped."""
-    return client.client.session.request(
-        client.client.get_endpoint() + path, method, raise_exc=False, **kwargs)
 
 
 def redis_answers(ip, password, timeout=30):

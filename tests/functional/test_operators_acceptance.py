@@ -18,18 +18,12 @@ from troveclient import exceptions
 from troveclient.v1 import client as trove_client
 from troveclient.v1 import datastores as ds_api
 
-from tests.functional.instance_helpers import (leftovers, processes_mentioning, trove,
-                                              wait_gone, wait_status)
+from tests.functional.instance_helpers import (keystone_admin, leftovers, processes_mentioning,
+                                              raw, trove, wait_gone, wait_status)
 
 DS = 'accds'          # two versions, both deleted at the end
 DEPRECATED_DS = 'accdep'
 ZERO = '00000000-0000-4000-8000-000000000000'
-
-
-def raw(client, method, path, **kwargs):
-    """A request through the client's session (its token and endpoint), unwrapped."""
-    return client.client.session.request(
-        client.client.get_endpoint() + path, method, raise_exc=False, **kwargs)
 
 
 @pytest.fixture(scope='module')
@@ -45,11 +39,7 @@ def demo(stack):
 @pytest.fixture(scope='module')
 def other(stack):
     """(client, project id) of T2: a member of a project that is neither admin's nor demo's."""
-    auth = v3.Password(auth_url=stack.urls['keystone'] + '/v3', username='admin',
-                       password=stack.secrets['admin_password'], project_name='admin',
-                       user_domain_id='default', project_domain_id='default')
-    keystone = ks_session.Session(auth=auth)
-    base = stack.urls['keystone'] + '/v3'
+    keystone, base = keystone_admin(stack)
     suffix = uuid.uuid4().hex[:8]
     password = uuid.uuid4().hex
     project = keystone.post(base + '/projects', json={'project': {

@@ -15,13 +15,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 from troveclient.v1 import client as trove_client
 
-from tests.functional.instance_helpers import trove, wait_gone
-
-
-def raw(client, method, path, **kwargs):
-    """A request through the client's session (its token and endpoint), unwrapped."""
-    return client.client.session.request(
-        client.client.get_endpoint() + path, method, raise_exc=False, **kwargs)
+from tests.functional.instance_helpers import keystone_admin, raw, trove, wait_gone
 
 
 @pytest.fixture(scope='module')
@@ -32,11 +26,7 @@ def demo(stack):
 @pytest.fixture(scope='module')
 def reader(stack):
     """A client of a user whose only role in the demo project is `reader`."""
-    auth = v3.Password(auth_url=stack.urls['keystone'] + '/v3', username='admin',
-                       password=stack.secrets['admin_password'], project_name='admin',
-                       user_domain_id='default', project_domain_id='default')
-    keystone = ks_session.Session(auth=auth)
-    base = stack.urls['keystone'] + '/v3'
+    keystone, base = keystone_admin(stack)
     password = uuid.uuid4().hex
     user = keystone.post(base + '/users', json={'user': {
         'name': 'reader-' + uuid.uuid4().hex[:8], 'domain_id': 'default',
