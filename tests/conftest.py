@@ -19,6 +19,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 # DBAAS_TEST_PORT_OFFSET moves the shared stack, so two checkouts can test at once.
 TEST_PORT_OFFSET = os.environ.get('DBAAS_TEST_PORT_OFFSET', '1000')
+MODULE_DRIVERS = os.path.join(os.path.dirname(__file__), 'fixtures', 'module_drivers')
 
 
 def _run_temp_dir():
@@ -88,6 +89,11 @@ def stack_env(root, offset):
     env = dict(os.environ, STACK_DIR=root, STACK_PORT_OFFSET=offset,
                STACK_HEARTBEAT_INTERVAL='1', STACK_BUILD_DEADLINE='30',
                STACK_BACKUP_DEADLINE='20',
+               # The guest module drivers of tests/fixtures/module_drivers (a failing one, a
+               # journal of the order they ran in) and a type no driver serves.
+               STACK_MODULE_TYPES='ping,file,fail,journal,missing',
+               PYTHONPATH=os.pathsep.join(filter(None, [MODULE_DRIVERS,
+                                                        os.environ.get('PYTHONPATH')])),
                PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
     # A test stack keeps its own SQLite file (tests read it), whatever `make run` is told.
     env.pop('DBAAS_DATABASE_URL', None)

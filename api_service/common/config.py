@@ -86,6 +86,21 @@ instance_opts = [
                help='Fernet key that encrypts per-instance RPC keys at rest.'),
 ]
 
+# Trove's names, in [DEFAULT]; the key is a Fernet key (not Trove's AES-CBC passphrase).
+module_opts = [
+    cfg.ListOpt('module_types', default=['ping', 'file'],
+                help='Module types users may create; each needs a guest module driver of '
+                     'that name (entry points dbaas.guest.module_drivers).'),
+    cfg.StrOpt('module_key', secret=True, default=None,
+               help='Fernet key that seals module contents at rest.'),
+    cfg.IntOpt('module_reapply_max_batch_size', default=50, min=1,
+               help='Most instances a reapply sends a module to before pausing; '
+                    "non-admins can't ask for more."),
+    cfg.IntOpt('module_reapply_min_batch_delay', default=2, min=0,
+               help="Seconds a reapply pauses between batches; non-admins can't ask for "
+                    'less.'),
+]
+
 access_opts = [
     cfg.ListOpt('service_cidrs', default=['127.0.0.1/32'],
                 help="Where the service's own hosts connect from (the control plane and this "
@@ -136,11 +151,12 @@ def register_opts(conf=CONF):
     conf.register_opts(backup_swift_opts, group='backup_swift')
     conf.register_opts(rpc_opts, group='rpc')
     conf.register_opts(access_opts, group='access')
+    conf.register_opts(module_opts)
 
 
 def list_opts():
     """For oslo-config-generator."""
-    return [('DEFAULT', common_opts + compute_opts), ('api', api_opts), ('database', database_opts),
+    return [('DEFAULT', common_opts + compute_opts + module_opts), ('api', api_opts), ('database', database_opts),
             ('quota', quota_opts), ('local_driver', local_driver_opts),
             ('instance', instance_opts), ('backup', backup_opts),
             ('backup_swift', backup_swift_opts), ('rpc', rpc_opts), ('access', access_opts)]

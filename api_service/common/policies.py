@@ -113,11 +113,11 @@ INSTANCE_RULES = [
     _rule('instance:guest_log_list', READER, "List an instance's guest logs." + LATER,
           I + '/log'),
     _rule('instance:backups', READER, "List an instance's backups.", I + '/backups'),
-    _rule('instance:module_list', READER, "List an instance's modules." + LATER,
+    _rule('instance:module_list', READER, "List an instance's modules.",
           I + '/modules'),
     _rule('instance:module_apply', MEMBER, 'Apply modules to an instance (also checked by '
-          'a create with modules).' + LATER, I + '/modules', 'POST', also=[CREATE]),
-    _rule('instance:module_remove', MEMBER, 'Remove a module from an instance.' + LATER,
+          'a create with modules).', I + '/modules', 'POST', also=[CREATE]),
+    _rule('instance:module_remove', MEMBER, 'Remove a module from an instance.',
           I + '/modules/{module}', 'DELETE'),
 ]
 
@@ -253,15 +253,19 @@ CLUSTER_RULES = [
 
 M = '/modules/{module}'
 MODULE_RULES = [
-    _rule('module:create', MEMBER, 'Create a module.' + LATER, '/modules', 'POST'),
-    _rule('module:index', READER, 'List modules.' + LATER, '/modules'),
-    _rule('module:show', READER, 'Show a module.' + LATER, M),
-    _rule('module:instances', READER, 'List the instances a module is applied to.' + LATER,
+    _rule('module:create', MEMBER, 'Create a module.', '/modules', 'POST'),
+    _rule('module:index', READER, 'List modules.', '/modules'),
+    _rule('module:show', READER, 'Show a module.', M),
+    _rule('module:instances', READER, 'List the instances a module is applied to.',
           M + '/instances'),
-    _rule('module:update', MEMBER, 'Change a module.' + LATER, M, 'PUT'),
-    _rule('module:reapply', MEMBER, 'Apply a module again to its instances.' + LATER,
+    _rule('module:update', MEMBER, 'Change a module.', M, 'PUT'),
+    _rule('module:reapply', MEMBER, 'Apply a module again to its instances.',
           M + '/instances', 'PUT'),
-    _rule('module:delete', MEMBER, 'Delete a module.' + LATER, M, 'DELETE'),
+    _rule('module:delete', MEMBER, 'Delete a module.', M, 'DELETE'),
+    # Admin-only options (all tenants, all datastores, auto_apply, visible=false,
+    # priority_apply, full_access) and changing an admin module: Trove's is_admin rule.
+    _rule('module:admin_options', ADMIN, "Use a module's admin-only options, or change a "
+          'module an admin made.', '/modules', 'POST'),
 ]
 
 

@@ -13,14 +13,19 @@ from api_service.db.session import session_scope
 from api_service.domain import backups
 from api_service.domain import events
 from api_service.domain import faults
+from api_service.domain import instance_modules
 from api_service.domain import instances as instances_domain
 from api_service.domain import status
 from api_service.rpc import secure
 from api_service.taskmanager import configuration_steps
 
 LOG = logging.getLogger(__name__)
-# The guest's step that applies a configuration group's values at a build's first start.
+# Build steps of the guest whose failure the build survives: the configuration group's
+# values at the engine's first start, and the modules applied after prepare (one report
+# per module that failed).
 CONFIGURATION_STEP = 'configuration'
+MODULES_STEP = 'modules'
+NON_FATAL_STEPS = (CONFIGURATION_STEP, MODULES_STEP)
 
 
 class ConductorEndpoint:
@@ -74,15 +79,20 @@ class ConductorEndpoint:
             return
         LOG.info('instance %s: %s/%s %s', instance_id, report['operation'], report['step'],
                  report['outcome'])
-        if report['step'] == CONFIGURATION_STEP and report['outcome'] == events.FAILED:
-            # The engine did not start with the group's values and the build went on with
-            # the engine's own: the build succeeds, but the tenant must learn why the group's
-            # values are not in effect (other failed steps end their operation, which
-            # records the fault).
+        if report['step'] in NON_FATAL_STEPS and report['outcome'] == events.FAILED:
+            # The engine did not start with the group's values, or a module could not be
+            # applied, and the build went on: it succeeds, but the tenant must learn why the
+            # group's values or the module are not in effect (other failed steps end their
+            # operation, which records the fault).
             message = (report.get('message') or '')[:faults.MESSAGE_LIMIT]
-            event_id = events.start(instance_id, report['operation'], CONFIGURATION_STEP)
+            event_id = events.start(instance_id, report['operation'], report['step'])
             events.finish(event_id, events.FAILED, message)
-            faults.record(instance_id, message)
+            # `details` (admins'): a hidden module's own message, its name included.
+            faults.record(instance_id, message, report.get('details') or '')
+            if report['step'] == MODULES_STEP:
+                # Recorded when the create was accepted; a module that failed is not on
+                # the instance (a report without ids, from an older agent, forgets none).
+                instance_modules.forget_failed(instance_id, report.get('module_ids'))
 
     def backup_done(self, ctxt, instance_id, sealed):
         """The guest finished streaming a backup: COMPLETED with size and checksum, or FAILED."""

@@ -15,6 +15,8 @@ from sqlalchemy import exc, select, text
 from api_service.db import models
 
 PLACEMENT = 'placement'
+# Module writes whose checks (unique names, live_update) must hold until they commit.
+MODULES = 'modules'
 WAIT_SECONDS = 60
 _LOCK_NOT_AVAILABLE = '55P03'     # PostgreSQL's SQLSTATE for a lock_timeout
 

@@ -22,6 +22,7 @@ from api_service.domain import configurations
 from api_service.domain import datastores
 from api_service.domain import events
 from api_service.domain import faults
+from api_service.domain import module_payloads
 from api_service.domain import networks
 from api_service.domain import quotas
 from api_service.domain import status
@@ -31,7 +32,7 @@ from api_service.rpc import secure
 LOG = logging.getLogger(__name__)
 LOCALITIES = ('affinity', 'anti-affinity')
 UNSUPPORTED = {'replica_of': 'replication',
-               'replica_count': 'replication', 'modules': 'modules',
+               'replica_count': 'replication',
                'region_name': 'other regions'}
 
 
@@ -130,7 +131,7 @@ def _capabilities_of(version):
 
 def _check_capabilities(version, body):
     capabilities = set(filter(None, (version.capabilities or '').split(',')))
-    for field in ('databases', 'users'):
+    for field in ('databases', 'users', 'modules'):
         if body.get(field) and field not in capabilities:
             raise exceptions.BadRequest('%s does not support %s.' % (version.manager, field))
 
@@ -155,6 +156,8 @@ def create(ctx, body):
     _check_capabilities(version, body)
     locality = body.get('locality')
     restore = _restore_chain(ctx, body.get('restorePoint'), version, size)
+    # Those named and the auto-apply ones, resolved here; the task manager sends them.
+    modules = module_payloads.modules_for_create(ctx, body.get('modules'), version, ds.name)
 
     with session_scope() as session:
         configuration_id = _check_configuration(ctx, session, body.get('configuration'),
@@ -182,6 +185,7 @@ def create(ctx, body):
         session.flush()
         session.add(m.InstanceKey(instance_id=instance.id, encrypted_key=secure.encrypt_key_at_rest(
             _master_key(), secure.new_key())))
+        module_payloads.record_for_create(session, instance.id, modules)
     build = {'databases': body.get('databases') or [], 'users': body.get('users') or [],
              'restore': restore}
     return get(ctx, instance.id), build

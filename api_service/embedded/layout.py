@@ -139,14 +139,16 @@ def load_secrets(layout):
         with open(path) as handle:
             data = json.load(handle)
     wanted = ('admin_password', 'demo_password', 'service_password', 'rabbit_password',
-              'horizon_secret_key', 'master_key')
+              'horizon_secret_key', 'master_key', 'module_key')
     if all(k in data for k in wanted):
         return data
     for key in wanted:
         data.setdefault(key, secrets.token_urlsafe(18))
-    if len(data['master_key']) != 44:
-        # A Fernet key: it encrypts each instance's RPC key at rest.
-        data['master_key'] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    # Fernet keys: the first encrypts each instance's RPC key at rest, the second module
+    # contents.
+    for key in ('master_key', 'module_key'):
+        if len(data[key]) != 44:
+            data[key] = base64.urlsafe_b64encode(os.urandom(32)).decode()
     os.makedirs(layout.root, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as handle:

@@ -12,6 +12,8 @@ from api_service.embedded import rabbitmq
 CONFIG_TEMPLATE = """[DEFAULT]
 transport_url = {transport_url}
 debug = false
+module_key = {module_key}
+module_types = {module_types}
 
 [api]
 bind_port = {api_port}
@@ -64,6 +66,7 @@ def write_config(layout, secrets):
         instances_dir=layout.instance_path('instances'),
         templates_dir=layout.instance_path('templates'),
         guest_config=layout.path('etc', 'guest.conf'), master_key=secrets['master_key'],
+        module_key=secrets['module_key'],
         backups=layout.ensure('backups'),
         # Stacks side by side (STACK_PORT_OFFSET) must not hand out the same addresses.
         address_pool='127.%d.0.0/16' % (10 + int(os.environ.get('STACK_PORT_OFFSET', '0'))
@@ -71,7 +74,9 @@ def write_config(layout, secrets):
         # Tests shorten these to see heartbeats and deadlines act quickly.
         heartbeat=int(os.environ.get('STACK_HEARTBEAT_INTERVAL', '5')),
         build_deadline=int(os.environ.get('STACK_BUILD_DEADLINE', '120')),
-        backup_deadline=int(os.environ.get('STACK_BACKUP_DEADLINE', '3600')))
+        backup_deadline=int(os.environ.get('STACK_BACKUP_DEADLINE', '3600')),
+        # Tests add the types of their own guest module drivers (tests/fixtures).
+        module_types=os.environ.get('STACK_MODULE_TYPES', 'ping,file'))
     fd = os.open(layout.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as handle:
         handle.write(text)

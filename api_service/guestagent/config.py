@@ -11,6 +11,10 @@ guest_opts = [
     cfg.StrOpt('engine_path', required=True, help='Directory of the engine binaries.'),
     cfg.StrOpt('data_dir', required=True, help="The instance's volume (engine data)."),
     cfg.StrOpt('run_dir', required=True, help='Sockets, pid files, engine config and log.'),
+    cfg.StrOpt('modules_dir',
+               help="Where applied modules and the files their drivers place live; default "
+                    "<run_dir>/modules, inside the instance's own directory so deleting the "
+                    "instance removes them."),
     cfg.StrOpt('template_dir', help='Cache of a pristine data directory for fast prepare.'),
     cfg.HostAddressOpt('address', required=True, help="The instance's own address."),
     cfg.IntOpt('memory_mb', required=True, help="The flavor's RAM."),

@@ -24,9 +24,17 @@ class Reporter:
             payload['last_rollback'] = last_rollback
         self._cast('heartbeat', payload)
 
-    def step(self, operation, step, outcome, message=''):
-        self._cast('guest_step', {'operation': operation, 'step': step, 'outcome': outcome,
-                                  'message': message})
+    def step(self, operation, step, outcome, message='', details='', module_ids=None):
+        """`details`: for admins only (the fault's details); `module_ids`: the modules a
+        failed 'modules' step is about (the conductor forgets they are on the instance).
+        Neither key is sent when empty, so an older conductor reads the report as before."""
+        payload = {'operation': operation, 'step': step, 'outcome': outcome,
+                   'message': message}
+        if details:
+            payload['details'] = details
+        if module_ids:
+            payload['module_ids'] = list(module_ids)
+        self._cast('guest_step', payload)
 
     def operation_done(self, operation, ok, message='', details=''):
         self._cast('operation_done', {'operation': operation, 'ok': ok, 'message': message,

@@ -9,6 +9,7 @@ import oslo_messaging as messaging
 
 from api_service.guestagent import errors
 from api_service.guestagent.datastore import diagnostics, get_manager_class
+from api_service.guestagent.modules import manager as modules_mod
 
 LOG = logging.getLogger(__name__)
 SYSTEM_USERS = {'mariadb': 'mysql', 'postgresql': 'postgres', 'redis': 'redis'}
@@ -24,10 +25,11 @@ def build_manager(conf):
 
 
 class GuestEndpoint:
-    """What the task manager and the API may ask of this guest (RPC API 1.1: 1.0 and
-    stop_db, get_diagnostics)."""
+    """What the task manager and the API may ask of this guest (RPC API 1.2: 1.0,
+    1.1's stop_db and get_diagnostics, 1.2's module_apply, module_list, module_remove and
+    prepare's modules)."""
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, manager, reporter, conf):
         self.manager = manager
@@ -39,18 +41,22 @@ class GuestEndpoint:
         # A fallback to the previous configuration values that no call answered with (the
         # heartbeat's restart of a dead engine, resume): the next heartbeat carries it.
         self.unreported_rollback = None
+        self.modules = modules_mod.ModuleManager(modules_dir(conf), owner=_file_owner(manager))
 
     # -- lifecycle -------------------------------------------------------------------
-    def prepare(self, ctxt, databases, users, restore=None, access=None, overrides=None):
+    def prepare(self, ctxt, databases, users, restore=None, access=None, overrides=None,
+                modules=None):
         threading.Thread(target=self._prepare, args=(databases, users, restore, access,
-                                                     overrides), daemon=True).start()
+                                                     overrides, modules), daemon=True).start()
 
-    def _prepare(self, databases, users, restore=None, access=None, overrides=None):
+    def _prepare(self, databases, users, restore=None, access=None, overrides=None,
+                 modules=None):
         # `access`: the sources tenants may connect from, recorded before the engine's
         # first start so it never runs without them (engines that cannot restrict
         # sources do not declare 'access' and are sent "any"). `overrides`: the attached
         # configuration group's values, written before the first start too, so the engine
-        # starts with them.
+        # starts with them. `modules` (1.2): payloads applied once the engine is prepared;
+        # one that fails is a failed step, never a failed create.
         enforce = access is not None and 'access' in self.manager.capabilities
         with self.busy:
             self.reporter.step('create', 'prepare', 'RUNNING', 'initialising the engine')
@@ -77,8 +83,31 @@ class GuestEndpoint:
             self.prepared.set()
             # Marks the data as prepared: after a host restart the agent just starts the engine.
             open(os.path.join(self.conf.run_dir, 'prepared'), 'w').close()
+            if modules:
+                self._apply_at_create(modules)
             self.reporter.operation_done('create', True)
             self.reporter.heartbeat(HEALTHY, self.manager.data_size_bytes())
+
+    def _apply_at_create(self, modules):
+        # Files only (no engine restart): quick enough to finish before the create is done,
+        # so the instance is ACTIVE with its modules in place.
+        self.reporter.step('create', 'modules', 'RUNNING', 'applying %d modules' % len(modules))
+        try:
+            results = self.modules.apply(modules)
+        except Exception as error:
+            # Never a failed create: the instance runs, its modules can be applied again.
+            # Type and stack only: the error's text might quote a module's contents.
+            LOG.error('applying the modules failed: %s\n%s', type(error).__name__,
+                      ''.join(traceback.format_tb(error.__traceback__)))
+            self.reporter.step('create', 'modules', 'FAILED', 'The modules could not be '
+                               'applied; apply them again once the instance is active.',
+                               module_ids=[m['id'] for m in modules
+                                           if isinstance(m, dict) and m.get('id')])
+            return
+        for result in results:
+            if result['status'] != modules_mod.OK:
+                self.reporter.step('create', 'modules', 'FAILED',
+                                   **_failed_step(result))
 
     def _restore(self, chain):
         """Restore a backup chain (full first), each object verified, then start the engine
@@ -169,6 +198,24 @@ class GuestEndpoint:
     def _diagnostics(self):
         return dict(diagnostics.of(self.manager), used_bytes=self.manager.data_size_bytes())
 
+    # -- modules (1.2) -------------------------------------------------------------------
+    # Not under the lifecycle lock: drivers place files and never touch the engine, so the
+    # heartbeat goes on while they work.
+    def module_apply(self, ctxt, modules):
+        """{'result': [guest result, in the order applied]}: each module OK or FAILED with
+        its message; one failing never stops the others."""
+        return _answer('applying modules', self.modules.apply, modules=modules)
+
+    def module_list(self, ctxt, include_contents=False):
+        """{'result': [guest result of each applied module]}, with base64 `contents` when
+        include_contents."""
+        return _answer('listing modules', self.modules.list,
+                       include_contents=bool(include_contents))
+
+    def module_remove(self, ctxt, module):
+        """{'result': {'removed': True}}, or {'error': code 404} when it is not applied."""
+        return _answer('removing the module', self.modules.remove, module=module)
+
     def get_filesystem_stats(self, ctxt):
         return {'used_bytes': self.manager.data_size_bytes()}
 
@@ -226,6 +273,18 @@ class GuestEndpoint:
             self.unreported_rollback = rolled_back
 
 
+def modules_dir(conf):
+    """[guest] modules_dir, else <run_dir>/modules: inside the instance's own directory, so
+    deleting the instance removes them."""
+    return getattr(conf, 'modules_dir', None) or os.path.join(conf.run_dir, 'modules')
+
+
+def _file_owner(manager):
+    # The engine's (uid, gid) when the agent is root: the files modules place are its to read.
+    owner = getattr(manager, 'file_owner', None)
+    return owner() if owner else None
+
+
 def _answer(operation, method, **kwargs):
     """{'result': what `method` returned}, or {'error': a typed error's code and message}
     that the service's client turns back into its error (details stay in this log)."""
@@ -244,6 +303,21 @@ def _answer(operation, method, **kwargs):
                                     % operation.replace('_', ' ')).to_dict()
         answer.pop('details', None)
         return {'error': answer}
+
+
+# What the tenant reads of a module the operator hid (visible=false) that failed at create:
+# not its name (the guest's result, which admins alone see, keeps the whole message).
+HIDDEN_MODULE_FAILED = 'A module set by the operator could not be applied.'
+
+
+def _failed_step(result):
+    """The failed 'modules' step of one FAILED result: its message (the admins' details
+    for an invisible module) and its id, so the conductor forgets it is on the instance."""
+    named = result.get('message') or "Module '%s' failed." % result.get('name')
+    step = {'module_ids': [result['id']] if result.get('id') else None}
+    if result.get('visible', True):
+        return dict(step, message=named)
+    return dict(step, message=HIDDEN_MODULE_FAILED, details=named)
 
 
 def _with_rollback(answer, rolled_back):

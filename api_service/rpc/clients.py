@@ -6,7 +6,7 @@ from api_service.rpc import transport
 class TaskManagerAPI:
     """What the API asks of the task manager. Bump VERSION when adding methods."""
 
-    VERSION = '1.2'
+    VERSION = '1.3'
 
     def __init__(self, timeout=None):
         self._client = transport.client(CONF.rpc.taskmanager_topic, self.VERSION, timeout=timeout)
@@ -46,6 +46,15 @@ class TaskManagerAPI:
         """1.2: stop the engine and its guest (the operator's stop); `claim`: the instance's
         change claim, as text, which the task manager releases when the stop ends."""
         self._cast(ctx, 'stop', instance_id=instance_id, claim=claim)
+
+    def reapply_module(self, ctx, module_id, md5, include_clustered, batch_size,
+                       batch_delay, force, project_id=None):
+        """1.3: apply a module again to the instances that have it (domain.instance_modules
+        .reapply chose the batch size and delay the caller may have); `project_id`: only
+        that project's instances (a non-admin asked), None for all."""
+        self._cast(ctx, 'reapply_module', module_id=module_id, md5=md5,
+                   include_clustered=include_clustered, batch_size=batch_size,
+                   batch_delay=batch_delay, force=force, project_id=project_id)
 
 
 _TASKMANAGER = None

@@ -25,9 +25,14 @@ RESTART_TIMEOUT = waits.RESTART_WORST + 20
 # at worst the heartbeat's restart of a crashed engine, a start and a start again with the
 # previous values. Together no longer than a restart's worst case.
 STOP_TIMEOUT = RESTART_TIMEOUT
+# module_apply: each module is written to the instance's directory and handed to its driver,
+# which places a file at most (drivers never execute contents); a create or an apply takes
+# at most 50 modules (the schemas' maxItems), a second or so each on a loaded host.
+MODULE_APPLY_TIMEOUT = 120
+MODULE_TIMEOUT = 30
 
-# An agent started before the upgrade that added a 1.1 call still answers 1.0 only; its
-# RPC server refuses the call with one of these (oslo.messaging's dispatcher).
+# An agent started before the upgrade that added a call (1.1, 1.2) answers only the versions
+# it knew; its RPC server refuses the call with one of these (oslo.messaging's dispatcher).
 OLDER_AGENT_ERRORS = ('UnsupportedVersion', 'NoSuchMethod')
 OLDER_AGENT = ("The instance's guest agent is older than this call; restart the guest agent "
                "to update it.")
@@ -35,9 +40,10 @@ OLDER_AGENT = ("The instance's guest agent is older than this call; restart the 
 
 class GuestAPI:
     """Calls go out as 1.0 unless they need more, so an agent of 1.0 answers them still;
-    1.1 added stop_db and get_diagnostics."""
+    1.1 added stop_db and get_diagnostics, 1.2 module_apply, module_list, module_remove
+    and prepare's `modules`."""
 
-    VERSION = '1.1'
+    VERSION = '1.2'
 
     def __init__(self, instance_id, key, timeout=30):
         target = messaging.Target(topic='guestagent.' + instance_id, version='1.0')
@@ -45,11 +51,20 @@ class GuestAPI:
             transport.get_transport(), target, version_cap=self.VERSION, timeout=timeout,
             serializer=secure.SealingSerializer(key))
 
-    def prepare(self, ctx, databases, users, restore=None, access=None, overrides=None):
+    def prepare(self, ctx, databases, users, restore=None, access=None, overrides=None,
+                modules=None):
         """`access`: the sources (CIDRs) the engine admits, from domain.access; `overrides`:
-        the attached configuration group's values, written before the engine first starts."""
-        self._client.cast(ctx, 'prepare', databases=databases, users=users, restore=restore,
-                          access=access, overrides=overrides)
+        the attached configuration group's values, written before the engine first starts;
+        `modules`: module payloads (domain.module_payloads) applied once the engine is
+        prepared. They are sent only when there are some, as 1.2: an agent of 1.0 or 1.1
+        still takes a prepare without them."""
+        kwargs = dict(databases=databases, users=users, restore=restore, access=access,
+                      overrides=overrides)
+        client = self._client
+        if modules:
+            kwargs['modules'] = modules
+            client = client.prepare(version='1.2')
+        client.cast(ctx, 'prepare', **kwargs)
 
     def create_backup(self, ctx, backup_id, location, parent):
         self._client.cast(ctx, 'create_backup', backup_id=backup_id, location=location,
@@ -68,24 +83,52 @@ class GuestAPI:
     def stop_db(self, ctx, timeout=STOP_TIMEOUT):
         """1.1: stop the engine and keep it stopped until a restart (the operator's stop);
         the agent stays up. A failure the agent reports is raised as its typed error."""
-        return self._call_1_1(ctx, 'stop_db', timeout, 'stopping the database')
+        return self._call_at('1.1', ctx, 'stop_db', timeout, 'stopping the database')
 
     def get_diagnostics(self, ctx, timeout=30):
         """1.1: {'version', 'threads', 'fd_size', 'vm_size', 'vm_peak', 'vm_rss', 'vm_hwm'
         (kB): the engine process's, None while it is stopped; 'used_bytes': the volume's}.
         A failure the agent reports is raised as its typed error."""
-        return self._call_1_1(ctx, 'get_diagnostics', timeout, 'reading the diagnostics')
+        return self._call_at('1.1', ctx, 'get_diagnostics', timeout, 'reading the diagnostics')
 
-    def _call_1_1(self, ctx, method, timeout, what):
-        """A 1.1 call: an older agent's refusal is a Conflict in the operator's words; any
-        other failure inside the agent's RPC server a GuestFailed (its text for admins)."""
+    def module_apply(self, ctx, modules, timeout=MODULE_APPLY_TIMEOUT):
+        """1.2: apply module payloads (domain.module_payloads) in the guest's order; answers
+        a guest result per module (status OK or FAILED with a message): a failing module
+        never fails the call."""
+        return self._call_at('1.2', ctx, 'module_apply', timeout, 'applying the modules',
+                             secret=True, modules=modules)
+
+    def module_list(self, ctx, include_contents=False, timeout=MODULE_TIMEOUT):
+        """1.2: the guest's results of the modules it holds (with their base64 contents
+        when `include_contents`)."""
+        return self._call_at('1.2', ctx, 'module_list', timeout, 'listing the modules',
+                             secret=True, include_contents=include_contents)
+
+    def module_remove(self, ctx, module, timeout=MODULE_TIMEOUT):
+        """1.2: remove a module (a payload without contents): {'removed': True}, or a
+        NotFound when the guest does not hold it."""
+        return self._call_at('1.2', ctx, 'module_remove', timeout, 'removing the module',
+                             secret=True, module=module)
+
+    def _call_at(self, version, ctx, method, timeout, what, secret=False, **kwargs):
+        """A call of a later version: an older agent's refusal is a Conflict in the
+        operator's words; any other failure inside the agent's RPC server a GuestFailed with
+        its text for admins. A `secret` call (module contents may be in the agent's
+        traceback) keeps only the failure's kind, and answers a timeout with a Conflict
+        (the 1.1 calls' callers handle their own timeouts)."""
         try:
-            answer = self._client.prepare(timeout=timeout, version='1.1').call(ctx, method)
+            answer = self._client.prepare(timeout=timeout, version=version).call(
+                ctx, method, **kwargs)
+        except messaging.MessagingTimeout:
+            if not secret:
+                raise
+            raise exceptions.Conflict('The instance did not answer in time while %s; try '
+                                      'again.' % what)
         except messaging.RemoteError as error:
             if error.exc_type in OLDER_AGENT_ERRORS:
                 raise exceptions.Conflict(OLDER_AGENT)
             raise exceptions.GuestFailed('The guest agent could not complete %s.' % what,
-                                         details=str(error))
+                                         details=error.exc_type if secret else str(error))
         return _result(answer)
 
     def apply_access(self, ctx, sources, timeout=APPLY_ACCESS_TIMEOUT):

@@ -19,6 +19,7 @@ from api_service.domain import backup_deletes
 from api_service.domain import backups as backups_domain
 from api_service.domain import events
 from api_service.domain import faults
+from api_service.domain import instance_modules
 from api_service.domain import instances as instances_domain
 from api_service.domain import quotas
 from api_service.domain import status
@@ -111,9 +112,13 @@ def create(ctx, instance_id, databases, users, restore=None):
             events.start(instance_id, 'create', 'restore', 'restoring backup %s' % restore[-1]['id'])
         else:
             events.start(instance_id, 'create', 'prepare', 'sent to the guest')
+        # Modules go only when there are some: an older agent takes a prepare without them.
+        # One the guest fails is its create step 'modules' FAILED; the build goes on.
+        modules = instance_modules.prepare_payloads(instance_id)
         guest.prepare(ctx, databases, users, restore,
                       access=instances_domain.access_sources(instance_id),
-                      overrides=configuration_steps.values_of(instance_id))
+                      overrides=configuration_steps.values_of(instance_id),
+                      **({'modules': modules} if modules else {}))
         LOG.info('instance %s: prepare sent (volume %s)', instance_id, volume)
     except Exception as error:
         if _deleted_meanwhile(instance_id):
@@ -192,6 +197,8 @@ def delete(ctx, instance_id):
         quotas.release(session, instance.project_id, {'instances': 1, 'ram': instance.ram_mb,
                                                       'volumes': instance.volume_size})
         session.execute(sql_delete(m.InstanceKey).where(m.InstanceKey.instance_id == instance_id))
+        # Its modules went with its guest's directory: no module counts it any more.
+        instance_modules.forget_instance(session, instance_id)
         # Addresses are unique: a deleted instance's go back to its network.
         instance.address = instance.requested_address = None
         instance.deleted, instance.deleted_at = True, models.utcnow()

@@ -13,6 +13,7 @@ from api_service.domain import status
 from api_service.drivers.compute import get_driver
 from api_service.taskmanager import flows
 from api_service.taskmanager import janitor
+from api_service.taskmanager import module_reapply
 from api_service.taskmanager import scheduler
 from api_service.taskmanager import stop as stop_flow
 
@@ -34,9 +35,9 @@ def _run(func, *args):
 
 
 class TaskManagerEndpoint:
-    """Casts from the API (RPC API 1.2)."""
+    """Casts from the API (RPC API 1.3)."""
 
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def create_instance(self, ctxt, instance_id, databases, users, restore=None):
         _run(flows.create, ctxt, instance_id, databases, users, restore)
@@ -63,6 +64,13 @@ class TaskManagerEndpoint:
     def stop(self, ctxt, instance_id, claim):
         """1.2: the operator's stop of an instance's engine."""
         _run(stop_flow.stop, ctxt, instance_id, claim)
+
+    def reapply_module(self, ctxt, module_id, md5, include_clustered, batch_size, batch_delay,
+                       force, project_id=None):
+        """1.3: apply a module again to the instances that have it (of `project_id` only,
+        when given)."""
+        _run(module_reapply.reapply, ctxt, module_id, md5, include_clustered, batch_size,
+             batch_delay, force, project_id)
 
 
 def janitor_forever(stop):

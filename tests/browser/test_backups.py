@@ -53,6 +53,24 @@ class DemoApi:
     def instance_ids(self):
         return {i['id'] for i in self.call('GET', '/instances')['instances']}
 
+    def clean_up(self, before, collection, name):
+        """Delete the instances made since `before` (waiting until they are gone: what they
+        use may not be deleted before), then the `collection` item (configurations, modules)
+        named `name`. Never fails: a test's own assertions say what went wrong."""
+        made = self.instance_ids() - before
+        for instance_id in made:
+            requests.delete('%s/instances/%s' % (self.base, instance_id), headers=self.headers,
+                            timeout=30)
+        deadline = time.time() + SETTLE_MS / 1000
+        while made & self.instance_ids() and time.time() < deadline:
+            time.sleep(1)   # polling the API, bounded by the deadline above
+        listed = requests.get('%s/%s' % (self.base, collection), headers=self.headers,
+                              timeout=30)
+        for found in (listed.json().get(collection, []) if listed.ok else []):
+            if found['name'] == name:
+                requests.delete('%s/%s/%s' % (self.base, collection, found['id']),
+                                headers=self.headers, timeout=30)
+
     def delete_backups_of(self, instance_id):
         for backup in self.call('GET', '/instances/%s/backups?limit=1000' % instance_id)[
                 'backups']:

@@ -9,14 +9,13 @@ instance is restarted from its row and turns Active with the value running. Ever
 made is deleted. Screenshots at 1280 and 800 px go to tests/artifacts/.
 """
 import binascii
-import time
 
-import requests
 from playwright.sync_api import expect
 
 from tests.browser.test_backups import DemoApi
 from tests.browser.conftest import screenshot
 from tests.browser.test_instances import both_widths, instance_row, SETTLE_MS, unique
+from tests.browser.test_instances import launch_tiny_mariadb_to_advanced, launch_until_active
 
 LIVE = ('wait_timeout', '600')                  # dynamic in MariaDB 10.11
 RESTART = ('innodb_log_buffer_size', '8388608')   # read only at start: 8 MB
@@ -83,25 +82,10 @@ def test_group_launch_restart_required_and_restart(demo, stack):
         fits_a_phone(page, 'configuration-values')
 
         # Launch an instance with the group attached.
-        page.goto(dashboard + '/project/')
-        page.click('#instances__action_launch')
-        page.wait_for_selector('.modal #launch_instance__details')
-        page.fill('.modal input[name=name]', instance)
-        with page.expect_response(lambda r: 'launch/choices' in r.url and r.ok):
-            page.select_option('.modal select[name=datastore_version]', label='redis 7.0')
-        with page.expect_response(lambda r: 'launch/choices' in r.url and r.ok):
-            page.select_option('.modal select[name=datastore_version]', label='mariadb 10.11')
-        page.select_option('.modal select[name=flavor]', label='db.tiny (1 VCPU, 256 MB RAM)')
-        page.click('.modal a[href="#launch_instance__advanced"]')
+        launch_tiny_mariadb_to_advanced(page, dashboard, instance)
         page.select_option('.modal select[name=configuration]', label=group)
         both_widths(page, 'launch-with-configuration')
-        with page.expect_response(lambda r: r.url.endswith('/project/launch') and
-                                  r.request.method == 'POST', timeout=SETTLE_MS) as launched:
-            page.click('.modal input[type=submit]')
-        assert launched.value.status < 400, launched.value.status
-        page.wait_for_load_state('networkidle')
-        row = instance_row(page, instance)
-        expect(row).to_contain_text('Active', timeout=SETTLE_MS)
+        row = launch_until_active(page, instance)
 
         # Its Configuration tab: the engine runs the group's value.
         row.locator('a', has_text=instance).click()
@@ -160,15 +144,4 @@ def test_group_launch_restart_required_and_restart(demo, stack):
         expect(page.locator('#instance_configuration tr.warning')).to_have_count(0)
         both_widths(page, 'instance-configuration-restarted')
     finally:
-        made = api.instance_ids() - before
-        for instance_id in made:
-            requests.delete('%s/instances/%s' % (api.base, instance_id), headers=api.headers,
-                            timeout=30)
-        deadline = time.time() + SETTLE_MS / 1000
-        while made & api.instance_ids() and time.time() < deadline:
-            time.sleep(1)
-        listed = requests.get(api.base + '/configurations', headers=api.headers, timeout=30)
-        for found in (listed.json().get('configurations', []) if listed.ok else []):
-            if found['name'] == group:
-                requests.delete('%s/configurations/%s' % (api.base, found['id']),
-                                headers=api.headers, timeout=30)
+        api.clean_up(before, 'configurations', group)

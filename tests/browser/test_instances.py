@@ -54,6 +54,32 @@ def submit_launch(page):
     page.click('.modal input[type=submit]')
 
 
+def launch_tiny_mariadb_to_advanced(page, dashboard, name):
+    """Open Launch from the Instances page, fill `name`, choose MariaDB 10.11 (after Redis,
+    so the version's choices are fetched again) and db.tiny, and go to the Advanced step."""
+    page.goto(dashboard + '/project/')
+    open_launch(page)
+    page.fill('.modal input[name=name]', name)
+    with page.expect_response(lambda r: 'launch/choices' in r.url and r.ok):
+        page.select_option('.modal select[name=datastore_version]', label='redis 7.0')
+    with page.expect_response(lambda r: 'launch/choices' in r.url and r.ok):
+        page.select_option('.modal select[name=datastore_version]', label='mariadb 10.11')
+    page.select_option('.modal select[name=flavor]', label='db.tiny (1 VCPU, 256 MB RAM)')
+    page.click('.modal a[href="#launch_instance__advanced"]')
+
+
+def launch_until_active(page, name):
+    """Submit the Launch dialog and wait until the instance's row says Active; its row."""
+    with page.expect_response(lambda r: r.url.endswith('/project/launch') and
+                              r.request.method == 'POST', timeout=SETTLE_MS) as launched:
+        page.click('.modal input[type=submit]')
+    assert launched.value.status < 400, launched.value.status
+    page.wait_for_load_state('networkidle')
+    row = instance_row(page, name)
+    expect(row).to_contain_text('Active', timeout=SETTLE_MS)
+    return row
+
+
 def instance_row(page, name):
     return page.locator('#instances tbody tr[data-display="%s"]' % name)
 

@@ -644,9 +644,9 @@ def test_validation_and_capabilities(make_manager):
     with pytest.raises(errors.ReservedName):   # root's name, as in MariaDB
         pg.create_users([{'name': 'root', 'password': 'pw'}])
     # Capabilities are declared, and checked first.
-    assert cache.capabilities == {'root', 'configuration'}
+    assert cache.capabilities == {'root', 'configuration', 'modules'}
     assert maria.capabilities == pg.capabilities == {'databases', 'users', 'root', 'access',
-                                                     'configuration'}
+                                                     'configuration', 'modules'}
     for call in (lambda: cache.list_databases(), lambda: cache.create_users([]),
                  lambda: cache.prepare(databases=[{'name': 'x'}])):
         with pytest.raises(errors.NotSupported) as raised:

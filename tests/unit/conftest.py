@@ -21,6 +21,8 @@ from api_service.db import session
 from tests import pgserver
 
 PROJECT = 'a' * 32
+# A Fernet key that seals module contents in unit tests (tests read it to unseal).
+MODULE_KEY = 'x' * 43 + '='
 OTHER_PROJECT = 'b' * 32
 
 
@@ -84,6 +86,7 @@ def conf(tmp_path, database_url):
     config.load([])
     config.CONF.set_override('connection', database_url, 'database')
     config.CONF.set_override('policy_file', str(tmp_path / 'policy.yaml'), 'api')
+    config.CONF.set_override('module_key', MODULE_KEY)
     session.reset()
     policy.reset()
     migration.sync()
@@ -92,6 +95,7 @@ def conf(tmp_path, database_url):
     policy.reset()
     config.CONF.clear_override('connection', 'database')
     config.CONF.clear_override('policy_file', 'api')
+    config.CONF.clear_override('module_key')
 
 
 class Client:

@@ -28,7 +28,7 @@ OPEN = {'datastore:index', 'datastore:show', 'datastore:version_index',
 ADMIN_ONLY = {'instance:reset_status', 'backup:index:all_projects', 'cluster:reset-status',
               'quota:update', 'quota:index', 'datastore:delete', 'flavor:create',
               'flavor:update', 'flavor:delete', 'volume_type:create', 'volume_type:update',
-              'volume_type:delete'}
+              'volume_type:delete', 'module:admin_options'}
 ADMIN_PREFIXES = ('mgmt:', 'datastore_version', 'configuration-parameter:mgmt_')
 ADMIN_ONLY |= {'configuration-parameter:' + a for a in ('create', 'update', 'delete')}
 BASE = {'context_is_admin', 'admin', 'project_member', 'project_reader', 'admin_or_owner',

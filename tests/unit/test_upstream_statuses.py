@@ -158,6 +158,21 @@ EXTENSIONS.update({
     ('DELETE', '/mgmt/volume-types/{volume_type}'): 204,
 })
 
+# Modules (issue #11). trove/module/service.py: ModuleController; trove/instance/service.py:
+# module_list, module_apply, module_remove.
+UPSTREAM.update({
+    ('GET', '/modules'): 200,
+    ('POST', '/modules'): 200,
+    ('GET', '/modules/{module_id}'): 200,
+    ('PUT', '/modules/{module_id}'): 200,
+    ('DELETE', '/modules/{module_id}'): 200,
+    ('GET', '/modules/{module_id}/instances'): 200,
+    ('PUT', '/modules/{module_id}/instances'): 202,      # reapply
+    ('GET', I + '/modules'): 200,
+    ('POST', I + '/modules'): 200,
+    ('DELETE', I + '/modules/{module_id}'): 200,
+})
+
 # Success codes that differ from UPSTREAM on purpose: (method, template) -> ours. Each needs
 # a row in the table of differences in docs/api-extensions.md. None today.
 DIFFERENT = {}

@@ -4,6 +4,7 @@ from api_service.api.controllers import backups, guest_data, instances, schedule
 from api_service.api.controllers import configurations, networks, parameters
 from api_service.api.controllers import mgmt_instances
 from api_service.api.controllers import mgmt_datastores, mgmt_flavors
+from api_service.api.controllers import instance_modules, modules
 
 CONTROLLERS = [
     versions.Versions(), openapi.OpenAPI(), datastores.Datastores(), flavors.Flavors(),
@@ -19,6 +20,9 @@ CONTROLLERS += [
     mgmt_datastores.MgmtDatastoreVersionAssociations(), mgmt_flavors.MgmtFlavors(),
     mgmt_flavors.MgmtVolumeTypes(),
 ]
+
+# Modules (issue #11).
+CONTROLLERS += [modules.Modules(), instance_modules.InstanceModules()]
 
 
 def all_routes(prefix):

@@ -180,7 +180,8 @@ class MariaDBManager(base.EngineManager):
     manager = 'mariadb'
     display_name = 'MariaDB'
     default_port = 3306
-    capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration'})
+    capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration',
+                              'modules'})
     # The spec's stable engine is the MySQL family; every capability API and suite here.
     maturity = 'stable'
     access_exemptions_in_data = True

@@ -120,7 +120,8 @@ class PostgreSQLManager(base.EngineManager):
     manager = 'postgresql'
     display_name = 'PostgreSQL'
     default_port = 5432
-    capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration'})
+    capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration',
+                              'modules'})
     # Every capability API of the matrix, each with its functional suite.
     maturity = 'stable'
     controlled_parameters = CONTROLLED_PARAMETERS

@@ -74,7 +74,7 @@ class RedisManager(base.EngineManager):
     manager = 'redis'
     display_name = 'Redis'
     default_port = 6379
-    capabilities = frozenset({'root', 'configuration'})
+    capabilities = frozenset({'root', 'configuration', 'modules'})
     # A subset of the API (no databases, users or access rules): the spec's experimental.
     maturity = 'experimental'
     controlled_parameters = CONTROLLED_PARAMETERS

@@ -26,20 +26,28 @@
     }
   }
 
-  function fillModules($container, modules) {
+  // The Modules container (id_modules, rendered by _launch_modules_field.html): one checkbox
+  // per module of the version, auto-apply ones checked and locked; names are text, never HTML.
+  function fillModules($container, modules, offered) {
     if (!$container.length) { return; }
-    var name = $container.data('name') || 'modules';
     $container.empty();
+    if (!modules.length) {
+      $container.append($('<p class="help-block launch-modules-none">').text(
+        $container.data(offered ? 'none' : 'unavailable')));
+      return;
+    }
     $.each(modules, function (i, module) {
-      var id = 'id_' + name + '_' + i;
-      var $input = $('<input type="checkbox">').attr(
-        {name: name, value: module.id, id: id, 'data-launch-feature': 'modules'});
+      var id = 'id_modules_' + i;
+      var $input = $('<input type="checkbox" name="modules">').attr(
+        {value: module.id, id: id, 'data-launch-feature': 'modules'});
       var label = module.name;
       if (module.auto_apply) {
         $input.prop({checked: true, disabled: true}).attr('data-locked', 'true');
         label += ' ' + gettext('(applied automatically)');
       }
-      $container.append($('<div>').append($('<label>').attr('for', id).append($input, ' ', label)));
+      var $label = $('<label>').attr('for', id)
+        .append($input, document.createTextNode(' '), $('<span>').text(label));
+      $container.append($('<div class="checkbox">').append($label));
     });
   }
 
@@ -77,9 +85,8 @@
     fillSelect($form.find('select[name="backup"]'), data.backups, gettext('Select a backup'));
     fillSelect($form.find('select[name="replica_of"]'), data.replica_sources,
                gettext('Select an instance'));
-    var $modules = $form.find('#id_modules');
-    $modules.data('name', 'modules');
-    fillModules($modules, data.modules);
+    fillModules($form.find('.launch-modules-choices'), data.modules,
+                data.capabilities.indexOf('modules') >= 0);
     toggleFeatures($form, data.capabilities);
   }
 

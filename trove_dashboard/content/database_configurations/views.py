@@ -3,7 +3,6 @@ group, edit its values."""
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
-from horizon import tables as horizon_tables
 from horizon import tabs as horizon_tabs
 from horizon.utils import memoized
 
@@ -13,30 +12,21 @@ from trove_dashboard.content.database_configurations import tables
 from trove_dashboard.content.database_configurations import tabs
 from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.modal_views import PageModalFormView
+from trove_dashboard.paged_views import OnePageTableView
 
 INDEX_URL = 'horizon:project:database_configurations:index'
 DETAIL_URL = 'horizon:project:database_configurations:detail'
 
 
-class IndexView(horizon_tables.DataTableView):
+class IndexView(OnePageTableView):
     """One page of groups: one call (the API names each group's datastore and version)."""
     table_class = tables.ConfigurationsTable
     template_name = 'project/database_configurations/index.html'
     page_title = _('Configuration Groups')
+    failure_message = _('Unable to retrieve configuration groups.')
 
-    def has_more_data(self, table):
-        return self._more
-
-    def get_data(self):
-        self._more = False
-        marker = self.request.GET.get(tables.ConfigurationsTable._meta.pagination_param)
-        try:
-            found, next_marker = trove.configuration_list_page(self.request, marker=marker)
-        except Exception:
-            exceptions.handle(self.request, _('Unable to retrieve configuration groups.'))
-            return []
-        self._more = bool(next_marker)
-        return found
+    def fetch_page(self, marker):
+        return trove.configuration_list_page(self.request, marker=marker)
 
 
 def load(request, configuration_id):

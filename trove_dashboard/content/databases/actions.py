@@ -216,3 +216,15 @@ class DetachConfiguration(ConfirmedBatchAction):
 
     def action(self, request, obj_id):
         dash_exceptions.say_why(request, trove.instance_detach_configuration, obj_id)
+
+
+class ApplyModule(InstanceModalLink):
+    """Apply modules now; the guest answers for each, so the instance must be running."""
+    name = 'apply_module'
+    verbose_name = _('Apply Module')
+    url_name = 'horizon:project:databases:apply_module'
+    policy_rules = ((SCOPE, 'instance:module_apply'),)
+
+    def allowed(self, request, instance=None):
+        return (instance is not None and states.allows(instance, 'guest') and
+                cat.MODULES in getattr(instance, 'capabilities', ()))

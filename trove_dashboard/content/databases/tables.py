@@ -134,6 +134,7 @@ class InstancesTable(tables.DataTable):
         row_actions = (actions.ResizeVolume, actions.ResizeFlavor, actions.RenameInstance,
                        actions.BackupInstance, actions.BackupSchedules,
                        actions.AttachConfiguration, actions.DetachConfiguration,
+                       actions.ApplyModule,
                        actions.EnableRoot, actions.DisableRoot, actions.RestartInstance,
                        actions.DeleteInstance)
 

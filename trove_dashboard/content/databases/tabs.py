@@ -1,14 +1,17 @@
 """An instance's detail page: Overview, Events, Users, Databases, Backups, Schedules,
-Configuration.
+Configuration, Modules.
 
 The view fetches the instance once and hands it to every tab; Users and
 Databases load only when opened (they ask the instance's guest), and only for
 versions that declare those capabilities.
 """
+import logging
+
 from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
 from horizon import tabs
 
+from trove_dashboard.api import modules as modules_api
 from trove_dashboard.api import trove
 from trove_dashboard.content.database_backups import backup_data
 from trove_dashboard.content.database_backups import schedule_tables
@@ -17,7 +20,11 @@ from trove_dashboard.content.database_backups import tables as backup_tables
 from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import configuration_tables
 from trove_dashboard.content.databases import detail_tables
+from trove_dashboard.content.databases import module_tables
 from trove_dashboard.content.databases import states
+from trove_dashboard import exceptions as dash_exceptions
+
+LOG = logging.getLogger(__name__)
 
 
 def volume_usage(instance):
@@ -226,10 +233,43 @@ class ConfigurationTab(tabs.TableTab):
         return context
 
 
+class ModulesTab(tabs.TableTab):
+    """The modules as the instance's guest reports them: one call, made only when the tab
+    is opened and the instance runs. A guest that does not answer is said in words."""
+    name = _('Modules')
+    slug = 'modules'
+    preload = False
+    table_classes = (module_tables.InstanceModulesTable,)
+    template_name = 'project/databases/_detail_modules.html'
+
+    def allowed(self, request):
+        return cat.MODULES in getattr(self.tab_group.kwargs['instance'], 'capabilities', ())
+
+    def get_instance_modules_data(self):
+        instance = self.tab_group.kwargs['instance']
+        self._unanswered = None
+        if not states.allows(instance, 'guest'):
+            return []
+        try:
+            return modules_api.instance_module_query(self.request, instance.id)
+        except dash_exceptions.RECOVERABLE as exc:
+            LOG.warning('The guest of instance %s did not list its modules.', instance.id,
+                        exc_info=True)
+            self._unanswered = (dash_exceptions.api_message(exc)
+                                if dash_exceptions.is_client_error(exc) else '')
+            return []
+
+    def get_context_data(self, request, **kwargs):
+        context = super().get_context_data(request, **kwargs)
+        context.update(guest_running=states.allows(self.tab_group.kwargs['instance'], 'guest'),
+                       unanswered=getattr(self, '_unanswered', None))
+        return context
+
+
 class InstanceDetailTabs(tabs.DetailTabsGroup):
     slug = 'instance_details'
     tabs = (OverviewTab, EventsTab, UsersTab, DatabasesTab, BackupsTab, SchedulesTab,
-            ConfigurationTab)
+            ConfigurationTab, ModulesTab)
     sticky = True
 
     def get_selected_tab(self):

@@ -2,6 +2,7 @@
 from django.urls import re_path
 
 from trove_dashboard.content.databases import form_views
+from trove_dashboard.content.databases import module_views
 from trove_dashboard.content.databases import views
 
 # Instance ids are UUIDs (the API refuses others). Being this strict also keeps
@@ -27,4 +28,8 @@ urlpatterns = [
             name='create_user'),
     re_path(INSTANCE + r'attach_configuration$', form_views.AttachConfigurationView.as_view(),
             name='attach_configuration'),
+    re_path(INSTANCE + r'apply_module$', module_views.ApplyModuleView.as_view(),
+            name='apply_module'),
+    re_path(INSTANCE + r'modules/(?P<module_id>[0-9a-fA-F-]{32,36})/download$',
+            module_views.DownloadModuleView.as_view(), name='download_module'),
 ]

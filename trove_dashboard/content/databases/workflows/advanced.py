@@ -120,6 +120,8 @@ FEATURE_OF = {'configuration': cat.CONFIGURATION, 'initial_state': 'backups repl
 
 class Advanced(workflows.Step):
     action_class = AdvancedAction
+    # Horizon's step, but Modules in one container launch.js refills (id_modules).
+    template_name = 'project/databases/_launch_advanced_step.html'
     depends_on = ('launch',)
     contributes = ('configuration', 'initial_state', 'backup', 'replica_of', 'replica_count',
                    'modules')

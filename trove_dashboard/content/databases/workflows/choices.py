@@ -8,6 +8,7 @@ version declares their capability, so no call ever goes to a missing endpoint.
 from django.utils.translation import gettext_lazy as _
 
 from trove_dashboard.api import trove
+from trove_dashboard.content.database_modules import scope
 from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import states
 
@@ -72,9 +73,11 @@ class VersionChoices:
                 (i.datastore or {}).get('version') == version.name and
                 (i.datastore or {}).get('type') == version.datastore_name]
         if cat.MODULES in caps:
+            # The list is by datastore; a module of another of its versions does not fit.
             found['modules'] = [
                 {'id': m.id, 'name': m.name, 'auto_apply': bool(getattr(m, 'auto_apply', False))}
-                for m in trove.module_list(request, version.datastore_name)]
+                for m in trove.module_list(request, version.datastore_name)
+                if scope.fits(m, version.datastore_name, version.name)]
         return cls(version, **found)
 
     def as_json(self):
