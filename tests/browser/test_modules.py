@@ -1,11 +1,15 @@
 """Modules in a real browser against a real stack.
 
 The demo user creates a module on the Modules panel, uploading its contents from a file,
-launches a MariaDB instance with it through Launch Instance (Advanced, Modules), sees it
-OK on the instance's Modules tab (the guest's answer), downloads it and gets the bytes it
-uploaded under troveclient's file name, and removes it: the guest no longer reports it.
-Everything made is deleted. Screenshots at 1280 and 800 px go to tests/artifacts/.
+and reads its detail page (no label cut off). In Launch Instance (Advanced, Modules) the
+list follows the chosen version: PostgreSQL 15's own module (a name with markup, shown as
+text) replaces the MariaDB one, Redis has none and says so. Back on MariaDB the user
+launches with the module, sees it OK on the instance's Modules tab (the guest's answer),
+downloads it and gets the bytes it uploaded under troveclient's file name, and removes it:
+the guest no longer reports it. Everything made is deleted. Screenshots at 1280 and 800 px
+go to tests/artifacts/.
 """
+import base64
 import hashlib
 import os
 
@@ -27,6 +31,29 @@ def applied_row(page, name):
     return page.locator('#instance_modules tbody tr[data-display="%s"]' % name)
 
 
+def create_module(api, name, datastore, version):
+    """A ping module of `datastore` `version` through the API; its id."""
+    body = {'module': {'name': name, 'module_type': 'ping',
+                       'contents': base64.b64encode(b'ping').decode(),
+                       'datastore': {'type': datastore, 'version': version}}}
+    return api.call('POST', '/modules', json=body)['module']['id']
+
+
+def cut_labels(page, scope):
+    """The labels (dt) in `scope` whose text does not fit their box."""
+    return page.evaluate(
+        "(scope) => [...document.querySelectorAll(scope + ' dt')]"
+        "  .filter(dt => dt.scrollWidth > dt.clientWidth).map(dt => dt.textContent)", scope)
+
+
+def switch_version(page, label):
+    """On the Launch dialog's Details step, choose the version and wait for its choices."""
+    page.click('.modal a[href="#launch_instance__details"]')
+    with page.expect_response(lambda r: 'launch/choices' in r.url and r.ok):
+        page.select_option('.modal select[name=datastore_version]', label=label)
+    page.click('.modal a[href="#launch_instance__advanced"]')
+
+
 def guest_modules(api, instance_id):
     return api.call('GET', '/instances/%s/modules?from_guest=True' % instance_id)['modules']
 
@@ -40,6 +67,9 @@ def test_create_launch_with_download_and_remove_a_module(demo, stack, tmp_path):
     upload = tmp_path / 'licence.lic'
     upload.write_bytes(CONTENTS)
     before = api.instance_ids()
+    # PostgreSQL 15's own module, its name with markup that must stay text.
+    pg_module = unique('pg-<b>x</b>')
+    pg_module_id = create_module(api, pg_module, 'postgresql', '15')
     try:
         # Create the module on its panel, its contents from a file.
         page.goto(dashboard + '/project/database_modules/')
@@ -60,10 +90,38 @@ def test_create_launch_with_download_and_remove_a_module(demo, stack, tmp_path):
         expect(row).to_contain_text('ping')
         both_widths(page, 'modules')
 
-        # Launch an instance with it: Advanced, Modules.
+        # Its detail page: every label fits, at 1280 and at 800 px.
+        row.locator('a', has_text=module).click()
+        expect(page.locator('.module-detail')).to_contain_text("Administrator's Module")
+        assert cut_labels(page, '.module-detail') == []
+        both_widths(page, 'module-detail')
+        page.set_viewport_size({'width': 800, 'height': 900})
+        assert cut_labels(page, '.module-detail') == []
+        page.set_viewport_size({'width': 1280, 'height': 900})
+
+        # Launch: the Modules list follows the version chosen.
         launch_tiny_mariadb_to_advanced(page, dashboard, instance)
-        choice = page.locator('.modal').get_by_label(module, exact=True)
+        modal = page.locator('.modal')
+        choices = modal.locator('#id_modules')
+        expect(modal.get_by_label(module, exact=True)).to_be_enabled()
+        expect(modal.get_by_label(pg_module, exact=True)).to_have_count(0)
+        switch_version(page, 'postgresql 15')
+        expect(modal.get_by_label(pg_module, exact=True)).to_be_enabled()
+        expect(choices.locator('b')).to_have_count(0)     # the name is text, not markup
+        expect(modal.get_by_label(module, exact=True)).to_have_count(0)
+        both_widths(page, 'launch-modules-postgresql')
+        switch_version(page, 'redis 7.0')
+        expect(choices.locator('input[name=modules]')).to_have_count(0)
+        expect(choices).to_have_text('No module fits this datastore version.')
+
+        # Back on MariaDB, launch an instance with its module: Advanced, Modules.
+        switch_version(page, 'mariadb 10.11')
+        page.click('.modal a[href="#launch_instance__details"]')
+        page.select_option('.modal select[name=flavor]', label='db.tiny (1 VCPU, 256 MB RAM)')
+        page.click('.modal a[href="#launch_instance__advanced"]')
+        choice = modal.get_by_label(module, exact=True)
         expect(choice).to_be_enabled()
+        expect(modal.get_by_label(pg_module, exact=True)).to_have_count(0)
         choice.check()
         both_widths(page, 'launch-with-module')
         row = launch_until_active(page, instance)
@@ -98,3 +156,4 @@ def test_create_launch_with_download_and_remove_a_module(demo, stack, tmp_path):
         both_widths(page, 'instance-module-removed')
     finally:
         api.clean_up(before, 'modules', module)
+        api.call('DELETE', '/modules/%s' % pg_module_id)

@@ -5,6 +5,7 @@ from unittest import mock
 from django.urls import reverse
 
 from tests.dashboard import helpers
+from tests.dashboard import test_modules
 from trove_dashboard.api import trove
 from trove_dashboard.content.databases.workflows import launch
 
@@ -24,6 +25,14 @@ def form_data(**overrides):
             'network': helpers.DEFAULT_NETWORK_ID}
     data.update(overrides)
     return data
+
+
+def modules_container(response):
+    """The Advanced step's Modules container (#id_modules) as the page has it: its closing
+    tag is the first at its own indentation."""
+    text = response.content.decode()
+    start = text.index('<div id="id_modules"')
+    return text[start:text.index('\n  </div>', start) + len('\n  </div>')]
 
 
 class LaunchTestCase(helpers.TestCase):
@@ -98,26 +107,57 @@ class LaunchFormTests(LaunchTestCase):
         self.mock_module_list.assert_not_called()
         self.mock_instance_list.assert_not_called()
 
-    @helpers.create_mocks({trove: CATALOGUE_CALLS + ('module_list',)})
-    def test_modules_of_the_datastore_with_auto_apply_checked_and_locked(self):
+    def mock_modules(self, *modules):
         datastores = helpers.datastore_list()
         datastores[0].versions[0]['capabilities'].append('modules')
         self.mock_catalogue(datastores)
-        self.mock_module_list.return_value = [
-            mock.Mock(id='m-audit', auto_apply=True), mock.Mock(id='m-tune', auto_apply=False)]
-        self.mock_module_list.return_value[0].name = 'audit'
-        self.mock_module_list.return_value[1].name = 'tuning'
+        self.mock_module_list.return_value = list(modules)
+
+    @helpers.create_mocks({trove: CATALOGUE_CALLS + ('module_list',)})
+    def test_modules_of_the_version_in_one_container_with_auto_apply_checked_and_locked(self):
+        audit = test_modules.module('audit', auto_apply=True)
+        self.mock_modules(audit, test_modules.module('tuning'),
+                          test_modules.module('any-mariadb', datastore_version='all'),
+                          test_modules.module('old-mariadb', datastore_version='10.6'))
 
         res = self.client.get(LAUNCH_URL)
 
         self.mock_module_list.assert_called_once_with(helpers.IsHttpRequest(), 'mariadb')
-        html = res.content.decode()
-        self.assertInHTML('<input type="checkbox" name="modules" value="m-audit" '
+        advanced = self.workflow(res).get_step('advanced').action
+        self.assertEqual(['audit', 'tuning', 'any-mariadb'],     # not 10.6's
+                         [label for _v, label in advanced.fields['modules'].choices])
+        self.assertFalse(advanced.fields['modules'].disabled)
+        # launch.js refills the container #id_modules when the version changes.
+        container = modules_container(res)
+        self.assertIn('data-none="No module fits this datastore version."', container)
+        self.assertInHTML('<input type="checkbox" name="modules" value="%s" '
                           'data-launch-feature="modules" id="id_modules_0" disabled checked '
-                          'data-locked="true">', html)
-        self.assertIn('audit (applied automatically)', html)
-        self.assertFalse(self.workflow(res).get_step('advanced').action
-                         .fields['modules'].disabled)
+                          'data-locked="true">' % audit.id, container)
+        self.assertIn('audit (applied automatically)', container)
+        self.assertIn('tuning', container)
+        self.assertNotIn('launch-modules-none', container)
+
+    @helpers.create_mocks({trove: CATALOGUE_CALLS + ('module_list',)})
+    def test_a_version_without_modules_says_so_in_the_container(self):
+        self.mock_modules(test_modules.module('old-mariadb', datastore_version='10.6'))
+        container = modules_container(self.client.get(LAUNCH_URL))
+        self.assertInHTML('<p class="help-block launch-modules-none">'
+                          'No module fits this datastore version.</p>', container)
+        self.assertNotIn('type="checkbox"', container)
+
+    @helpers.create_mocks({trove: CATALOGUE_CALLS})
+    def test_a_version_that_takes_no_modules_says_they_are_not_available(self):
+        self.mock_catalogue()
+        container = modules_container(self.client.get(LAUNCH_URL))
+        self.assertInHTML('<p class="help-block launch-modules-none">'
+                          'Not available for this datastore version.</p>', container)
+
+    @helpers.create_mocks({trove: CATALOGUE_CALLS + ('module_list',)})
+    def test_module_names_are_text_in_the_launch_form(self):
+        self.mock_modules(test_modules.module('<b>x</b>'))
+        container = modules_container(self.client.get(LAUNCH_URL))
+        self.assertIn('&lt;b&gt;x&lt;/b&gt;', container)
+        self.assertNotIn('<b>', container)
 
     @helpers.create_mocks({trove: CATALOGUE_CALLS + ('instance_create',)})
     def test_initialize_step_is_disabled_for_a_version_without_databases_or_users(self):

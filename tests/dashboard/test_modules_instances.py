@@ -22,6 +22,7 @@ TAB_URL = DETAIL_URL + '?tab=instance_details__modules'
 APPLY_URL = reverse('horizon:project:databases:apply_module', args=[I])
 INSTANCE_CALLS = ('instance_get', 'flavor_get', 'datastore_list', 'instance_events')
 LIST_CALLS = ('instance_list', 'flavor_list', 'datastore_list')
+APPLY_CALLS = ('module_list_for', 'instance_module_list')
 
 
 def applied(label, status='OK', message=None, contents=None, **extra):
@@ -68,9 +69,10 @@ class InstanceModuleTests(helpers.TestCase):
                    for r in table.data}
         self.assertEqual({'a': True, 'b': False, 'c': False}, offered)
 
-    @helpers.create_mocks({trove: ('instance_get',), modules_api: ('module_list_for',)})
+    @helpers.create_mocks({trove: ('instance_get',), modules_api: APPLY_CALLS})
     def test_apply_dialog_offers_the_modules_that_fit_the_instance(self):
         self.mock_instance_get.return_value = helpers.instance()
+        self.mock_instance_module_list.return_value = []
         self.mock_module_list_for.return_value = [
             test_modules.module('licence'),
             test_modules.module('everywhere', datastore='all', datastore_version='all'),
@@ -81,11 +83,50 @@ class InstanceModuleTests(helpers.TestCase):
                          [label for _id, label in form.fields['modules'].choices])
         self.mock_module_list_for.assert_called_once_with(helpers.IsHttpRequest(), 'mariadb')
 
+    @helpers.create_mocks({trove: ('instance_get',), modules_api: APPLY_CALLS})
+    def test_modules_already_applied_are_marked_from_the_recorded_list(self):
+        self.mock_instance_get.return_value = helpers.instance()
+        licence, tuning = test_modules.module('licence'), test_modules.module('tuning')
+        self.mock_module_list_for.return_value = [licence, tuning]
+        self.mock_instance_module_list.return_value = [applied('licence')]
+        res = self.client.get(APPLY_URL)
+        self.assertEqual(
+            {licence.id: 'licence (applied; applying again uses its current contents)',
+             tuning.id: 'tuning'},
+            {value: str(label) for value, label in res.context['form'].fields['modules'].choices})
+        self.assertIn('licence (applied; applying again uses its current contents)', page(res))
+        # The recorded list: one call, never the guest's.
+        self.mock_instance_module_list.assert_called_once_with(helpers.IsHttpRequest(), I)
+
+    @helpers.create_mocks({trove: ('instance_get',), modules_api: APPLY_CALLS})
+    def test_with_no_module_fitting_the_dialog_says_so_and_offers_no_apply(self):
+        self.mock_instance_get.return_value = helpers.instance()
+        self.mock_module_list_for.return_value = [
+            test_modules.module('old-mariadb', datastore_version='10.6')]
+        self.mock_instance_module_list.return_value = []
+        for headers in ({}, {'HTTP_X_REQUESTED_WITH': 'XMLHttpRequest'}):
+            text = page(self.client.get(APPLY_URL, **headers))
+            self.assertIn('No module fits mariadb 10.11: create one on the Modules panel.',
+                          text)
+            self.assertNotIn('name="modules"', text)
+            self.assertInHTML('<input class="btn btn-primary" type="submit" value="Apply" '
+                              'disabled>', text)
+
+    @helpers.create_mocks({trove: ('instance_get',), modules_api: APPLY_CALLS})
+    def test_with_modules_fitting_apply_is_enabled(self):
+        self.mock_instance_get.return_value = helpers.instance()
+        self.mock_module_list_for.return_value = [test_modules.module('licence')]
+        self.mock_instance_module_list.return_value = []
+        text = page(self.client.get(APPLY_URL))
+        self.assertInHTML('<input class="btn btn-primary" type="submit" value="Apply">', text)
+        self.assertNotIn('No module fits', text)
+
     @helpers.create_mocks({trove: ('instance_get',),
-                           modules_api: ('module_list_for', 'instance_module_apply')})
+                           modules_api: APPLY_CALLS + ('instance_module_apply',)})
     def test_apply_sends_the_chosen_ids_and_reports_each_result(self):
         self.mock_instance_get.return_value = helpers.instance()
         ok, bad = test_modules.module('licence'), test_modules.module('broken')
+        self.mock_instance_module_list.return_value = []
         self.mock_module_list_for.return_value = [ok, bad]
         self.mock_instance_module_apply.return_value = [
             applied('licence'), applied('broken', 'FAILED', 'The licence file is empty.')]
@@ -100,11 +141,12 @@ class InstanceModuleTests(helpers.TestCase):
                          [str(c.args[1]) for c in said.error.call_args_list])
 
     @helpers.create_mocks({trove: ('instance_get',),
-                           modules_api: ('module_list_for', 'instance_module_apply')})
+                           modules_api: APPLY_CALLS + ('instance_module_apply',)})
     def test_the_apis_refusal_of_apply_is_on_the_field(self):
         self.mock_instance_get.return_value = helpers.instance()
         found = test_modules.module('licence')
         self.mock_module_list_for.return_value = [found]
+        self.mock_instance_module_list.return_value = []
         message = "Module 'licence' is for redis; the instance runs mariadb 10.11."
         self.mock_instance_module_apply.side_effect = helpers.api_error(400, message)
         res = self.client.post(APPLY_URL, {'instance_id': I, 'modules': [found.id]})
@@ -219,3 +261,16 @@ class DownloadTests(helpers.TestCase):
             res = self.client.get(download_url('licence'))
         self.assertRedirectsNoFollow(res, TAB_URL)
         said.error.assert_called_once_with(helpers.IsHttpRequest(), message)
+
+
+class AppliedListTests(helpers.TestCase):
+
+    def test_the_applied_list_is_the_recorded_one_in_one_call(self):
+        client = mock.Mock()
+        client.instances.modules.return_value = [applied('licence')]
+        with mock.patch.object(trove, 'troveclient', return_value=client):
+            found = modules_api.instance_module_list(mock.sentinel.request, I)
+        self.assertEqual(['licence'], [m.name for m in found])
+        client.instances.modules.assert_called_once_with(I)
+        client.instances.module_query.assert_not_called()
+        client.instances._modules_get.assert_not_called()

@@ -8,7 +8,8 @@ import threading
 import time
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from api_service.db import session as db_session
 
 from tests.unit.test_backups_api import active_instance, backup, bapi  # noqa: F401
 from tests.unit.test_instances_api import api  # noqa: F401  (fixture)
@@ -23,7 +24,12 @@ def twice_at_once(call):
     def one():
         start.wait()
         answers.append(call().status_code)
-    event.listen(Engine, 'after_cursor_execute', slow)
+    # On the service's own engines, not on every Engine: tests/pgserver.py's thread that
+    # copies template databases runs statements meanwhile, and a listener added to or removed
+    # from the Engine class under it breaks its iteration.
+    engines = [db_session.get_factory().kw['bind'], db_session.get_reader()]
+    for engine in engines:
+        event.listen(engine, 'after_cursor_execute', slow)
     try:
         callers = [threading.Thread(target=one) for _ in range(2)]
         for caller in callers:
@@ -32,7 +38,8 @@ def twice_at_once(call):
             caller.join(30)
         assert not any(caller.is_alive() for caller in callers), 'a request never answered'
     finally:
-        event.remove(Engine, 'after_cursor_execute', slow)
+        for engine in engines:
+            event.remove(engine, 'after_cursor_execute', slow)
     return sorted(answers)
 
 

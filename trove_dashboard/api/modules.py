@@ -56,6 +56,11 @@ def module_delete(request, module_id):
 
 # -- an instance's modules -----------------------------------------------------------------
 
+def instance_module_list(request, instance_id):
+    """The modules recorded as applied to the instance (no guest call): one call."""
+    return list(_client(request).instances.modules(instance_id))
+
+
 def instance_module_query(request, instance_id):
     """What the instance's guest reports it holds (status, message, md5...): one call."""
     return list(_client(request).instances.module_query(instance_id))

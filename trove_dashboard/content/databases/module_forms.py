@@ -18,13 +18,13 @@ class ApplyModuleForm(instance_forms.InstanceForm):
 
     def __init__(self, request, *args, **kwargs):
         fitting = kwargs.pop('modules', [])
+        applied = set(kwargs.pop('applied', ()))
         super().__init__(request, *args, **kwargs)
         self.names = {m.id: m.name for m in fitting}
-        self.fields['modules'].choices = sorted(self.names.items(),
-                                                key=lambda item: item[1].lower())
-        if not fitting:
-            self.fields['modules'].help_text = _(
-                "No module fits the instance's datastore and version.")
+        self.fields['modules'].choices = [
+            (module_id, _('%s (applied; applying again uses its current contents)') % name
+             if module_id in applied else name)
+            for module_id, name in sorted(self.names.items(), key=lambda i: i[1].lower())]
 
     def apply(self, request, data):
         results = modules_api.instance_module_apply(request, data['instance_id'],

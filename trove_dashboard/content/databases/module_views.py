@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import generic
 from horizon import exceptions
 from horizon import messages
+from horizon.utils import memoized
 
 from trove_dashboard.api import modules as modules_api
 from trove_dashboard.content.database_modules import scope
@@ -25,8 +26,11 @@ def modules_tab_url(instance_id):
 
 
 class ApplyModuleView(form_views.GuestFormView):
-    """The instance and the modules of its datastore: two calls."""
+    """The instance, the modules of its datastore and the ones applied to it: three calls.
+    With none fitting, the dialog says so and offers no Apply."""
     form_class = module_forms.ApplyModuleForm
+    template_name = 'project/databases/apply_module_page.html'
+    ajax_template_name = 'project/databases/_apply_module.html'
     modal_header = page_title = _('Apply Module')
     submit_label = _('Apply')
     submit_url_name = 'horizon:project:databases:apply_module'
@@ -34,16 +38,34 @@ class ApplyModuleView(form_views.GuestFormView):
                   'succeeded; the Modules tab shows the result.')
     tab = MODULES_TAB
 
-    def get_form_kwargs(self):
+    def datastore(self):
         datastore = getattr(self.get_object(), 'datastore', None) or {}
-        name, version = datastore.get('type'), datastore.get('version')
+        return datastore.get('type'), datastore.get('version')
+
+    @memoized.memoized_method
+    def fitting(self):
+        name, version = self.datastore()
         try:
             found = modules_api.module_list_for(self.request, name)
+            applied = modules_api.instance_module_list(self.request, self.kwargs['instance_id'])
         except Exception:
             exceptions.handle(self.request, _('Unable to retrieve modules.'),
                               redirect=reverse(form_views.INDEX_URL))
-        return dict(super().get_form_kwargs(),
-                    modules=[m for m in found if scope.fits(m, name, version)])
+        return ([m for m in found if scope.fits(m, name, version)],
+                {getattr(m, 'id', None) for m in applied})
+
+    def get_form_kwargs(self):
+        modules, applied = self.fitting()
+        return dict(super().get_form_kwargs(), modules=modules, applied=applied)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.fitting()[0]:
+            name, version = self.datastore()
+            context['no_modules'] = _(
+                'No module fits %(datastore)s %(version)s: create one on the Modules '
+                'panel.') % {'datastore': name, 'version': version}
+        return context
 
 
 def filename(module):
