@@ -341,18 +341,28 @@ def reachable_dir():
     shutil.rmtree(path)
 
 
-def test_as_root_only_placed_files_are_the_engines_to_read(reachable_dir, test_drivers):
-    # The tests run as root, as the embedded stack's agents do.
+def test_only_placed_files_are_the_engines_to_read(reachable_dir, test_drivers):
+    # As root (CI, and the embedded stack's agents): placed files belong to the engine's user,
+    # the records stay root's. As a user (`make test` with sudo, an agent not run as root):
+    # the agent has no engine user to hand them to, and everything is its own and private.
+    as_root = os.geteuid() == 0
     nobody = pwd.getpwnam('nobody')
-    owner = (nobody.pw_uid, nobody.pw_gid)
+    owner = (nobody.pw_uid, nobody.pw_gid) if as_root else None
     modules = manager.ModuleManager(os.path.join(reachable_dir, 'modules'), owner=owner)
     module = payload('ca', 'file', contents=b'-----BEGIN CERTIFICATE-----\n')
     [result] = modules.apply([module])
+    assert result['status'] == 'OK', result
     root = modules.store.modules_dir
     placed = os.path.join(modules.store.files_dir, result['filename'])
+    contents = modules.store.contents_path('file', module['id'])
+    if not as_root:
+        me = (os.getuid(), os.getgid())
+        assert (os.stat(root).st_uid, os.stat(root).st_gid, mode(root)) == me + (0o700,)
+        assert (os.stat(placed).st_uid, os.stat(placed).st_gid, mode(placed)) == me + (0o600,)
+        assert os.stat(contents).st_uid == me[0] and mode(contents) == 0o600
+        return
     assert (os.stat(root).st_uid, os.stat(root).st_gid, mode(root)) == (0, owner[1], 0o710)
     assert (os.stat(placed).st_uid, os.stat(placed).st_gid) == owner
-    contents = modules.store.contents_path('file', module['id'])
     assert os.stat(contents).st_uid == 0
 
     def read_as_engine(path):
