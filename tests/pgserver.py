@@ -77,13 +77,26 @@ class Server:
         data = os.path.join(self.root, 'data')
         self._run('initdb', '-D', data, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8',
                   '--locale=C', '--no-sync')
+        self._start_postmaster()
+        self._watchdog = self._start_watchdog(data)
+        return self
+
+    def _start_postmaster(self):
         options = ("-c listen_addresses='' -k %s -c fsync=off -c synchronous_commit=off "
                    "-c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB "
                    "-c log_min_messages=warning" % self.root)
-        self._run('pg_ctl', '-D', data, '-l', os.path.join(self.root, 'server.log'),
-                  '-o', options, '-w', '-t', '60', 'start')
-        self._watchdog = self._start_watchdog(data)
-        return self
+        self._run('pg_ctl', '-D', os.path.join(self.root, 'data'), '-l',
+                  os.path.join(self.root, 'server.log'), '-o', options, '-w', '-t', '60',
+                  'start')
+
+    def stop_postmaster(self, mode='fast'):
+        """Stop the server but keep its data (fault tests: the service database goes away);
+        `start_postmaster` brings it back on the same socket."""
+        self._run('pg_ctl', '-D', os.path.join(self.root, 'data'), '-m', mode, '-w', '-t',
+                  '60', 'stop')
+
+    def start_postmaster(self):
+        self._start_postmaster()
 
     def _start_watchdog(self, data):
         # A session killed outright (SIGKILL, `timeout`) runs no finaliser: this stops the

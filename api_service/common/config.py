@@ -22,6 +22,9 @@ api_opts = [
                help='Page size when a list request gives no limit.'),
     cfg.IntOpt('max_body_bytes', default=1024 * 1024,
                help='Largest request body accepted; larger ones get 413.'),
+    cfg.IntOpt('max_json_depth', default=32, min=2, max=500,
+               help='Deepest nesting of arrays and objects a request body may have; deeper '
+                    'bodies get 400 before they are decoded.'),
     cfg.StrOpt('policy_file', default='policy.yaml',
                help='Policy overrides (oslo.policy), relative to the config dir.'),
     cfg.StrOpt('region_name', default='RegionOne',
@@ -29,6 +32,10 @@ api_opts = [
 ]
 
 database_opts = [
+    cfg.FloatOpt('connect_retry_seconds', default=10.0, min=0,
+                 help='How long opening a connection to a server database (PostgreSQL, '
+                      'MariaDB) is retried while the server restarts, before the request '
+                      'gets 503.'),
     cfg.StrOpt('connection', default='sqlite:///dbaas.sqlite', secret=True,
                help='SQLAlchemy URL: sqlite (WAL), mysql+pymysql or postgresql+psycopg.'),
 ]

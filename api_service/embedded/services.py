@@ -37,6 +37,7 @@ deadline = {backup_deadline}
 master_key = {master_key}
 heartbeat_interval = {heartbeat}
 build_deadline = {build_deadline}
+operation_deadline = {operation_deadline}
 
 [keystone_authtoken]
 www_authenticate_uri = {keystone}/v3
@@ -75,6 +76,7 @@ def write_config(layout, secrets):
         heartbeat=int(os.environ.get('STACK_HEARTBEAT_INTERVAL', '5')),
         build_deadline=int(os.environ.get('STACK_BUILD_DEADLINE', '120')),
         backup_deadline=int(os.environ.get('STACK_BACKUP_DEADLINE', '3600')),
+        operation_deadline=int(os.environ.get('STACK_OPERATION_DEADLINE', '240')),
         # Tests add the types of their own guest module drivers (tests/fixtures).
         module_types=os.environ.get('STACK_MODULE_TYPES', 'ping,file'))
     fd = os.open(layout.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
