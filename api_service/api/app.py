@@ -12,6 +12,7 @@ from werkzeug import exceptions as routing_exceptions
 from werkzeug.routing import Map, Rule
 
 from api_service.api import faults
+from api_service.api import json_guard
 from api_service.api import token_cache
 from api_service.api import wsgi
 from api_service.api.controllers import registry
@@ -49,9 +50,11 @@ class Router:
         except routing_exceptions.MethodNotAllowed as error:
             allowed = sorted(set(error.valid_methods or ()) - {'HEAD'})
             raise exceptions.MethodNotAllowed('%s is not allowed on %s; use %s.'
-                                              % (method, path, ', '.join(allowed)))
+                                              % (json_guard.printable(method),
+                                                 json_guard.printable(path, 200),
+                                                 ', '.join(allowed)))
         except routing_exceptions.HTTPException:
-            raise exceptions.NotFound('No such resource: %s' % path)
+            raise exceptions.NotFound('No such resource: %s' % json_guard.printable(path, 200))
         return self.routes[index], params
 
 
@@ -84,7 +87,7 @@ class Application:
         url_project = params.pop('project_id')
         if not _PROJECT_ID.match(url_project) or url_project != ctx.project_id:
             raise exceptions.Forbidden("The token is scoped to another project than '%s'."
-                                       % url_project[:64])
+                                       % json_guard.printable(url_project, 64))
         ctx.url_project_id = url_project
         req.ctx = ctx
         return self._call_handler(req, route_, params)(environ, start_response)

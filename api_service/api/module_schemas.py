@@ -1,7 +1,7 @@
 """JSON schemas of /modules bodies: python-troveclient's create, update and reapply.
 
 The client sends booleans as 0/1; true/false are taken too. Each flag and `apply_order`
-carries its own message (wsgi.describe_error shows an anyOf's description), so a refusal
+carries its own message (schema_errors shows an anyOf's description), so a refusal
 names the field and what it takes.
 """
 from api_service.api import schemas
@@ -15,8 +15,10 @@ def _flag(field):
 APPLY_ORDER_MESSAGE = "'apply_order' must be a whole number from 0 to 9."
 apply_order = {'anyOf': [{'type': 'integer', 'minimum': 0, 'maximum': 9}],
                'description': APPLY_ORDER_MESSAGE}
-module_type = {'type': 'string', 'minLength': 1, 'maxLength': 255}
-# Base64 text of the file; the request body's own limit bounds its size.
+module_type = schemas.identifier(255)
+# Base64 text of the file; the request body's own limit bounds its size. No pattern: the
+# domain decodes it strictly (module_contents.decode), refusing any other character, and a
+# pattern would cost a scan of up to a megabyte on every create.
 contents = {'type': 'string', 'minLength': 1}
 datastore = schemas._object({'type': schemas.name, 'version': schemas.optional_name})
 
@@ -37,7 +39,7 @@ module_update_fields = schemas._object(dict(
     all_datastore_versions=_flag('all_datastore_versions')))
 
 reapply_fields = schemas._object({
-    'md5': {'type': ['string', 'null'], 'maxLength': 32},
+    'md5': schemas.identifier(32, min_length=0, nullable=True),
     'include_clustered': _flag('include_clustered'),
     'force': _flag('force'),
     'batch_size': {'type': 'integer', 'minimum': 1, 'maximum': 10000},

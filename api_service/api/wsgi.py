@@ -9,9 +9,10 @@ import json
 import re
 import urllib.parse
 
-import jsonschema
 import webob
 
+from api_service.api import json_guard
+from api_service.api import schema_errors
 from api_service.common import exceptions
 from api_service.common.config import CONF
 
@@ -22,6 +23,25 @@ class Request(webob.Request):
     ctx = None
     body_json = None
     query = None      # the route's declared query parameters, typed and validated
+
+    @property
+    def path_info(self):
+        """The path, decoded; a 400 (not webob's UnicodeDecodeError) when it is not UTF-8."""
+        try:
+            return webob.Request.path_info.fget(self)
+        except UnicodeDecodeError:
+            raise exceptions.BadRequest('The path is not valid UTF-8.')
+
+    @path_info.setter
+    def path_info(self, value):
+        webob.Request.path_info.fset(self, value)
+
+    def query_params(self):
+        """The query string's parameters; a 400 when it is not UTF-8."""
+        try:
+            return self.GET
+        except UnicodeDecodeError:
+            raise exceptions.BadRequest('The query string is not valid UTF-8.')
 
     @property
     def cached_host_url(self):
@@ -41,58 +61,7 @@ class Request(webob.Request):
         if ctype not in ('application/json', 'application/octet-stream', 'text/plain', ''):
             raise exceptions.UnsupportedMediaType(
                 "Content-Type '%s' is not supported; send application/json." % ctype)
-        try:
-            body = json.loads(raw.decode('utf-8'))
-        except (ValueError, UnicodeDecodeError) as err:
-            raise exceptions.BadRequest('The request body is not valid JSON: %s.' % err)
-        check_unicode(body)
-        return body
-
-
-def _not_unicode(text):
-    try:
-        text.encode('utf-8')
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _first_not_unicode(value, path):
-    """The path to the first text in `value` that is not valid Unicode, or None."""
-    if isinstance(value, str):
-        return path if _not_unicode(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if _not_unicode(key):
-                return path + [None]
-            found = _first_not_unicode(item, path + [key])
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _first_not_unicode(item, path + [str(index)])
-            if found is not None:
-                return found
-    return None
-
-
-def check_unicode(body):
-    """400 naming the field when text in a body is not valid Unicode: JSON's escapes let a
-    client send half of a surrogate pair ("\\ud800"), which no database or answer can hold.
-    Checked once here, for every body, before any handler sees it."""
-    path = _first_not_unicode(body, [])
-    if path is None:
-        return
-    if path and path[-1] is None:      # the name of a field itself
-        where = '/'.join(path[:-1])
-        raise exceptions.BadRequest('A field name %sholds text that is not valid Unicode '
-                                    '(a lone surrogate escape).'
-                                    % ("in '%s' " % where if where else ''))
-    if path:
-        raise exceptions.BadRequest("'%s' holds text that is not valid Unicode (a lone "
-                                    'surrogate escape).' % '/'.join(path))
-    raise exceptions.BadRequest('The request body holds text that is not valid Unicode '
-                                '(a lone surrogate escape).')
+        return json_guard.decode(raw, CONF.api.max_json_depth)
 
 
 # -- routes -------------------------------------------------------------------
@@ -114,8 +83,8 @@ class Route:
         self.query = query or {}
         self.auth = auth
         # Validators are built once per route: building one costs more than using it.
-        self.body_validator = jsonschema.Draft7Validator(schema) if schema else None
-        self.query_validator = (jsonschema.Draft7Validator(
+        self.body_validator = schema_errors.Validator(schema) if schema else None
+        self.query_validator = (schema_errors.Validator(
             {'type': 'object', 'properties': self.query}) if self.query else None)
         self.call = handler_wrapper(self, handler)
 
@@ -142,19 +111,20 @@ def validate(schema, body, validator=None):
     """Check a body against a schema; the message names the failing field."""
     if schema is None:
         return
-    validator = validator or jsonschema.Draft7Validator(schema)
+    validator = validator or schema_errors.Validator(schema)
     if body is None:
         if validator.is_valid(None):
             return
         raise exceptions.BadRequest('A JSON request body is required.')
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise exceptions.BadRequest(describe_error(errors[0]))
+    error = schema_errors.first_error(validator, body)
+    if error is not None:
+        raise exceptions.BadRequest(describe_error(error))
 
 
 # How a query string's words read as booleans (python-troveclient sends True/False).
 _BOOLEAN_WORDS = {'true': True, '1': True, 'false': False, '0': False}
-_INTEGER = re.compile(r'^-?[0-9]{1,18}$')
+_INTEGER = re.compile(r'-?[0-9]+\Z')     # match() anchors the start
+_LONGEST_INTEGER = 18
 
 
 def query_values(route_, query):
@@ -172,7 +142,7 @@ def query_values(route_, query):
             continue          # clients send empty values for parameters they leave unset
         kind = schema.get('type')
         if kind == 'integer' and _INTEGER.match(raw):
-            values[name] = int(raw)
+            values[name] = _query_integer(name, raw, schema)
         elif kind == 'boolean' and raw.lower() in _BOOLEAN_WORDS:
             values[name] = _BOOLEAN_WORDS[raw.lower()]
         else:
@@ -183,39 +153,50 @@ def query_values(route_, query):
     return values
 
 
-def describe_query_error(error, values):
-    name = str(error.absolute_path[0]) if error.absolute_path else 'query'
-    shown = str(values.get(name, ''))[:64]
-    if error.validator == 'type':
-        kind = {'integer': 'a whole number', 'boolean': 'true or false'}.get(
-            error.validator_value, 'a %s' % error.validator_value)
-        return "Query parameter '%s' must be %s, not '%s'." % (name, kind, shown)
-    if error.validator == 'minimum':
-        return "Query parameter '%s' must be at least %s." % (name, error.validator_value)
-    if error.validator == 'maximum':
-        return "Query parameter '%s' must be at most %s." % (name, error.validator_value)
-    if error.validator == 'maxLength':
-        return "Query parameter '%s' is too long (at most %d characters)." % (
-            name, error.validator_value)
-    if error.validator == 'enum':
-        return "Query parameter '%s' must be one of: %s." % (
-            name, ', '.join(str(v) for v in error.validator_value))
-    return "Query parameter '%s' is not valid: %s" % (name, error.message)
+def _query_integer(name, raw, schema):
+    """A whole number of a query string; one of more digits than any limit is refused
+    unconverted, in the words of its bound."""
+    if len(raw.lstrip('-')) <= _LONGEST_INTEGER:
+        return int(raw)
+    subject = schema_errors.query_subject((name,))
+    if raw.startswith('-') and 'minimum' in schema:
+        raise exceptions.BadRequest('%s must be at least %s.' % (subject, schema['minimum']))
+    if 'maximum' in schema:
+        raise exceptions.BadRequest('%s must be at most %s.' % (subject, schema['maximum']))
+    raise exceptions.BadRequest('%s is too large (at most %d digits).'
+                                % (subject, _LONGEST_INTEGER))
+
+
+def refuse_nul_in_query(query_string, query):
+    """400 for a NUL (%00) anywhere in the query string, declared parameter or not: no
+    database, log line or shell takes one."""
+    if '%00' not in query_string and '\x00' not in query_string:
+        return
+    for name, value in query.items():
+        if '\x00' in name:
+            raise exceptions.BadRequest('A query parameter name must not contain a NUL '
+                                        'character (%00).')
+        if '\x00' in value:
+            raise exceptions.BadRequest('%s must not contain a NUL character (%%00).'
+                                        % schema_errors.query_subject((name,)))
+
+
+def refuse_control_in_path(params):
+    """400 for a control character in a path segment (an id or a name): none holds one."""
+    for name, value in params.items():
+        if schema_errors.has_control(value):
+            raise exceptions.BadRequest("The path segment '%s' must not contain control "
+                                        'characters.' % name)
+
+
+def describe_query_error(error, values=None):
+    """A query parameter's refusal in words (schema_errors)."""
+    return schema_errors.describe(error, schema_errors.query_subject)
 
 
 def describe_error(error):
-    where = '/'.join(str(p) for p in error.absolute_path) or 'body'
-    if error.validator in ('oneOf', 'anyOf') and error.schema.get('description'):
-        return error.schema['description']
-    if error.validator == 'additionalProperties':
-        return 'Unknown field in %s: %s' % (where, error.message.split('(')[-1].rstrip(')'))
-    if error.validator == 'maxLength':
-        return "'%s' is too long (at most %d characters)." % (where, error.validator_value)
-    if error.validator == 'type':
-        return "'%s' must be of type %s." % (where, error.validator_value)
-    if error.validator == 'required':
-        return 'Missing field in %s: %s' % (where, error.message)
-    return "Invalid value for '%s': %s" % (where, error.message)
+    """A body's refusal in words (schema_errors)."""
+    return schema_errors.describe(error)
 
 
 class Resource:
@@ -269,7 +250,10 @@ def handler_wrapper(route_, func):
 
     @functools.wraps(func)
     def call(req, **params):
-        req.query = query_values(route_, req.GET)
+        refuse_control_in_path(params)
+        query = req.query_params()
+        refuse_nul_in_query(req.environ.get('QUERY_STRING', ''), query)
+        req.query = query_values(route_, query)
         body = req.json_body() if req.method in ('POST', 'PUT', 'PATCH') else None
         validate(route_.schema, body, route_.body_validator)
         req.body_json = body

@@ -57,6 +57,15 @@ class ServiceUnavailable(DBaaSError):
     code, fault, message = 503, 'serviceUnavailable', 'The service cannot do this right now.'
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The service database could not be reached (a server restarting, a connection the
+    restart cut). Usually nothing of the request was done, but a COMMIT cut mid-flight may
+    have committed, so the message claims neither."""
+
+    message = ('The service database is unreachable; the request may not have been done: '
+               'try again shortly.')
+
+
 class GuestFailed(ServiceUnavailable):
     """A guest agent failed a call. The message is for the tenant; `details` (the agent's
     error and traceback, which may hold paths or secrets) are for admins only."""

@@ -37,6 +37,13 @@ class Instance(Base):
     status: Mapped[str] = mapped_column(String(32), default='BUILD')
     task: Mapped[str | None] = mapped_column(String(64), nullable=True)
     task_deadline: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
+    # The task manager (task_managers.id) that runs the operation, if one does: another
+    # settles it once that one is dead (taskmanager/owners.py).
+    task_owner: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # The sizes a resize reserved quota for ({'ram': MB} or {'volumes': GB}, JSON) while
+    # that reservation is outstanding: whoever ends the resize settles it against the
+    # row's sizes and clears it (taskmanager/owners.settle_quota).
+    task_quota: Mapped[str | None] = mapped_column(Text, nullable=True)
     operating_status: Mapped[str] = mapped_column(String(32), default='BUILD')
     service_status_updated: Mapped[datetime.datetime | None] = mapped_column(DateTime,
                                                                               nullable=True)
@@ -69,6 +76,18 @@ class Instance(Base):
     updated: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class TaskManager(Base):
+    """A running task manager: its heartbeat (seen_at) says it is alive (owners.py)."""
+
+    __tablename__ = 'task_managers'
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
+    seen_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class InstanceKey(Base):

@@ -5,15 +5,31 @@ writers exclude each other. PostgreSQL (`postgresql+psycopg://`) and MariaDB/MyS
 (`mysql+pymysql://`) run transactions concurrently: what must not interleave takes a row
 lock (`db/locks.py`), and a conditional UPDATE is the atomic check elsewhere. Both read
 committed data, so a lock taken mid-transaction sees what its previous holder wrote.
+
+A server database may restart under us. Opening a connection is retried for
+[database] connect_retry_seconds (nothing was written yet, so waiting is safe); the pool
+pings a connection before lending it, so one the restart cut is replaced by a new one
+through the same retry. Past the window, DatabaseUnavailable: a 503 for an API request,
+a logged failure for a task manager or conductor loop, which goes on with its next round.
+A statement that was running when the server went away is not retried (it may have
+written): its error reaches the caller as SQLAlchemy's, flagged connection_invalidated.
 """
 import contextlib
+import logging
 import threading
+import time
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import sessionmaker
 
+from api_service.common import exceptions
 from api_service.common.config import CONF
+
+LOG = logging.getLogger(__name__)
+# Pauses between attempts to open a connection: short at first (a restart takes about a
+# second), at most a second apart after.
+FIRST_PAUSE, LONGEST_PAUSE = 0.05, 1.0
 
 _LOCK = threading.Lock()
 _FACTORY = None
@@ -49,6 +65,34 @@ def _sqlite_begin_immediate(conn):
     conn.exec_driver_sql('BEGIN IMMEDIATE')
 
 
+def _connect_retrying(dialect, _record, cargs, cparams):
+    """SQLAlchemy's do_connect hook: the driver's connect, retried while the server is away
+    (restarting, refusing, not listening yet) for [database] connect_retry_seconds."""
+    deadline = time.monotonic() + CONF.database.connect_retry_seconds
+    pause, attempts = FIRST_PAUSE, 0
+    while True:
+        attempts += 1
+        try:
+            connection = dialect.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError as error:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                # The driver's text is for operators: it names sockets and hosts.
+                LOG.error('the service database is unreachable after %d attempt(s) in %.1f '
+                          's: %s', attempts, CONF.database.connect_retry_seconds,
+                          str(error).strip())
+                raise exceptions.DatabaseUnavailable() from error
+            if attempts == 1:
+                LOG.warning('the service database is unreachable, retrying for up to %.1f s: '
+                            '%s', CONF.database.connect_retry_seconds, str(error).strip())
+            time.sleep(min(pause, remaining))    # the last attempt at the deadline
+            pause = min(pause * 2, LONGEST_PAUSE)
+            continue
+        if attempts > 1:
+            LOG.info('the service database answers again (after %d attempts)', attempts)
+        return connection
+
+
 def make_engine(url, for_writes=True):
     kwargs = {}
     if url.startswith('sqlite'):
@@ -69,6 +113,8 @@ def make_engine(url, for_writes=True):
         if for_writes:
             event.listen(engine, 'connect', _sqlite_autocommit_driver)
             event.listen(engine, 'begin', _sqlite_begin_immediate)
+    else:
+        event.listen(engine, 'do_connect', _connect_retrying)
     return engine
 
 

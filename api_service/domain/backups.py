@@ -233,6 +233,17 @@ def recent_swift_containers(within_seconds):
         return sorted({swift.split_location(location)[0] for location in locations})
 
 
+# Why a backup no task manager took (the API answered 503) failed.
+NOT_TAKEN = 'No task manager was reachable to make the backup; try again shortly.'
+
+
+def undo_create(backup):
+    """No task manager took the backup just created (the API answers 503): it is FAILED
+    with the reason, its quota back, and its instance ACTIVE again (`fail`), since nothing
+    will make it."""
+    fail(backup.instance_id, backup.id, NOT_TAKEN)
+
+
 def fail(instance_id, backup_id, message, details=''):
     """The backup is FAILED (its quota returned), the instance back to ACTIVE with a fault.
     `message` is for the tenant (the backup's reason and the fault); `details` for admins."""

@@ -186,9 +186,12 @@ def create(ctx, body):
         session.add(m.InstanceKey(instance_id=instance.id, encrypted_key=secure.encrypt_key_at_rest(
             _master_key(), secure.new_key())))
         module_payloads.record_for_create(session, instance.id, modules)
+        # Read in the create's own transaction: a client that lists and deletes the new
+        # instance before this answer is sent must not turn the create into a 404.
+        view = get(ctx, instance.id, session)
     build = {'databases': body.get('databases') or [], 'users': body.get('users') or [],
              'restore': restore}
-    return get(ctx, instance.id), build
+    return view, build
 
 
 def _check_configuration(ctx, session, configuration_ref, version, flavor):
@@ -477,6 +480,46 @@ def begin(ctx, instance_id, operation, deadline_seconds, quota_deltas=None, flav
         return view
 
 
+# The fault a create leaves when no task manager took its build (the API answered 503).
+UNBUILT = ('No task manager was reachable to build the instance; delete it and create it '
+           'again.')
+
+
+def undo_begin(instance_id, operation, quota_deltas=None):
+    """No task manager took the cast of `operation`, just begun (the API answers 503):
+    nothing will run it, so what the API committed for it is put back, once, under the
+    row's lock.
+
+    A create's instance is never left half-made in BUILD: it fails with a fault saying why
+    (its quota goes back when it is deleted, as any instance's). A restart or resize begun
+    from ACTIVE is aborted, and a resize's reservation (`quota_deltas`, as given to
+    `begin`) given back: no task manager claimed it, so none will settle it. A row that
+    moved on meanwhile (a delete began) keeps its status; the reservation goes back all
+    the same, since a delete gives back only the sizes the row holds.
+    """
+    with session_scope() as session:
+        instance = session.get(m.Instance, instance_id, with_for_update=True)
+        if instance is None:
+            return
+        if quota_deltas:
+            quotas.release(session, instance.project_id, quota_deltas)
+        still_begun = (instance.task == operation and instance.task_owner is None
+                       and instance.status == status.RUNS_IN[operation])
+        if not still_begun:
+            return
+        if operation == 'create':
+            status.fail(instance)
+            faults.record(instance_id, UNBUILT, session=session)
+            return
+        try:
+            status.abort(instance)
+        except status.IllegalTransition:
+            # A status abort has no way back from (a restart's REBOOT: the status it began
+            # from is not kept): its deadline ends it, as one whose task manager died.
+            LOG.warning('instance %s: no task manager took %s and %s cannot be undone; its '
+                        'deadline ends it', instance_id, operation, instance.status)
+
+
 def mark_deleting(ctx, instance_id):
     """Delete works in every state: the status becomes DELETING and the task manager cleans up."""
     with session_scope() as session:
@@ -487,8 +530,14 @@ def mark_deleting(ctx, instance_id):
 
 def reset_status(ctx, instance_id):
     """Admin: end whatever is stuck; the instance becomes ERROR and can be deleted or restarted."""
+    from api_service.taskmanager import owners  # the task managers' record (no cycle)
     with session_scope() as session:
+        session.get(m.Instance, instance_id, with_for_update=True)
         view = get(ctx, instance_id, session)
+        if owners.is_gone(session, view.instance.task_owner):
+            # A resize no task manager runs any more: its reservation goes back now, once (a
+            # live one's flow gives it back as it ends).
+            owners.settle_quota(session, view.instance)
         status.reset(view.instance)
         faults.record(instance_id, 'Status reset by an administrator.', session=session)
         # The timeline says so too: what was running is given up, and who ended it.

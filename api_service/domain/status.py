@@ -130,6 +130,12 @@ def _move(instance, transition, task=None, deadline_seconds=None):
     instance.task = task
     instance.task_deadline = (None if deadline_seconds is None else
                               models.utcnow() + datetime.timedelta(seconds=deadline_seconds))
+    # No task manager runs the new operation yet: the one that takes it claims it
+    # (taskmanager/owners.py), so a dead one's earlier claim never settles it. A deadline's
+    # or an admin's end (fail, reset) keeps the owner: its flow may still run and settle.
+    # task_quota (a resize's reservation) is cleared only by owners.settle_quota.
+    if transition not in ('fail', 'reset'):
+        instance.task_owner = None
     return True
 
 

@@ -1,8 +1,9 @@
 """dbaas-stack run | up | down | status | stop-service NAME | start-service NAME.
 
 The embedded stack's commands (make run/up/down/status); stop-service and start-service stop
-and start one service of a running stack (taskmanager or conductor), e.g. to see what a
-task manager's downtime does.
+and start one service of a running stack (taskmanager, conductor or rabbitmq), e.g. to see
+what a task manager's downtime does. A service that dies unexpectedly is started again by the
+launcher (stack.Stack.restart_dead); `status` shows how often.
 """
 import faulthandler
 import json
@@ -80,8 +81,10 @@ def run(layout):
         print(_banner(layout, stack.secrets, facts), flush=True)
         dead = stack.supervise()
         if dead is not None:
-            print('%s exited unexpectedly; stopping the stack. Its log:\n%s'
-                  % (dead.name, dead.log_tail()), file=sys.stderr)
+            print('%s exited unexpectedly more than %d times within %d s; stopping the '
+                  'stack. Its log:\n%s' % (dead.name, stack_mod.CRASH_LIMIT,
+                                           stack_mod.CRASH_WINDOW, dead.log_tail()),
+                  file=sys.stderr)
             code = 1
     except process.StartupError as error:
         stack.mark_failed(error)
@@ -163,10 +166,13 @@ def status(layout):
     print('Stack %s (launcher pid %d), state in %s' % (state['status'], state['launcher_pid'],
                                                       layout.root))
     print(_paths(layout))
+    restarts = state.get('restarts', {})
     for name, pid in sorted(state['children'].items()):
-        print('  %-12s pid %-8s %s' % (name, pid, 'stopped (stop-service)'
-                                       if name in state.get('held', ()) else
-                                       'running' if _alive(pid) else 'DEAD'))
+        print('  %-12s pid %-8s %s%s' % (
+            name, pid, 'stopped (stop-service)' if name in state.get('held', ()) else
+            'running' if _alive(pid) else 'DEAD (being restarted)',
+            ', restarted %d time%s after it died' % (restarts[name], '' if restarts[name] == 1
+                                                     else 's') if restarts.get(name) else ''))
     for name, url in sorted(state['urls'].items()):
         try:
             code = requests.get(url + ('/auth/login/' if name == 'dashboard' else '/'),
@@ -184,8 +190,9 @@ def _hold(layout, name, held):
         print('The stack is not running.', file=sys.stderr)
         return 1
     if name not in stack_mod.RESTARTABLE:
-        print('Only %s can be stopped and started on their own.'
-              % ' and '.join(stack_mod.RESTARTABLE), file=sys.stderr)
+        print('Only %s and %s can be stopped and started on their own.'
+              % (', '.join(stack_mod.RESTARTABLE[:-1]), stack_mod.RESTARTABLE[-1]),
+              file=sys.stderr)
         return 2
     path = stack_mod.hold_path(layout, name)
     if held:

@@ -1,4 +1,5 @@
 """Starts the whole embedded stack side by side, waits for it, and stops it on a signal."""
+import collections
 import concurrent.futures
 import dataclasses
 import json
@@ -20,7 +21,16 @@ from api_service.embedded import services
 STARTUP_TIMEOUT = 120
 # Services an operator (or a test) may stop and start while the stack runs:
 # `dbaas-stack stop-service NAME` leaves run/hold-NAME, and the launcher follows it.
-RESTARTABLE = ('taskmanager', 'conductor')
+RESTARTABLE = ('taskmanager', 'conductor', 'rabbitmq')
+# A service that dies unexpectedly (a crash, kill -9) is started again after a short
+# back-off, longer the more it crashed lately; more than CRASH_LIMIT restarts within
+# CRASH_WINDOW seconds is a crash loop, and the stack stops as it did on any death before
+# (a service that dies as it starts gets there in about 70 s; the fault tests kill the task
+# manager six times in a couple of minutes).
+CRASH_LIMIT = 10
+CRASH_WINDOW = 120.0
+BACKOFF_SECONDS = (0.2, 1.0, 2.0, 4.0, 8.0)
+SUPERVISE_INTERVAL = 0.2
 
 
 def hold_path(layout, name):
@@ -35,6 +45,9 @@ class Stack:
         self.secrets = layout_mod.load_secrets(self.layout)
         self.children = {}
         self.held = set()
+        self.restarts = collections.Counter()
+        self._recent_crashes = collections.defaultdict(collections.deque)
+        self._restart_due = {}
         self.facts = None
         self.stopping = threading.Event()
 
@@ -113,6 +126,7 @@ class Stack:
         state = {'status': status, 'launcher_pid': os.getpid(),
                  'children': {n: c.pid for n, c in self.children.items()},
                  'held': sorted(self.held),
+                 'restarts': dict(self.restarts),
                  'urls': {'dashboard': self.layout.horizon_url, 'api': self.layout.api_url,
                           'keystone': self.layout.keystone_url},
                  'paths': self.layout.describe()}
@@ -129,15 +143,64 @@ class Stack:
 
     # -- run and stop ----------------------------------------------------------
     def supervise(self):
-        """Block until a signal or until a child dies; return the dead child, if any."""
+        """Block until a signal or until a child crash-loops; return that child, if any."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
-        while not self.stopping.wait(0.5):
+        while not self.stopping.wait(SUPERVISE_INTERVAL):
             self._follow_holds()
-            for name, child in self.children.items():
-                if name not in self.held and not child.alive():
-                    return child
+            dead = self.restart_dead(time.monotonic())
+            if dead is not None:
+                return dead
         return None
+
+    def restart_dead(self, now):
+        """One supervision pass: note children that died, start those whose back-off is
+        over; return a child that died more than CRASH_LIMIT times within CRASH_WINDOW."""
+        for name, child in list(self.children.items()):
+            if name in self.held or child.alive():
+                continue
+            due = self._restart_due.get(name)
+            if due is None:
+                recent = self._recent_crashes[name]
+                while recent and recent[0] < now - CRASH_WINDOW:
+                    recent.popleft()
+                if len(recent) >= CRASH_LIMIT:
+                    return child
+                recent.append(now)
+                delay = BACKOFF_SECONDS[min(len(recent), len(BACKOFF_SECONDS)) - 1]
+                # What the dead leader left in its group (gunicorn's workers, which still
+                # hold the API's port) goes now, so the new one can bind.
+                child.stop(timeout=1)
+                self._restart_due[name] = now + delay
+                print('%s %s exited unexpectedly (code %s); starting it again in %.1f s'
+                      % (_now(), name, _exit_code(child), delay), flush=True)
+            elif now >= due:
+                del self._restart_due[name]
+                if self.stopping.is_set():
+                    return None     # a signal came meanwhile: nothing starts any more
+                try:
+                    self.children[name] = self.start_service(name)
+                except (process.StartupError, OSError) as error:
+                    # Counts as one more crash (the dead child stays): the next pass backs
+                    # off again, and a service that never comes up ends as a crash loop.
+                    print('%s %s did not start again: %s' % (_now(), name, error), flush=True)
+                    continue
+                self.restarts[name] += 1
+                print('%s %s started again (pid %s, restart %d)'
+                      % (_now(), name, self.children[name].pid, self.restarts[name]),
+                      flush=True)
+                self._write_state('ready', self.facts)
+        return None
+
+    def start_service(self, name):
+        """A fresh process for `name`, as at start-up."""
+        if name == 'rabbitmq':
+            return rabbitmq.start(self.layout, self.secrets)
+        if name == 'horizon':
+            return horizon.start(self.layout, self.secrets)
+        if name == 'keystone':
+            return keystone.start(self.layout)
+        return services.start(self.layout, name)
 
     def _follow_holds(self):
         """Stop a service while its hold file exists; start it again once it is removed."""
@@ -147,9 +210,10 @@ class Stack:
                 continue
             if wanted_held:
                 self._stop_child(self.children[name])
+                self._restart_due.pop(name, None)
                 self.held.add(name)
             else:
-                self.children[name] = services.start(self.layout, name)
+                self.children[name] = self.start_service(name)
                 self.held.discard(name)
             self._write_state('ready', self.facts)
 
@@ -169,6 +233,15 @@ class Stack:
         began = time.monotonic()
         child.stop()
         print('stopped %s in %.2f s' % (child.name, time.monotonic() - began), flush=True)
+
+
+def _now():
+    return time.strftime('%F %T')
+
+
+def _exit_code(child):
+    """Negative: the signal that ended it (-9 for kill -9)."""
+    return child.proc.poll() if child.proc is not None else None
 
 
 def _prepare_instance_root(layout):

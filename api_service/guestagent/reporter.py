@@ -1,19 +1,45 @@
 """Reports to the conductor, sealed with the instance key."""
+import logging
+
 import oslo_messaging as messaging
 
+from api_service.rpc import delivery
 from api_service.rpc import secure
+
+LOG = logging.getLogger(__name__)
+
+# The end of an operation (operation_done, backup_done) must reach the conductor's queue
+# (after a broker restart it may not be declared again yet): tried again this long, about
+# the longest operation deadline, then logged as an error (the deadline ends it then).
+END_REPORT_WAIT = 900.0
+# Seconds other reports are tried again. A heartbeat not at all: the next follows within
+# the interval. A step briefly: it is progress, and the agent must never stop for it.
+REPORT_WAIT = {'heartbeat': 0, 'guest_step': 2.0}
 
 
 class Reporter:
     def __init__(self, transport, topic, instance_id, key):
         target = messaging.Target(topic=topic, version='1.0')
-        self._client = messaging.get_rpc_client(transport, target)
+        self._client = messaging.get_rpc_client(transport, target,
+                                                transport_options=delivery.DELIVERED)
         self._instance_id = instance_id
         self._key = key
 
     def _cast(self, method, payload):
-        self._client.cast({}, method, instance_id=self._instance_id,
-                          sealed=secure.seal(self._key, payload))
+        """Never raises: a report the conductor does not get is logged, and the operation
+        goes on (or ends) as it would have. How long one is tried again depends on what is
+        lost without it (REPORT_WAIT)."""
+        wait = REPORT_WAIT.get(method, END_REPORT_WAIT)
+        try:
+            delivery.cast_delivered(self._client, {}, method, wait=wait,
+                                    instance_id=self._instance_id,
+                                    sealed=secure.seal(self._key, payload))
+        except messaging.MessageUndeliverable:
+            log = LOG.warning if wait < END_REPORT_WAIT else LOG.error
+            log('no conductor took the %s report in %s s; it is lost', method, wait)
+        except Exception as error:      # the broker down past the transport's retries
+            LOG.error('the %s report could not be sent (%s: %s); it is lost', method,
+                      type(error).__name__, error)
 
     def heartbeat(self, engine_status, used_bytes, last_rollback=None):
         """`last_rollback`: {'parameters': [names], 'reason': text} when the engine, started

@@ -1,6 +1,14 @@
 """Versioned RPC clients for the task manager and the conductor."""
+import oslo_messaging as messaging
+
+from api_service.common import exceptions
 from api_service.common.config import CONF
+from api_service.rpc import delivery
 from api_service.rpc import transport
+
+
+# Connection attempts of a cast from the API before it answers 503.
+CAST_RETRY = 2
 
 
 class TaskManagerAPI:
@@ -17,7 +25,18 @@ class TaskManagerAPI:
         return self._client.prepare(timeout=timeout, version='1.0').call(ctx, 'rpc_ping')
 
     def _cast(self, ctx, method, **kwargs):
-        self._client.cast(_plain(ctx), method, **kwargs)
+        try:
+            # Connection attempts are bounded (retry=None tries for ever): with the broker
+            # down, the API's thread answers a 503 within seconds instead of hanging.
+            delivery.cast_delivered(self._client.prepare(retry=CAST_RETRY), _plain(ctx),
+                                    method, **kwargs)
+        except (messaging.MessageUndeliverable, messaging.MessageDeliveryFailure):
+            # No task manager has declared its queue on the broker (the broker restarted
+            # and none reconnected in time), or no broker answers: the operation's
+            # deadline ends what was begun.
+            raise exceptions.ServiceUnavailable(
+                'No task manager is reachable through the message broker; try again '
+                'shortly.')
 
     def create_instance(self, ctx, instance_id, databases, users, restore=None):
         self._cast(ctx, 'create_instance', instance_id=instance_id, databases=databases,

@@ -4,6 +4,7 @@ import functools
 import oslo_messaging as messaging
 
 from api_service.common.config import CONF
+from api_service.rpc.delivery import DELIVERED
 
 
 @functools.lru_cache(maxsize=None)
@@ -12,8 +13,10 @@ def get_transport():
 
 
 def client(topic, version, server=None, timeout=None):
+    """Its casts are published mandatory: send them with delivery.cast_delivered."""
     target = messaging.Target(topic=topic, version=version, server=server)
-    return messaging.get_rpc_client(get_transport(), target, version_cap=version, timeout=timeout)
+    return messaging.get_rpc_client(get_transport(), target, version_cap=version,
+                                    timeout=timeout, transport_options=DELIVERED)
 
 
 def server(topic, host, endpoints):

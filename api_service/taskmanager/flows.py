@@ -28,6 +28,7 @@ from api_service.drivers.compute.base import DriverError, GuestSpec, PlacementEr
 from api_service.drivers.storage import StorageError
 from api_service.rpc import guest_client
 from api_service.taskmanager import configuration_steps
+from api_service.taskmanager import owners
 
 LOG = logging.getLogger(__name__)
 
@@ -132,8 +133,10 @@ def create(ctx, instance_id, databases, users, restore=None):
         elif isinstance(error, (DriverError, StepFailed)):
             _fail(instance_id, 'create', str(error), getattr(error, 'details', ''))
         else:
-            _fail(instance_id, 'create', 'Building the instance failed (%s).'
-                  % type(error).__name__, traceback.format_exc())
+            # Our own errors in their words (the service database unreachable for longer
+            # than [database] connect_retry_seconds); of anything else only its kind.
+            _fail(instance_id, 'create', _tenant_message('Building the instance failed', error),
+                  traceback.format_exc())
 
 
 def _deleted_meanwhile(instance_id):
@@ -194,6 +197,7 @@ def delete(ctx, instance_id):
         instance = session.get(m.Instance, instance_id, with_for_update=True)
         if instance is None or instance.deleted:
             return      # a retried delete (the janitor's) finished first
+        owners.settle_quota(session, instance)      # a resize the delete cut short
         quotas.release(session, instance.project_id, {'instances': 1, 'ram': instance.ram_mb,
                                                       'volumes': instance.volume_size})
         session.execute(sql_delete(m.InstanceKey).where(m.InstanceKey.instance_id == instance_id))
@@ -217,14 +221,18 @@ def delete(ctx, instance_id):
 # -- restart and resizes ---------------------------------------------------------------------
 
 def _finish(instance_id, **changes):
+    """End the operation well, recording `changes`; False when the instance left it
+    meanwhile (a delete began): then nothing is recorded."""
     with session_scope() as session:
         instance = session.get(m.Instance, instance_id, with_for_update=True)
         if instance is None or not status.finish(instance):
-            return
+            return False
         instance.operating_status = 'HEALTHY'
         status.refuse_state_fields(changes)
         for key, value in changes.items():
             setattr(instance, key, value)
+        owners.settle_quota(session, instance)      # a resize's new sizes are now the row's
+        return True
 
 
 # -- access sources sent again -----------------------------------------------------------
@@ -272,31 +280,33 @@ def restart(ctx, instance_id):
         _fail_with(instance_id, 'restart', 'Restarting the database failed', error)
 
 
-def _release_on_failure(instance_id, deltas):
-    """The API reserved quota for a resize that did not happen: give it back."""
+def _settle(instance_id):
+    """The resize ended without its new sizes recorded (failed, refused, or a delete began):
+    what the API reserved beyond what the row holds goes back, once (owners.settle_quota)."""
     with session_scope() as session:
-        instance = session.get(m.Instance, instance_id)
+        instance = session.get(m.Instance, instance_id, with_for_update=True)
         if instance is not None:
-            quotas.release(session, instance.project_id, deltas)
+            owners.settle_quota(session, instance)
 
 
 def resize_volume(ctx, instance_id, new_size):
-    with session_scope() as session:
-        old_size = session.get(m.Instance, instance_id).volume_size
+    owners.expect(instance_id, {'volumes': new_size})
     try:
         with events.step(instance_id, 'resize_volume', 'grow volume'):
             get_driver().resize_volume(instance_id, new_size)
-        _finish(instance_id, volume_size=new_size)
+        if not _finish(instance_id, volume_size=new_size):
+            # A delete began meanwhile: it releases the size the row still has, so the
+            # growth the API reserved is given back here (or by the delete, if it ran first).
+            _settle(instance_id)
     except Exception as error:
-        _release_on_failure(instance_id, {'volumes': new_size - old_size})
+        _settle(instance_id)
         _fail_with(instance_id, 'resize_volume', 'Resizing the volume failed', error)
 
 
 def resize_flavor(ctx, instance_id, flavor_id):
     driver = get_driver()
     flavor = driver.get_flavor(flavor_id)
-    with session_scope() as session:
-        old_ram = session.get(m.Instance, instance_id).ram_mb
+    owners.expect(instance_id, {'ram': flavor.ram})
     try:
         with events.step(instance_id, 'resize_flavor', 'host room'):
             # The room is taken at once (the larger of both sizes until the resize ends), so
@@ -304,17 +314,21 @@ def resize_flavor(ctx, instance_id, flavor_id):
             driver.reserve_resize(instance_id, flavor.ram, flavor.vcpus)
     except PlacementError as error:
         # Refused before anything changed: the database keeps running as it was.
-        _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
+        _settle(instance_id)
         _fail(instance_id, 'resize_flavor', str(error), end=status.abort)
         return
     try:
         with events.step(instance_id, 'resize_flavor', 'apply memory and restart'):
             answer = _guest(instance_id).resize_memory(ctx, flavor.ram)
         configuration_steps.report_rollback(instance_id, 'resize_flavor', answer)
-        _finish(instance_id, flavor_id=flavor.id, ram_mb=flavor.ram, vcpus=flavor.vcpus)
+        if not _finish(instance_id, flavor_id=flavor.id, ram_mb=flavor.ram, vcpus=flavor.vcpus):
+            # A delete began meanwhile and releases the memory the row holds (the larger of
+            # both flavors once the room was taken): the rest is settled here.
+            _settle(instance_id)
     except Exception as error:
-        # The host keeps the room taken for it: what the engine now runs with is not known.
-        _release_on_failure(instance_id, {'ram': flavor.ram - old_ram})
+        # The host keeps the room taken for it (the row's ram_mb: the larger of both), and
+        # the usage keeps the same: what the engine now runs with is not known.
+        _settle(instance_id)
         _fail_with(instance_id, 'resize_flavor', 'Resizing the flavor failed', error)
 
 

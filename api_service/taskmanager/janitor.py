@@ -14,6 +14,7 @@ from api_service.domain import backups
 from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import status
+from api_service.taskmanager import owners
 
 LOG = logging.getLogger(__name__)
 
@@ -30,8 +31,13 @@ WHAT_TIMED_OUT = {
 def expire_deadlines():
     """Operations past their deadline end in ERROR with a fault naming the step they were in.
 
+    A resize whose task manager is gone gives its reservation back here (owners.settle_quota);
+    one a live task manager runs settles its own as its flow ends. Until we may judge
+    others (owners.may_judge_others), a row another task manager owns is left for later.
+
     Returns the ids of deletes that ran out of time, for the caller to retry.
     """
+    judging = owners.may_judge_others()
     retry_deletes, timed_out_backups = [], []
     now = models.utcnow()
     with session_scope() as session:
@@ -41,6 +47,8 @@ def expire_deadlines():
             m.Instance.task_deadline.is_not(None), m.Instance.task_deadline < now)
             .with_for_update(skip_locked=True))
         for instance in overdue:
+            if instance.task_owner not in (None, owners.ME) and not judging:
+                continue
             if instance.status == status.DELETING:
                 retry_deletes.append(instance.id)
                 instance.task_deadline = None
@@ -66,6 +74,8 @@ def expire_deadlines():
                 continue
             faults.record(instance.id, message, session=session)
             events.fail_running(session, instance.id, message)
+            if owners.is_gone(session, instance.task_owner):
+                owners.settle_quota(session, instance)
     for instance_id, message in timed_out_backups:
         _fail_backups_of(instance_id, message)
     return retry_deletes
@@ -77,3 +87,82 @@ def _fail_backups_of(instance_id, message):
             b.Backup.instance_id == instance_id, b.Backup.status.in_(['NEW', 'BUILDING']))))
     for backup_id in ids:
         backups.fail(instance_id, backup_id, message)
+
+
+# -- operations a dead task manager left ----------------------------------------------------
+
+WHAT_STOPPED = {
+    'create': 'The task manager building the instance stopped',
+    'restart': 'The task manager restarting the database stopped',
+    'resize_volume': 'The task manager resizing the volume stopped',
+    'resize_flavor': 'The task manager resizing the flavor stopped',
+}
+# Steps at which the guest has the operation: it reports how it ends (or the deadline
+# does, if the cast never left).
+GUEST_HAS_IT = ('prepare', 'restore', 'stream to storage')
+
+
+def settle_orphaned():
+    """Instances whose operation a dead task manager ran (owners.orphaned): a build or
+    restart or resize it was running ends in ERROR at once with a fault naming the step; a
+    delete is returned to retry now; a backup not yet sent to the guest is returned to start
+    again; what the guest already has is left to the guest (and the deadline).
+
+    Returns (instance ids to delete, (instance id, backup id) to start)."""
+    if not owners.may_judge_others():
+        return [], []
+    deletes, backups_to_start, backups_to_fail = [], [], []
+    with session_scope() as session:
+        orphans = session.scalars(select(m.Instance).where(
+            m.Instance.deleted.is_(False),
+            m.Instance.status.in_(sorted(status.TRANSITIONAL)) | m.Instance.task_quota.is_not(None),
+            owners.orphaned()).with_for_update(skip_locked=True))
+        for instance in orphans:
+            running = session.scalars(select(m.InstanceEvent.step).where(
+                m.InstanceEvent.instance_id == instance.id,
+                m.InstanceEvent.outcome == events.RUNNING)
+                .order_by(m.InstanceEvent.started.desc())).first()
+            LOG.warning('instance %s: its task manager stopped during %s (step: %s)',
+                        instance.id, instance.task, running)
+            if instance.status not in status.TRANSITIONAL:
+                # Failed by its deadline or an admin while its task manager still ran, which
+                # then died before its flow gave the reservation back.
+                instance.task_owner = None
+                owners.settle_quota(session, instance)
+                continue
+            if instance.status == status.DELETING:
+                instance.task_owner = owners.ME
+                instance.task_deadline = None   # retried now, not by expire_deadlines too
+                deletes.append(instance.id)
+                continue
+            instance.task_owner = None      # ours to settle now, or the guest's
+            if running in GUEST_HAS_IT:
+                continue
+            if instance.status == status.BACKUP:
+                _orphaned_backups(session, instance.id, backups_to_start, backups_to_fail)
+                continue
+            message = WHAT_STOPPED.get(instance.task, 'The task manager running the '
+                                       'operation stopped')
+            message += ' (step: %s).' % running if running else '.'
+            try:
+                status.fail(instance)
+            except status.IllegalTransition:
+                LOG.exception('instance %s: orphaned in status %s', instance.id,
+                              instance.status)
+                continue
+            faults.record(instance.id, message, session=session)
+            events.fail_running(session, instance.id, message)
+            # As the resize's own failure does: against the row's sizes now.
+            owners.settle_quota(session, instance)
+    for instance_id, backup_id in backups_to_fail:
+        backups.fail(instance_id, backup_id, 'The task manager stopped before the backup '
+                                             'was sent to the guest.')
+    return deletes, backups_to_start
+
+
+def _orphaned_backups(session, instance_id, to_start, to_fail):
+    """NEW: the task manager never began it, start it again. BUILDING without the guest's
+    step: it stopped before the guest was asked, fail it (nothing was written)."""
+    for backup_id, backup_status in session.execute(select(b.Backup.id, b.Backup.status).where(
+            b.Backup.instance_id == instance_id, b.Backup.status.in_(['NEW', 'BUILDING']))):
+        (to_start if backup_status == 'NEW' else to_fail).append((instance_id, backup_id))

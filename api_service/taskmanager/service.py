@@ -14,6 +14,7 @@ from api_service.drivers.compute import get_driver
 from api_service.taskmanager import flows
 from api_service.taskmanager import janitor
 from api_service.taskmanager import module_reapply
+from api_service.taskmanager import owners
 from api_service.taskmanager import scheduler
 from api_service.taskmanager import stop as stop_flow
 
@@ -34,28 +35,40 @@ def _run(func, *args):
     threading.Thread(target=guarded, name=func.__name__, daemon=True).start()
 
 
+def _run_owned(func, ctxt, instance_id, *args, targets=None):
+    """Run an operation on an instance as its owner: if this task manager dies meanwhile,
+    another settles it (janitor.settle_orphaned), giving back what the resize reserved
+    beyond `targets` ({'ram': MB} or {'volumes': GB}, known before the claim)."""
+    owners.claim(instance_id, targets)
+    _run(func, ctxt, instance_id, *args)
+
+
 class TaskManagerEndpoint:
     """Casts from the API (RPC API 1.3)."""
 
     target = messaging.Target(version='1.3')
 
     def create_instance(self, ctxt, instance_id, databases, users, restore=None):
-        _run(flows.create, ctxt, instance_id, databases, users, restore)
+        _run_owned(flows.create, ctxt, instance_id, databases, users, restore)
 
     def delete_instance(self, ctxt, instance_id):
-        _run(flows.delete, ctxt, instance_id)
+        _run_owned(flows.delete, ctxt, instance_id)
 
     def restart(self, ctxt, instance_id):
-        _run(flows.restart, ctxt, instance_id)
+        _run_owned(flows.restart, ctxt, instance_id)
 
     def resize_volume(self, ctxt, instance_id, new_size):
-        _run(flows.resize_volume, ctxt, instance_id, new_size)
+        _run_owned(flows.resize_volume, ctxt, instance_id, new_size,
+                   targets={'volumes': new_size})
 
     def resize_flavor(self, ctxt, instance_id, flavor_id):
-        _run(flows.resize_flavor, ctxt, instance_id, flavor_id)
+        # Read before the claim: the claim holds the row's lock, and a second session
+        # under it (the catalogue's) waits for the first on SQLite ("database is locked").
+        ram = get_driver().get_flavor(flavor_id).ram
+        _run_owned(flows.resize_flavor, ctxt, instance_id, flavor_id, targets={'ram': ram})
 
     def create_backup(self, ctxt, instance_id, backup_id):
-        _run(flows.create_backup, ctxt, instance_id, backup_id)
+        _run_owned(flows.create_backup, ctxt, instance_id, backup_id)
 
     def delete_backups(self, ctxt, backup_ids):
         """1.1: delete the objects of backups whose delete the API recorded."""
@@ -78,19 +91,25 @@ def janitor_forever(stop):
     while not stop.wait(JANITOR_INTERVAL):
         ticks += 1
         try:
+            deletes, backups = janitor.settle_orphaned()
+            for instance_id in deletes:
+                _run_owned(flows.delete, {}, instance_id)
+            for instance_id, backup_id in backups:
+                _run_owned(flows.create_backup, {}, instance_id, backup_id)
             for instance_id in janitor.expire_deadlines():
-                _run(flows.delete, {}, instance_id)
+                _run_owned(flows.delete, {}, instance_id)
             backup_ids = backup_deletes.claim_due()
             if backup_ids:
                 _run(flows.delete_backups, {}, backup_ids)
             if ticks % PARTIALS_EVERY_TICKS == 0:
                 flows.cleanup_backup_partials(PARTIAL_MAX_AGE)
+                owners.forget_gone()
         except Exception:
             LOG.exception('janitor failed')
 
 
 def _start_scheduled_backup(instance_id, backup_id):
-    _run(flows.create_backup, {}, instance_id, backup_id)
+    _run_owned(flows.create_backup, {}, instance_id, backup_id)
 
 
 def _delete_backups(backup_ids):

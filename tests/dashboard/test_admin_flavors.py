@@ -172,7 +172,7 @@ class FlavorFormTests(AdminTestCase):
 
     @helpers.create_mocks({api: ('flavor_create',)})
     def test_a_value_the_api_refuses_lands_on_its_field(self):
-        refusal = "Invalid value for 'flavor/ram': 0 is less than the minimum of 1"
+        refusal = "'flavor.ram' must be from 1 to 2147483647, not 0."
         self.mock_flavor_create.side_effect = helpers.api_error(400, refusal)
         res = self.client.post(CREATE_FLAVOR_URL, flavor_form())
         self.assertEqual([refusal], res.context['form'].errors['ram'])
@@ -261,7 +261,8 @@ class VolumeTypeFormTests(AdminTestCase):
 
     @helpers.create_mocks({api: ('volume_type_create',)})
     def test_a_refused_root_lands_on_its_field(self):
-        refusal = "Invalid value for 'volume_type/root_path': 'x' does not match '^/'"
+        refusal = ("'volume_type.root_path' must be an absolute path (starting with '/'), "
+                   "not 'x'.")
         self.mock_volume_type_create.side_effect = helpers.api_error(400, refusal)
         res = self.client.post(CREATE_VT_URL, {'name': 'cold', 'root_path': '/srv'})
         self.assertEqual([refusal], res.context['form'].errors['root_path'])

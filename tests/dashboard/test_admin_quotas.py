@@ -176,7 +176,7 @@ class EditQuotasTests(AdminTestCase):
     @helpers.create_mocks({admin_quotas: ('quota_show', 'quota_update')})
     def test_the_apis_refusal_lands_on_its_field_in_its_words(self):
         self.mock_quota_show.return_value = resources()
-        message = "Invalid value for 'quotas/ram': 2147483648 is greater than the maximum."
+        message = "'quotas.ram' must be from -1 to 2147483647, not 2147483648."
         self.mock_quota_update.side_effect = helpers.api_error(400, message)
 
         res = self.client.post(edit_url(), {'instances': 10, 'ram': 4096, 'volumes': 100,

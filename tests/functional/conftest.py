@@ -5,6 +5,7 @@ offset 2400 (addresses 127.34.x.x), so killing its task manager, conductor, brok
 never disturbs the stack the other functional tests share. One stack for every fault test:
 each test leaves it serving (the launcher restarts what a test kills).
 """
+import json
 import os
 import subprocess
 
@@ -13,6 +14,7 @@ import pytest
 from tests import pgserver
 from tests.conftest import (BIN, REPO, RunningStack, remove_stack_dirs, stack_env, stop_stack,
                             traversable_tempdir)
+from tests.functional.instance_helpers import trove
 
 # DBAAS_FAULT_OFFSET moves it (two people running fault tests side by side).
 FAULT_OFFSET = os.environ.get('DBAAS_FAULT_OFFSET', '2400')
@@ -25,6 +27,16 @@ class FaultStack(RunningStack):
         super().__init__(root, env)
         self.pg = pg
         self.database_url = database_url
+
+    def launcher_state(self):
+        """The launcher's run/state.json now: its children's pids, restarts, holds
+        (`state` is what it was when the stack started)."""
+        with open(os.path.join(self.root, 'run', 'state.json')) as handle:
+            return json.load(handle)
+
+    def restarts(self, name):
+        """How often the launcher started `name` again after it died."""
+        return self.launcher_state().get('restarts', {}).get(name, 0)
 
     def dbaas(self, *args, timeout=120):
         return subprocess.run([os.path.join(BIN, 'dbaas-stack'), *args], env=self.env, cwd=REPO,
@@ -51,3 +63,9 @@ def fault_stack(request):
         print('\nThe fault stack\'s state and logs are kept in %s' % root)
     else:
         remove_stack_dirs(root)
+
+
+@pytest.fixture(scope='session')
+def fault_demo(fault_stack):
+    """python-troveclient as demo on the fault stack."""
+    return trove(fault_stack, 'demo')

@@ -45,16 +45,17 @@ def wait_status(client, instance_id, wanted, timeout=90):
         instance_id, instance.status if instance else '?', wanted))
 
 
-def wait_gone(client, instance_id, timeout=60):
+def wait_gone(client, instance_id, timeout=60, manager='instances'):
+    """Until the client's `manager` (instances, backups) answers 404 for the id."""
     from troveclient import exceptions
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            client.instances.get(instance_id)
+            getattr(client, manager).get(instance_id)
         except exceptions.NotFound:
             return
         time.sleep(0.2)
-    raise AssertionError('instance %s was not deleted' % instance_id)
+    raise AssertionError('%s %s was not deleted' % (manager[:-1], instance_id))
 
 
 def processes_mentioning(text):

@@ -53,9 +53,13 @@ def test_catalogue_with_a_real_token(demo):
 
 @pytest.mark.parametrize('kwargs, status, words', [
     ({'data': '{"quotas": '}, 400, ['not valid JSON']),
-    ({'json': {'quotas': {'instances': 1}, 'bogus': 1}}, 400, ['Unknown field', 'bogus']),
-    ({'json': {'quotas': {'instances': 'many'}}}, 400, ['integer']),
-    ({'json': {'quotas': {'x' * 300: 1}}}, 400, ['Unknown field']),
+    ({'json': {'quotas': {'instances': 1}, 'bogus': 1}}, 400, ['unknown field', 'bogus']),
+    ({'json': {'quotas': {'instances': 'many'}}}, 400, ["'quotas.instances'", 'whole number',
+                                                        "'many'"]),
+    ({'json': {'quotas': {'x' * 300: 1}}}, 400, ['unknown field']),
+    # Issue #15: nested 5,000 deep was a 500; a NUL in a name was accepted.
+    ({'data': '{"quotas": ' + '[' * 5000 + ']' * 5000 + '}'}, 400, ['more than 32 levels']),
+    ({'data': '{"quotas": {"instances": 1, "instances": 2}}'}, 400, ["'instances' twice"]),
 ])
 def test_bad_bodies_get_4xx_naming_the_problem(stack, demo, kwargs, status, words):
     admin_token, admin_project = stack.token('admin')

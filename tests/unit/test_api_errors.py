@@ -58,13 +58,13 @@ def test_missing_body_is_400(client, catalogue):
 
 
 @pytest.mark.parametrize('body, words', [
-    ({'quotas': {'instances': 3}, 'extra': 1}, ['Unknown field', 'extra']),
-    ({'quotas': {'cores': 3}}, ['Unknown field', 'cores']),
-    ({'quotas': {'instances': 'three'}}, ['quotas/instances', 'integer']),
-    ({'quotas': {'instances': -5}}, ['quotas/instances']),
-    ({'quotas': {}}, ['quotas']),
-    ({}, ['Missing field', 'quotas']),
-    ([], ['body', 'object']),
+    ({'quotas': {'instances': 3}, 'extra': 1}, ['unknown field', 'extra']),
+    ({'quotas': {'cores': 3}}, ['unknown field', 'cores']),
+    ({'quotas': {'instances': 'three'}}, ["'quotas.instances'", 'whole number', "'three'"]),
+    ({'quotas': {'instances': -5}}, ["'quotas.instances'", 'from -1 to', '-5']),
+    ({'quotas': {}}, ["'quotas'", 'at least one field']),
+    ({}, ["'quotas' is required"]),
+    ([], ['body', 'JSON object']),
 ])
 def test_schema_violations_name_the_field(client, catalogue, body, words):
     resp = client.request('PUT', '/mgmt/quotas/%s' % PROJECT, body=body, roles=ADMIN)

@@ -72,7 +72,7 @@ def test_create_records_build_and_casts_to_taskmanager(api):
 
 @pytest.mark.parametrize('overrides, status, words', [
     ({'flavorRef': '99'}, 404, ["Flavor '99'"]),
-    ({'volume': {'size': 0}}, 400, ['volume/size']),
+    ({'volume': {'size': 0}}, 400, ["'instance.volume.size'", 'from 1 to', 'not 0']),
     ({'volume': {'size': 1, 'type': 'gold'}}, 400, ["'gold'", 'fast', 'standard']),
     ({'availability_zone': 'mars'}, 400, ["'mars'", 'east', 'nova']),
     ({'datastore': {'type': 'redis'}, 'databases': [{'name': 'x'}]}, 400,

@@ -119,13 +119,13 @@ def test_a_version_named_is_kept(client, catalogue):
     ({'module_type': 'nope'}, "Module type 'nope' is not supported: use one of ping, file"),
     ({'contents': None}, 'contents'),
     ({'contents': 'not base64!'}, 'base64'),
-    ({'name': ''}, "'module/name'"),
+    ({'name': ''}, "'module.name'"),
     ({'name': '   '}, 'must not be blank'),
-    ({'name': 'n' * 256}, "'module/name' is too long"),
+    ({'name': 'n' * 256}, "'module.name' is too long"),
     ({'datastore': {'type': 'foo'}}, "Datastore 'foo' cannot be found"),
     ({'datastore': {'type': 'mariadb', 'version': '9.9'}}, "has no version '9.9'"),
     ({'datastore': {'version': '15'}}, "'datastore.version' needs 'datastore.type'"),
-    ({'description': 'd' * 513}, "'module/description' is too long (at most 512"),
+    ({'description': 'd' * 513}, "'module.description' is too long (at most 512"),
     ({'apply_order': 10}, "'apply_order' must be a whole number from 0 to 9."),
     ({'apply_order': -1}, "'apply_order' must be a whole number from 0 to 9."),
     ({'apply_order': 'abc'}, "'apply_order' must be a whole number from 0 to 9."),
@@ -134,7 +134,7 @@ def test_a_version_named_is_kept(client, catalogue):
     ({'apply_order': True}, "'apply_order' must be a whole number from 0 to 9."),
     ({'live_update': 2}, "'live_update' must be true or false (or 1 or 0)."),
     ({'live_update': 'yes'}, "'live_update' must be true or false (or 1 or 0)."),
-    ({'colour': 'red'}, 'Unknown field'),
+    ({'colour': 'red'}, "'module' has an unknown field: 'colour'."),
 ])
 def test_bad_input_is_a_400_naming_it(client, catalogue, fields, words):
     resp = create(client, **fields)
@@ -367,7 +367,7 @@ def test_update_all_datastore_versions_and_all_datastores(client, catalogue):
 
 @pytest.mark.parametrize('fields, code, words', [
     ({'type': 'nope'}, 400, "Module type 'nope' is not supported"),
-    ({'name': ''}, 400, "'module/name'"),
+    ({'name': ''}, 400, "'module.name'"),
     ({'apply_order': 10}, 400, "'apply_order' must be a whole number from 0 to 9."),
     ({'datastore': {'type': 'mariadb', 'version': '9.9'}}, 400, "has no version '9.9'"),
     ({'contents': '!!'}, 400, 'base64'),

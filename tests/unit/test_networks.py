@@ -95,7 +95,7 @@ def test_without_nics_the_instance_lands_on_the_default_network(api):  # noqa: F
                                                          '127.10.0.0/16']),
     ([{'net-id': DEFAULT, 'ip_address': '127.10.255.255'}], ['127.10.255.255', 'not inside']),
     ([{'net-id': DEFAULT, 'ip_address': 'localhost'}], ["'localhost' is not an IPv4"]),
-    ([{'net-id': DEFAULT, 'mac': 'x'}], ['Unknown field', 'mac']),
+    ([{'net-id': DEFAULT, 'mac': 'x'}], ['unknown field', 'mac']),
     ([{'net-id': DEFAULT, 'network_id': 'other'}], ['name different networks']),
 ])
 def test_bad_nics_are_400_naming_the_problem(api, nics, words):  # noqa: F811

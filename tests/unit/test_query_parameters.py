@@ -28,10 +28,11 @@ def test_integers_and_lengths_are_checked_and_name_the_parameter(client, catalog
     resp = client.get('/instances?limit=ten')
     assert fault_of(resp)[1] == "Query parameter 'limit' must be a whole number, not 'ten'."
     resp = client.get('/instances?limit=0')
-    assert fault_of(resp)[1] == "Query parameter 'limit' must be at least 1."
+    assert fault_of(resp)[1] == "Query parameter 'limit' must be at least 1, not 0."
     resp = client.get('/backups?instance_id=%s' % ('x' * 40))
     assert resp.status_code == 400
-    assert fault_of(resp)[1] == "Query parameter 'instance_id' is too long (at most 36 characters)."
+    assert fault_of(resp)[1] == ("Query parameter 'instance_id' is too long (at most 36 "
+                                 "characters; 40 sent).")
 
 
 def test_empty_and_undeclared_parameters_are_ignored_as_trove_does(client, catalogue):

@@ -11,10 +11,10 @@ from api_service.domain import backups
 from api_service.domain import instances
 from api_service.rpc import clients
 
-LIST_QUERY = dict(paging.QUERY, instance_id={'type': 'string', 'maxLength': 36},
-                  datastore={'type': 'string', 'maxLength': 255},
+LIST_QUERY = dict(paging.QUERY, instance_id=schemas.identifier(36, min_length=0),
+                  datastore=schemas.identifier(255, min_length=0),
                   all_projects={'type': 'boolean'},
-                  project_id={'type': 'string', 'maxLength': 64})
+                  project_id=schemas.identifier(64, min_length=0))
 
 
 def _target(project_id):
@@ -37,8 +37,12 @@ class Backups(Resource):
         if not body.get('instance'):
             raise exceptions.BadRequest('backup.instance is required.')
         backup, parent = backups.create(req.ctx, body)
-        self.taskmanager.create_backup(req.ctx, instance_id=backup.instance_id,
-                                       backup_id=backup.id)
+        try:
+            self.taskmanager.create_backup(req.ctx, instance_id=backup.instance_id,
+                                           backup_id=backup.id)
+        except exceptions.ServiceUnavailable:
+            backups.undo_create(backup)
+            raise
         ds, version = backups.datastore_of(backup)
         return {'backup': views.backup(req, backup, ds, version)}
 
@@ -92,8 +96,8 @@ def _strategy(row):
             'backend': row.backend, 'swift_container': row.swift_container}
 
 
-STRATEGY_QUERY = {'instance_id': {'type': 'string', 'maxLength': 36},
-                  'project_id': {'type': 'string', 'maxLength': 64}}
+STRATEGY_QUERY = {'instance_id': schemas.identifier(36, min_length=0),
+                  'project_id': schemas.identifier(64, min_length=0)}
 
 
 class BackupStrategies(Resource):

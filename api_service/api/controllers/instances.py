@@ -1,4 +1,6 @@
 """Instances: create, list, show, update, delete, actions, and their events (extension)."""
+import logging
+
 from api_service.api import schemas
 from api_service.api import views
 from api_service.api.controllers import paging
@@ -10,6 +12,8 @@ from api_service.domain import configuration_apply
 from api_service.domain import events
 from api_service.domain import instances
 from api_service.rpc import clients
+
+LOG = logging.getLogger(__name__)
 
 INSTANCE = '/instances/{instance_id}'
 LIST_QUERY = dict(paging.QUERY, include_clustered={'type': 'boolean'})
@@ -31,7 +35,11 @@ class Instances(Resource):
         # A create with users, databases, modules or a group needs their rules too (POL-04).
         policy.enforce_all(req.ctx, policy.instance_create_rules(req.body_json['instance']))
         view, build = instances.create(req.ctx, req.body_json['instance'])
-        self.taskmanager.create_instance(req.ctx, instance_id=view.instance.id, **build)
+        try:
+            self.taskmanager.create_instance(req.ctx, instance_id=view.instance.id, **build)
+        except exceptions.ServiceUnavailable:
+            instances.undo_begin(view.instance.id, 'create')
+            raise
         return {'instance': views.instance_detail(req, view)}
 
     @route('GET', '/instances', summary='List instances', response_key='instances',
@@ -87,7 +95,13 @@ class Instances(Resource):
         view = instances.get(req.ctx, instance_id)
         policy.enforce(req.ctx, 'instance:delete', _target(view))
         instances.mark_deleting(req.ctx, instance_id)
-        self.taskmanager.delete_instance(req.ctx, instance_id)
+        try:
+            self.taskmanager.delete_instance(req.ctx, instance_id)
+        except exceptions.ServiceUnavailable:
+            # A delete recorded is a delete accepted: the row is DELETING, and the janitor
+            # casts it again once its deadline passes.
+            LOG.warning('instance %s: no task manager took the delete; the janitor retries '
+                        'it after its deadline', instance_id)
         return None
 
     @route('POST', INSTANCE + '/action', schema=schemas.instance_action,
@@ -98,7 +112,8 @@ class Instances(Resource):
         if 'restart' in body:
             policy.enforce(req.ctx, 'instance:restart', _target(view))
             instances.begin(req.ctx, instance_id, 'restart', CONF.instance.operation_deadline)
-            self.taskmanager.restart(req.ctx, instance_id)
+            self._cast_begun(instance_id, 'restart', None, self.taskmanager.restart,
+                             req.ctx, instance_id)
         elif 'reset_status' in body:
             policy.enforce(req.ctx, 'instance:reset_status', _target(view))
             instances.reset_status(req.ctx, instance_id)
@@ -106,19 +121,31 @@ class Instances(Resource):
             policy.enforce(req.ctx, 'instance:resize_volume', _target(view))
             size = int(body['resize']['volume']['size'])
             instances.check_volume_resize(view, size)
+            deltas = {'volumes': size - view.instance.volume_size}
             instances.begin(req.ctx, instance_id, 'resize_volume',
-                            CONF.instance.operation_deadline,
-                            quota_deltas={'volumes': size - view.instance.volume_size})
-            self.taskmanager.resize_volume(req.ctx, instance_id, size)
+                            CONF.instance.operation_deadline, quota_deltas=deltas)
+            self._cast_begun(instance_id, 'resize_volume', deltas,
+                             self.taskmanager.resize_volume, req.ctx, instance_id, size)
         else:
             policy.enforce(req.ctx, 'instance:resize_flavor', _target(view))
             flavor = instances.check_flavor_resize(view, body['resize']['flavorRef'])
+            deltas = {'ram': flavor.ram - view.instance.ram_mb}
             instances.begin(req.ctx, instance_id, 'resize_flavor',
-                            CONF.instance.operation_deadline,
-                            quota_deltas={'ram': flavor.ram - view.instance.ram_mb},
+                            CONF.instance.operation_deadline, quota_deltas=deltas,
                             flavor=flavor)
-            self.taskmanager.resize_flavor(req.ctx, instance_id, flavor.id)
+            self._cast_begun(instance_id, 'resize_flavor', deltas,
+                             self.taskmanager.resize_flavor, req.ctx, instance_id, flavor.id)
         return None
+
+    @staticmethod
+    def _cast_begun(instance_id, operation, quota_deltas, cast, *args):
+        """Cast an operation `begin` recorded; when no task manager takes it (503), undo
+        what was recorded first, since nothing will run it."""
+        try:
+            cast(*args)
+        except exceptions.ServiceUnavailable:
+            instances.undo_begin(instance_id, operation, quota_deltas)
+            raise
 
     @route('GET', INSTANCE + '/configuration', summary='The values the engine runs with, for '
            "every parameter of the instance's version", response_key='instance')

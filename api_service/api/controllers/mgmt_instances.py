@@ -9,8 +9,8 @@ from api_service.domain import mgmt_instances
 MI = '/mgmt/instances/{instance_id}'
 DELETED = {'deleted': {'type': 'boolean'}}
 LIST_QUERY = dict(paging.QUERY, **DELETED, include_clustered={'type': 'boolean'},
-                  project_id={'type': 'string', 'maxLength': 64},
-                  status={'type': 'string', 'maxLength': 32})
+                  project_id=schemas.identifier(64, min_length=0),
+                  status=schemas.identifier(32, min_length=0))
 
 
 class MgmtInstances(Resource):

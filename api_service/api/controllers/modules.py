@@ -1,5 +1,6 @@
 """Modules (Trove's /modules): CRUD, the instances a module is on, reapply."""
 from api_service.api import module_schemas
+from api_service.api import schemas
 from api_service.api import module_views
 from api_service.api import views
 from api_service.api.controllers import paging
@@ -9,7 +10,7 @@ from api_service.domain import modules
 
 ONE = '/modules/{module_id}'
 _BOOLEAN = {'type': 'boolean'}
-LIST_QUERY = dict(paging.QUERY, datastore={'type': 'string', 'maxLength': 255})
+LIST_QUERY = dict(paging.QUERY, datastore=schemas.identifier(255, min_length=0))
 INSTANCES_QUERY = dict(paging.QUERY, include_clustered=_BOOLEAN, count_only=_BOOLEAN)
 
 

@@ -1,8 +1,9 @@
 """The limit/marker query parameters every list endpoint takes."""
+from api_service.api import schemas
 from api_service.common.config import CONF
 
 QUERY = {'limit': {'type': 'integer', 'minimum': 1},
-         'marker': {'type': 'string', 'maxLength': 255}}
+         'marker': schemas.identifier(255, min_length=0)}
 
 
 def params(req):

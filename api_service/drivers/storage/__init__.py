@@ -7,12 +7,13 @@ Nothing here imports server code, so the guest agent uses the same package.
 """
 from api_service.drivers.storage.base import (
     BackupStorage, ChecksumMismatch, InvalidKey, ObjectNotFound, ObjectWriter, StorageError,
-    VerifiedReader, check_key, verified_reader, verify_object)
+    StoreFull, VerifiedReader, check_key, verified_reader, verify_object)
 from api_service.drivers.storage.local import LocalObjectStore
 from api_service.drivers.storage.swift import SwiftObjectStore
 
 __all__ = ['BackupStorage', 'ChecksumMismatch', 'InvalidKey', 'LocalObjectStore', 'ObjectNotFound',
-           'ObjectWriter', 'StorageError', 'SwiftObjectStore', 'VerifiedReader', 'check_key',
+           'ObjectWriter', 'StorageError', 'StoreFull', 'SwiftObjectStore', 'VerifiedReader',
+           'check_key',
            'get_storage', 'verified_reader', 'verify_object']
 
 _BACKENDS = {'local': LocalObjectStore, 'swift': SwiftObjectStore}

@@ -51,6 +51,15 @@ class StorageError(Exception):
                 'message': self.message, 'details': self.details}
 
 
+class StoreFull(StorageError):
+    """The store has no room left (a full filesystem, a quota reached): nothing was kept."""
+
+    code, fault = 413, 'overLimit'
+    message = ('The backup store is full: there was no room to write this backup, and '
+               'nothing of it was kept. Delete backups you no longer need or ask the '
+               'operator for more room, then try again.')
+
+
 class InvalidKey(StorageError):
     """The key is not a path of plain names."""
 

@@ -9,7 +9,12 @@ A writer appends to its partial and, on commit, fsyncs it and renames it to
 the key (then fsyncs the directory), so an object is either absent or whole,
 also across a crash. Directories are 0700 and objects 0600: the store holds
 tenants' data.
+
+A filesystem without room (ENOSPC, or EDQUOT for a quota) raises StoreFull wherever it
+shows: creating the partial, writing, the fsync or the directories of commit. The writer
+is then aborted by its caller, so the partial goes with it.
 """
+import contextlib
 import errno
 import logging
 import os
@@ -23,6 +28,21 @@ LOG = logging.getLogger(__name__)
 PARTIAL_DIR = '.partial'
 # How much is written between two requests to start writing back.
 WRITEBACK_STEP = 32 * 1024 * 1024
+
+
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def _full_is_store_full(what, *args):
+    """OSError for a full filesystem as StoreFull, naming what was written (`what % args`,
+    formatted only then: writes are hot) for operators."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _NO_ROOM:
+            raise base.StoreFull(details='%s: %s' % (what % args, exc)) from exc
+        raise
 
 
 def _fsync_dir(path):
@@ -39,15 +59,17 @@ class _LocalWriter(base.ObjectWriter):
         super().__init__(key)
         self._store = store
         self.partial_path = os.path.join(store.partial_dir, '%s.part' % secrets.token_hex(12))
-        self._fd = os.open(self.partial_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
-                           0o600)
+        with _full_is_store_full('creating %s', self.partial_path):
+            self._fd = os.open(self.partial_path,
+                               os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         self._written = self._flushed = 0
 
     def _write(self, data):
         view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        with _full_is_store_full('writing %s for %s', self.partial_path, self.key):
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
         self._written += len(data)
         if self._written - self._flushed >= WRITEBACK_STEP:
             # Start writing back what is done (and drop it from the page cache
@@ -57,13 +79,14 @@ class _LocalWriter(base.ObjectWriter):
             self._flushed = self._written
 
     def _commit(self):
-        os.fsync(self._fd)
-        os.close(self._fd)
-        self._fd = None
         final = self._store.path(self.key)
-        self._store.make_dirs(os.path.dirname(final))
-        os.rename(self.partial_path, final)
-        _fsync_dir(os.path.dirname(final))
+        with _full_is_store_full('committing %s', final):
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+            self._store.make_dirs(os.path.dirname(final))
+            os.rename(self.partial_path, final)
+            _fsync_dir(os.path.dirname(final))
 
     def _abort(self):
         if self._fd is not None:
@@ -81,7 +104,8 @@ class LocalObjectStore(base.BackupStorage):
     def __init__(self, root):
         self.root = os.path.abspath(root)
         self.partial_dir = os.path.join(self.root, PARTIAL_DIR)
-        self.make_dirs(self.partial_dir)
+        with _full_is_store_full('creating %s', self.partial_dir):
+            self.make_dirs(self.partial_dir)
 
     def path(self, key):
         """The file holding the object `key`."""

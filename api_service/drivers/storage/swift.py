@@ -69,6 +69,9 @@ DEFAULT_RETRIES = 3
 DEFAULT_RETRY_DELAY = 1.0
 # Answers that say "try again": Swift's proxy when object servers are busy or down.
 RETRIABLE_STATUSES = (500, 502, 503, 504)
+# Swift's answers for no room: 413 over a container or account quota, 507 Insufficient
+# Storage on the object servers. Retrying does not help; the tenant reads StoreFull's words.
+NO_ROOM_STATUSES = (413, 507)
 _END, _CANCEL = object(), object()
 _now = time.time   # the clock cleanup_partials compares Swift's listing times with
 
@@ -462,8 +465,11 @@ class SwiftObjectStore(base.BackupStorage):
                 else ''))
 
     def error(self, method, name, response):
-        return base.StorageError(details='swift %s %s/%s: HTTP %d' % (
-            method, self.container, name or '', response.status_code))
+        details = 'swift %s %s/%s: HTTP %d' % (method, self.container, name or '',
+                                               response.status_code)
+        if method == 'PUT' and response.status_code in NO_ROOM_STATUSES:
+            return base.StoreFull(details=details)
+        return base.StorageError(details=details)
 
     def expect(self, statuses, method, name=None, **kwargs):
         response = self.request(method, name, **kwargs)

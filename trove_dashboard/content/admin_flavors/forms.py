@@ -20,8 +20,9 @@ LARGEST = 2 ** 31 - 1
 MAX_VCPUS = 4096
 FLAVOR_FIELDS = ('name', 'ram', 'vcpus', 'disk', 'ephemeral')
 VOLUME_TYPE_FIELDS = ('name', 'description', 'is_public')
-# The API names a field it refuses by its path in the body: 'flavor/ram'.
-_FIELD_PATH = re.compile(r"'(?:flavor|volume_type)/(\w+)'")
+# The API names a field it refuses by its path in the body: 'flavor.ram' ('flavor/ram'
+# before issue #15).
+_FIELD_PATH = re.compile(r"'(?:flavor|volume_type)[./](\w+)'")
 _FORM_FIELD = {'id': 'flavor_id', 'flavor_id': 'flavor_id', 'vcpu': 'vcpus'}
 
 

@@ -18,8 +18,9 @@ INDEX_URL = 'horizon:admin:database_quotas:index'
 LARGEST = 2 ** 31 - 1
 FIELDS = (('instances', _('Instances')), ('ram', _('RAM (MB)')),
           ('volumes', _('Volumes (GB)')), ('backups', _('Backups')))
-# The API names a field it refuses by its path in the body: 'quotas/ram'.
-_FIELD_PATH = re.compile(r"'quotas/(\w+)'")
+# The API names a field it refuses by its path in the body: 'quotas.ram' ('quotas/ram'
+# before issue #15).
+_FIELD_PATH = re.compile(r"'quotas[./](\w+)'")
 
 
 def _limit_field(label):
