@@ -367,7 +367,7 @@ def report(args, load, idle, seconds):
     print('throughput: %.1f calls/s (%d calls)' % (calls / seconds, calls))
     print('answers other than 2xx (by call, status and fault):')
     for answer, count in sorted(load.answers.items()):
-        print('  %-40s %5d  e.g. %s' % (answer, count, load.examples[answer][:150]))
+        print('  %-40s %5d  e.g. %s' % (answer, count, load.examples.get(answer, '')[:150]))
     if not load.answers:
         print('  none')
     worst = 0.0

@@ -24,6 +24,11 @@ class _Server(BaseApplication):
         self.cfg.set('worker_class', 'gthread')
         self.cfg.set('accesslog', None)
         self.cfg.set('graceful_timeout', 1)
+        # Idle keep-alive connections stay open this long (gthread keeps them in its poller, not
+        # in a thread). With gunicorn's 2 s, a client pausing about 2 s between calls sends its
+        # next request on a connection the server is closing that instant and gets no answer
+        # (bench/load.py saw it); 75 s is nginx's default.
+        self.cfg.set('keepalive', 75)
         self.cfg.set('proc_name', 'dbaas-api')
 
     def load(self):
