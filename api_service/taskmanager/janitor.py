@@ -1,6 +1,8 @@
-"""Deadlines and recovery: no operation outlives its deadline, no ACTIVE instance stays dark.
+"""Deadlines and recovery: no operation outlives its deadline, and the operations of a task
+manager that died are settled by a live one (owners.py says who is alive and owns what).
 
-Runs in the task manager every couple of seconds.
+Runs in the task manager every second. Missing heartbeats change no status: only a guest's
+own report does (a conductor or broker outage must not make instances flap).
 """
 import logging
 
