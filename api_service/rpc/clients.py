@@ -7,8 +7,9 @@ from api_service.rpc import delivery
 from api_service.rpc import transport
 
 
-# Connection attempts of a cast from the API before it answers 503.
-CAST_RETRY = 2
+# Connection attempts of a cast from the API before it answers 503: about 7 s with the
+# embedded stack's reconnect interval (1 s, then 2 s), enough to ride out a broker restart.
+CAST_RETRY = 4
 
 
 class TaskManagerAPI:
