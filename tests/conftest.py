@@ -89,6 +89,8 @@ def stack_env(root, offset):
     env = dict(os.environ, STACK_DIR=root, STACK_PORT_OFFSET=offset,
                STACK_HEARTBEAT_INTERVAL='1', STACK_BUILD_DEADLINE='30',
                STACK_BACKUP_DEADLINE='20',
+               # The Metrics tab's test sees a new sample every 5 s (a slot per 5 s).
+               STACK_METRICS_INTERVAL='5',
                # The guest module drivers of tests/fixtures/module_drivers (a failing one, a
                # journal of the order they ran in) and a type no driver serves.
                STACK_MODULE_TYPES='ping,file,fail,journal,missing',

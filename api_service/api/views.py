@@ -1,6 +1,8 @@
 """Trove's JSON shapes for each resource, built from domain objects."""
 import json
 
+from api_service.domain import events
+
 
 def links(req, collection, item_id):
     host = req.cached_host_url
@@ -176,23 +178,33 @@ class _InstanceRow:
         return getattr(self._instance, name)
 
 
-def event(e):
+def event(e, backup=None):
+    """A step; `backup` is the (name, deleted) of the backup its message names, if it is
+    one of the project's (events.for_instance joins it): null name and deleted otherwise."""
     duration = (e.finished - e.started).total_seconds() if e.finished else None
+    backup_name, backup_deleted = backup or (None, None)
     return {'id': e.id, 'operation': e.operation, 'name': e.step, 'outcome': e.outcome,
             'message': e.message, 'started': _isotime(e.started),
-            'finished': _isotime(e.finished), 'duration': duration}
+            'finished': _isotime(e.finished), 'duration': duration,
+            'backup_id': events.backup_named(e.message),
+            'backup_name': backup_name, 'backup_deleted': backup_deleted}
 
 
-def backup(req, row, datastore_name=None, version_name=None):
-    """Trove's backup shape; `row` is a page row or an ORM backup with names given."""
+def backup(req, row, datastore_name=None, version_name=None, instance=None):
+    """Trove's backup shape; `row` is a page row or an ORM backup with names given
+    (`instance`: its instance's (name, deleted))."""
     datastore_name = datastore_name or row.datastore_name
     version_name = version_name or row.version_name
+    instance_name, instance_deleted = instance or (row.instance_name, row.instance_deleted)
     size_gb = round(row.size_bytes / 1024 ** 3, 4) if row.size_bytes is not None else None
     data = {'id': row.id, 'name': row.name, 'description': row.description,
             'status': row.status, 'instance_id': row.instance_id, 'parent_id': row.parent_id,
             'size': size_gb, 'checksum': row.checksum, 'locationRef': row.location,
             'created': _isotime(row.created), 'updated': _isotime(row.updated),
             'project_id': row.project_id, 'schedule_id': row.schedule_id,
+            # Extension: the instance by name, kept after it is deleted (then marked so).
+            'instance_name': instance_name,
+            'instance_deleted': instance_deleted is None or bool(instance_deleted),
             'datastore': {'type': datastore_name, 'version': version_name,
                           'version_id': row.datastore_version_id}}
     if row.status in ('FAILED', 'DELETE_FAILED') and row.fail_reason:

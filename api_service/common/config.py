@@ -145,6 +145,13 @@ backup_opts = [
 
 backup_swift_opts = swift_storage.conf_options()
 
+metrics_opts = [
+    cfg.IntOpt('interval_seconds', default=60, min=5, max=3600,
+               help="Seconds each stored metrics sample of an instance covers: a day's "
+                    'samples are kept per instance in 86400 / interval_seconds slots that '
+                    'the heartbeats overwrite in turn (a ring, never growing).'),
+]
+
 
 def register_opts(conf=CONF):
     conf.register_opts(api_opts, group='api')
@@ -159,6 +166,7 @@ def register_opts(conf=CONF):
     conf.register_opts(rpc_opts, group='rpc')
     conf.register_opts(access_opts, group='access')
     conf.register_opts(module_opts)
+    conf.register_opts(metrics_opts, group='metrics')
 
 
 def list_opts():
@@ -166,7 +174,8 @@ def list_opts():
     return [('DEFAULT', common_opts + compute_opts + module_opts), ('api', api_opts), ('database', database_opts),
             ('quota', quota_opts), ('local_driver', local_driver_opts),
             ('instance', instance_opts), ('backup', backup_opts),
-            ('backup_swift', backup_swift_opts), ('rpc', rpc_opts), ('access', access_opts)]
+            ('backup_swift', backup_swift_opts), ('rpc', rpc_opts), ('access', access_opts),
+            ('metrics', metrics_opts)]
 
 
 register_opts()

@@ -69,6 +69,8 @@ CATALOGUE_RULES = [
     _rule('network:index', OPEN, 'List the networks instances may attach to (extension).',
           '/networks'),
     _rule('limits:index', READER, 'List limits.', '/limits'),
+    _rule('overview:show', READER, "Show the project's instances, storage, backups, backups "
+          'due next and latest faults, counted (extension).', '/overview'),
     # The quota's project is in the path, not the URL's project: its own target key.
     _rule('quota:show', 'rule:admin or ((role:member or role:reader) and '
           'project_id:%(project_id)s)',
@@ -110,6 +112,8 @@ INSTANCE_RULES = [
           I + '/configuration'),
     _rule('instance:events', READER, "List an instance's operation steps (extension).",
           I + '/events'),
+    _rule('instance:extension:metrics:show', READER, "Show an instance's metrics of the "
+          'last 24 hours (extension).', I + '/metrics'),
     _rule('instance:guest_log_list', READER, "List an instance's guest logs." + LATER,
           I + '/log'),
     _rule('instance:backups', READER, "List an instance's backups.", I + '/backups'),
@@ -179,6 +183,8 @@ SCHEDULE_RULES = [
           SCHEDULES + '/{schedule}', 'PATCH'),
     _rule('schedule:delete', MEMBER, 'Delete a backup schedule (extension).',
           SCHEDULES + '/{schedule}', 'DELETE'),
+    _rule('schedule:run', MEMBER, 'Run a backup schedule now (extension).',
+          SCHEDULES + '/{schedule}/run', 'POST'),
     _rule('schedule:executions', READER, "List a schedule's executions (extension).",
           SCHEDULES + '/{schedule}/executions'),
     _rule('schedule:delete_execution', MEMBER, 'Delete an execution record (extension).',

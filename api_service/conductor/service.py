@@ -15,6 +15,7 @@ from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import instance_modules
 from api_service.domain import instances as instances_domain
+from api_service.domain import metrics
 from api_service.domain import status
 from api_service.rpc import secure
 from api_service.taskmanager import configuration_steps
@@ -56,6 +57,10 @@ class ConductorEndpoint:
             instance.operating_status = report['status']
             instance.service_status_updated = models.utcnow()
             instance.volume_used_bytes = report['used_bytes']
+            if not instance.deleted:
+                # The delete (which removes the ring) held the row's lock before us.
+                metrics.record(session, instance_id, instance.service_status_updated,
+                               report.get('metrics'), report['used_bytes'])
             if report['status'] == 'SHUTDOWN':
                 status.engine_stopped(instance)
             elif report['status'] == 'HEALTHY':

@@ -26,16 +26,23 @@ ANY_SOURCE = ('0.0.0.0/0', '::/0')
 
 
 def parse_cidrs(values, what='allowed_cidrs'):
-    """Normalised CIDR texts (host bits cleared, duplicates dropped); 400 naming a bad one."""
-    cidrs = []
+    """Normalised CIDR texts (host bits cleared, duplicates dropped); 400 naming every bad
+    one (fixing them one refusal at a time is a chore)."""
+    cidrs, bad = [], []
     for value in values or ():
         try:
             cidr = str(ipaddress.ip_network(value, strict=False))
         except (TypeError, ValueError):
-            raise exceptions.BadRequest("%s: '%s' is not a CIDR such as 10.0.0.0/24."
-                                        % (what, str(value)[:64]))
+            bad.append("'%s'" % str(value)[:64])
+            continue
         if cidr not in cidrs:
             cidrs.append(cidr)
+    if len(bad) == 1:
+        raise exceptions.BadRequest('%s: %s is not a CIDR such as 10.0.0.0/24.'
+                                    % (what, bad[0]))
+    if bad:
+        raise exceptions.BadRequest('%s: not valid CIDRs: %s. Write each as a CIDR such as '
+                                    '10.0.0.0/24.' % (what, ', '.join(bad)))
     return cidrs
 
 

@@ -134,6 +134,7 @@ def restore_chain(ctx, backup_id):
 _B = b.Backup.__table__
 _V = models.DatastoreVersion.__table__
 _D = models.Datastore.__table__
+_I = m.Instance.__table__
 
 
 _FILTERS = ('marker', 'instance', 'datastore', 'project')
@@ -141,9 +142,13 @@ _FILTERS = ('marker', 'instance', 'datastore', 'project')
 
 def _page_stmt(filters):
     """Newest first (Trove's order), keyset-paged on (created, id); `filters` ⊆ _FILTERS."""
-    stmt = (select(_B, _V.c.name.label('version_name'), _D.c.name.label('datastore_name'))
+    # The instance's name and whether it is deleted: a backup outlives its instance, and a
+    # page names it without a call per row (an outer join: a purged instance has no row).
+    stmt = (select(_B, _V.c.name.label('version_name'), _D.c.name.label('datastore_name'),
+                   _I.c.name.label('instance_name'), _I.c.deleted.label('instance_deleted'))
             .join(_V, _V.c.id == _B.c.datastore_version_id)
             .join(_D, _D.c.id == _V.c.datastore_id)
+            .outerjoin(_I, _I.c.id == _B.c.instance_id)
             .where(_B.c.deleted.is_(False))
             .order_by(_B.c.created.desc(), _B.c.id.desc()).limit(bindparam('limit')))
     if 'project' in filters:
@@ -181,6 +186,13 @@ def list_page(project_id, limit, marker=None, instance_id=None, datastore=None):
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more else None)
+
+
+def instance_of(backup):
+    """(name, deleted) of the backup's instance; (None, True) once its row is purged."""
+    with session_scope() as session:
+        instance = session.get(m.Instance, backup.instance_id)
+        return (instance.name, bool(instance.deleted)) if instance else (None, True)
 
 
 def datastore_of(backup):

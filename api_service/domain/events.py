@@ -1,15 +1,28 @@
 """Events: each step of each operation on an instance, with its outcome."""
 import contextlib
+import re
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, literal, select
 
 from api_service.common import exceptions
 from api_service.db import models
+from api_service.db import models_backups as b
 from api_service.db import models_instances as m
 from api_service.db.session import session_scope
 from api_service.drivers.compute.base import DriverError
 
 RUNNING, SUCCESS, FAILED = 'RUNNING', 'SUCCESS', 'FAILED'
+
+# How a step's message names the backup it works on ('backup <id>', 'restoring backup <id>').
+_NAMES_BACKUP = re.compile(r'\bbackup ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+                           r'[0-9a-f]{12})\b')
+
+
+def backup_named(message):
+    """The id of the backup a step's message names, or None: the event's `backup_id`, so a
+    page can link the step to its backup without a lookup per event."""
+    found = _NAMES_BACKUP.search(message or '')
+    return found.group(1) if found else None
 
 
 def start(instance_id, operation, step, message=''):
@@ -83,7 +96,26 @@ def step(instance_id, operation, name, message=''):
 
 
 def for_instance(instance_id):
+    """The instance's steps, oldest first, each as (event, backup): `backup` is the
+    (name, deleted) of the backup its message names, or None when it names none or one
+    that is not of the instance's project. One query: the backups are left-joined, so a
+    page links a step to its backup without a call per backup; deleted backups keep their
+    rows (history), so they join too, marked deleted."""
+    event, backup, instance = m.InstanceEvent, b.Backup, m.Instance
+    # Only the instance's own project's backups join: an admin may restore another
+    # project's backup, and its name is not this project's to read.
+    names_it = and_(backup.project_id == instance.project_id,
+                    event.message.like(literal('%backup ') + backup.id + literal('%')))
+    stmt = (select(event, backup.id, backup.name, backup.deleted)
+            .outerjoin(instance, instance.id == event.instance_id)
+            .outerjoin(backup, names_it)
+            .where(event.instance_id == instance_id)
+            .order_by(event.started, event.id))
+    steps = {}
     with session_scope() as session:
-        return list(session.scalars(select(m.InstanceEvent)
-                                    .where(m.InstanceEvent.instance_id == instance_id)
-                                    .order_by(m.InstanceEvent.started, m.InstanceEvent.id)))
+        for found, backup_id, name, deleted in session.execute(stmt):
+            # A message naming two backups joins twice: keep the one backup_named reads.
+            named = backup_id is not None and backup_id == backup_named(found.message)
+            if found.id not in steps or named:
+                steps[found.id] = (found, (name, bool(deleted)) if named else None)
+    return list(steps.values())

@@ -1,11 +1,16 @@
 """Users, databases and root: short calls to an instance's guest, allowed only when ACTIVE."""
 import urllib.parse
 
+from oslo_config import cfg
+
 from api_service.common import exceptions
 from api_service.domain import faults
 from api_service.domain import instances
 from api_service.domain import status
+from api_service.domain import user_hosts
 from api_service.rpc import guest_client
+
+CONF = cfg.CONF
 
 
 def _capabilities(view):
@@ -34,6 +39,18 @@ class GuestCalls:
     def call(self, ctx, method, **kwargs):
         with faults.of_guest_calls(self.instance_id):
             return self.guest.call(ctx, method, **kwargs)
+
+
+def check_user_hosts(view, hosts):
+    """A host for an engine whose users have none is a 400, before the guest is asked."""
+    user_hosts.check(view.version, _capabilities(view), hosts)
+
+
+def is_root_enabled(ctx, guest):
+    """Whether root is enabled, asked within the ping timeout: every instance page asks,
+    so a hung guest costs that page seconds, not the 30 of a users or databases call
+    (the timeout is answered as any guest call's: a 409 asking to try again)."""
+    return bool(guest.call(ctx, 'is_root_enabled', timeout=CONF.rpc.rpc_ping_timeout))
 
 
 def split_user(user_path):

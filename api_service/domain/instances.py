@@ -26,6 +26,7 @@ from api_service.domain import module_payloads
 from api_service.domain import networks
 from api_service.domain import quotas
 from api_service.domain import status
+from api_service.domain import user_hosts
 from api_service.rpc import guest_client
 from api_service.rpc import secure
 
@@ -134,6 +135,8 @@ def _check_capabilities(version, body):
     for field in ('databases', 'users', 'modules'):
         if body.get(field) and field not in capabilities:
             raise exceptions.BadRequest('%s does not support %s.' % (version.manager, field))
+    user_hosts.check(version, capabilities, [user.get('host') for user in body.get('users') or []
+                                             if isinstance(user, dict)])
 
 
 def create(ctx, body):
@@ -148,7 +151,7 @@ def create(ctx, body):
     volume = body.get('volume') or {}
     size = int(volume.get('size') or 0)
     if not 1 <= size <= CONF.instance.max_volume_size:
-        raise exceptions.BadRequest('volume.size must be between 1 and %d GB.'
+        raise exceptions.BadRequest('Volume size must be between 1 and %d GB.'
                                     % CONF.instance.max_volume_size)
     volume_type = _resolve_volume_type(volume.get('type'), version)
     zone = _check_zone(body.get('availability_zone'))
@@ -434,7 +437,7 @@ def check_volume_resize(view, size):
         raise exceptions.BadRequest('The new volume size must be larger than the current %d GB.'
                                     % view.instance.volume_size)
     if size > CONF.instance.max_volume_size:
-        raise exceptions.BadRequest('volume.size must be at most %d GB.'
+        raise exceptions.BadRequest('The new volume size must be at most %d GB.'
                                     % CONF.instance.max_volume_size)
 
 

@@ -9,18 +9,19 @@ from api_service.common import exceptions
 from api_service.db import models
 from api_service.db import models_schedules as s
 from api_service.db.session import session_scope
+from api_service.domain import cron_patterns
 from api_service.domain import instances
 
 FIELDS = ('name', 'description', 'pattern', 'incremental', 'retention', 'enabled')
 
 
 def check_pattern(pattern):
-    """5 fields (minute hour day month weekday), or 6 with seconds last (croniter's way)."""
-    if not isinstance(pattern, str) or len(pattern.split()) not in (5, 6) or \
-            not croniter.is_valid(pattern):
-        raise exceptions.BadRequest("'%s' is not a cron pattern: use 5 fields (minute hour day "
-                                    "month weekday), e.g. '0 3 * * *' for 03:00 daily, or 6 with "
-                                    'seconds last.' % str(pattern)[:64])
+    """5 fields (minute hour day month weekday), or 6 with seconds last (croniter's way);
+    refused in words naming the field that is wrong (domain/cron_patterns.py)."""
+    found = cron_patterns.problem(pattern) if isinstance(pattern, str) else \
+        'The pattern must be text, e.g. \'0 3 * * *\' for 03:00 daily.'
+    if found:
+        raise exceptions.BadRequest(found)
     return pattern
 
 
@@ -135,6 +136,18 @@ def delete_execution(ctx, instance_id, schedule_id, execution_id):
         if execution.state == 'RUNNING':
             raise exceptions.Conflict('Execution %s is still running.' % execution_id)
         session.delete(execution)
+
+
+def run_now(ctx, instance_id, schedule_id):
+    """Make the schedule due now: the scheduler's next tick (about a second) runs it as any
+    due run, claimed once, skipped in words if the instance is busy, and retention applies."""
+    with session_scope() as session:
+        schedule = _get(ctx, instance_id, schedule_id, session)
+        if not schedule.enabled:
+            raise exceptions.Conflict('The schedule "%s" is disabled: enable it to run it '
+                                      'now.' % schedule.name)
+        schedule.next_execution_time = models.utcnow()
+        return schedule
 
 
 def last_good_backup(session, schedule_id):

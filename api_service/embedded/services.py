@@ -40,6 +40,9 @@ heartbeat_interval = {heartbeat}
 build_deadline = {build_deadline}
 operation_deadline = {operation_deadline}
 
+[metrics]
+interval_seconds = {metrics_interval}
+
 [keystone_authtoken]
 www_authenticate_uri = {keystone}/v3
 auth_url = {keystone}/v3
@@ -88,6 +91,8 @@ def write_config(layout, secrets):
         build_deadline=int(os.environ.get('STACK_BUILD_DEADLINE', '120')),
         backup_deadline=int(os.environ.get('STACK_BACKUP_DEADLINE', '3600')),
         operation_deadline=int(os.environ.get('STACK_OPERATION_DEADLINE', '240')),
+        # Tests shorten it to see an instance's metrics grow within seconds.
+        metrics_interval=int(os.environ.get('STACK_METRICS_INTERVAL', '60')),
         # Tests add the types of their own guest module drivers (tests/fixtures).
         module_types=os.environ.get('STACK_MODULE_TYPES', 'ping,file'))
     fd = os.open(layout.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -41,13 +41,16 @@ class Reporter:
             LOG.error('the %s report could not be sent (%s: %s); it is lost', method,
                       type(error).__name__, error)
 
-    def heartbeat(self, engine_status, used_bytes, last_rollback=None):
+    def heartbeat(self, engine_status, used_bytes, last_rollback=None, metrics=None):
         """`last_rollback`: {'parameters': [names], 'reason': text} when the engine, started
         by the agent itself (a dead engine's restart, resume), came up only with its previous
-        configuration values; no key otherwise."""
+        configuration values; no key otherwise. `metrics`: the engine's load
+        (guestagent/metrics.py), no key when not sampled."""
         payload = {'status': engine_status, 'used_bytes': used_bytes}
         if last_rollback:
             payload['last_rollback'] = last_rollback
+        if metrics:
+            payload['metrics'] = metrics
         self._cast('heartbeat', payload)
 
     def step(self, operation, step, outcome, message='', details='', module_ids=None):

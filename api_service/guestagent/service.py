@@ -8,6 +8,7 @@ import traceback
 import oslo_messaging as messaging
 
 from api_service.guestagent import errors
+from api_service.guestagent import metrics
 from api_service.guestagent.datastore import diagnostics, get_manager_class
 from api_service.guestagent.modules import manager as modules_mod
 
@@ -42,6 +43,7 @@ class GuestEndpoint:
         # heartbeat's restart of a dead engine, resume): the next heartbeat carries it.
         self.unreported_rollback = None
         self.modules = modules_mod.ModuleManager(modules_dir(conf), owner=_file_owner(manager))
+        self.sampler = metrics.Sampler()
 
     # -- lifecycle -------------------------------------------------------------------
     def prepare(self, ctxt, databases, users, restore=None, access=None, overrides=None,
@@ -264,6 +266,8 @@ class GuestEndpoint:
         extra = {}
         if self.unreported_rollback:
             extra['last_rollback'] = self.unreported_rollback
+        # Never raises: each figure that cannot be read is None.
+        extra['metrics'] = self.sampler.sample(self.manager)
         self.reporter.heartbeat(HEALTHY if running else SHUTDOWN,
                                 self.manager.data_size_bytes(), **extra)
         self.unreported_rollback = None     # sent (a cast that raised keeps it)

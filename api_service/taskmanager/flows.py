@@ -21,6 +21,7 @@ from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import instance_modules
 from api_service.domain import instances as instances_domain
+from api_service.domain import metrics
 from api_service.domain import quotas
 from api_service.domain import status
 from api_service.drivers.compute import get_driver
@@ -201,6 +202,7 @@ def delete(ctx, instance_id):
         quotas.release(session, instance.project_id, {'instances': 1, 'ram': instance.ram_mb,
                                                       'volumes': instance.volume_size})
         session.execute(sql_delete(m.InstanceKey).where(m.InstanceKey.instance_id == instance_id))
+        metrics.forget(session, instance_id)      # its ring of samples: no one reads it now
         # Its modules went with its guest's directory: no module counts it any more.
         instance_modules.forget_instance(session, instance_id)
         # Addresses are unique: a deleted instance's go back to its network.

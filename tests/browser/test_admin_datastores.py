@@ -75,7 +75,7 @@ def confirm(page):
 
 def launch_offers(page, dashboard):
     """The datastore versions the Launch dialog offers, as labelled there."""
-    page.goto(dashboard + '/project/')
+    page.goto(dashboard + '/project/databases/')
     page.click('#instances__action_launch')
     select = page.locator('.modal select[name=datastore_version]')
     expect(select).to_be_visible(timeout=30000)    # slow to load on a busy host

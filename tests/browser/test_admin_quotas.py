@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import login, screenshot
 
 PANEL = '/admin/database_quotas/'
-INSTANCES = '/project/'  # the default panel of the Project dashboard
+INSTANCES = '/project/databases/'  # the Instances panel (Overview is the landing page)
 
 
 class AdminApi:

@@ -110,7 +110,7 @@ def test_group_launch_restart_required_and_restart(demo, stack):
         expect(page.locator('#values tr[data-display="%s"]' % RESTART[0])).to_contain_text(
             'Restart required')
 
-        page.goto(dashboard + '/project/')
+        page.goto(dashboard + '/project/databases/')
         row = instance_row(page, instance)
         expect(row).to_contain_text('Restart Required', timeout=15000)
         expect(row.locator('td.restart-required')).to_have_count(1)
@@ -129,7 +129,7 @@ def test_group_launch_restart_required_and_restart(demo, stack):
         both_widths(page, 'configuration-delete-refused')
 
         # Restart from the row: Restarting, then Active, without a reload.
-        page.goto(dashboard + '/project/')
+        page.goto(dashboard + '/project/databases/')
         row = instance_row(page, instance)
         row.locator('.dropdown-toggle').click()
         row.locator('button[id$="__action_restart"]').click()

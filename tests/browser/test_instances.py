@@ -57,7 +57,7 @@ def submit_launch(page):
 def launch_tiny_mariadb_to_advanced(page, dashboard, name):
     """Open Launch from the Instances page, fill `name`, choose MariaDB 10.11 (after Redis,
     so the version's choices are fetched again) and db.tiny, and go to the Advanced step."""
-    page.goto(dashboard + '/project/')
+    page.goto(dashboard + '/project/databases/')
     open_launch(page)
     page.fill('.modal input[name=name]', name)
     with page.expect_response(lambda r: 'launch/choices' in r.url and r.ok):
@@ -70,7 +70,7 @@ def launch_tiny_mariadb_to_advanced(page, dashboard, name):
 
 def launch_until_active(page, name):
     """Submit the Launch dialog and wait until the instance's row says Active; its row."""
-    with page.expect_response(lambda r: r.url.endswith('/project/launch') and
+    with page.expect_response(lambda r: r.url.endswith('/project/databases/launch') and
                               r.request.method == 'POST', timeout=SETTLE_MS) as launched:
         page.click('.modal input[type=submit]')
     assert launched.value.status < 400, launched.value.status
@@ -95,6 +95,7 @@ def delete_instance(page, name):
 
 def test_launch_watch_active_add_database_and_user_delete(demo):
     page = demo
+    page.goto(page.url.rstrip('/') + '/databases/')
     expect(page.locator('h1')).to_have_text('Instances')
     open_launch(page)
     assert unlabelled_fields(page, '.modal') == []
@@ -162,19 +163,24 @@ def test_launch_watch_active_add_database_and_user_delete(demo):
     expect(page.locator('#events')).to_contain_text('prepare')
     both_widths(page, 'instance-events')
 
-    page.goto(page.url.split('/project/')[0] + '/project/')
+    page.goto(page.url.split('/project/')[0] + '/project/databases/')
     delete_instance(page, name)
 
 
 def test_api_refusal_shows_on_its_field(demo):
+    # A refusal only the API knows to make (the dialog itself refuses a volume out of range
+    # or over quota before sending: tests/browser/test_launch_dialog.py).
     page = demo
+    page.goto(page.url.split('/project/')[0] + '/project/databases/')
     open_launch(page)
-    page.fill('.modal input[name=name]', 'too-big')
-    page.fill('.modal input[name=volume]', '500')
+    page.fill('.modal input[name=name]', 'too-closed')
+    page.click('.modal a[href="#launch_instance__access"]')
+    page.fill('.modal input[name=allowed_cidrs]', '10.0.0.0/8')
     submit_launch(page)
-    error = page.locator('.modal .has-error', has=page.locator('input[name=volume]'))
-    expect(error).to_contain_text('volume.size must be between 1 and', timeout=15000)
-    expect(page.locator('.modal input[name=name]')).to_have_value('too-big')
+    error = page.locator('.modal .has-error', has=page.locator('input[name=allowed_cidrs]'))
+    expect(error).to_contain_text('admit no source a private instance accepts',
+                                  timeout=15000)
+    expect(page.locator('.modal input[name=name]')).to_have_value('too-closed')
     screenshot(page, 'launch-refused-1280')
     assert 'Unable to launch' not in page.content()
 
@@ -186,7 +192,7 @@ def test_unplaceable_launch_shows_fault_and_failed_step(demo, stack):
          '--ram', '12000', '--vcpus', '1'], env=stack.env, capture_output=True, text=True)
     assert created.returncode == 0 or 'exists' in created.stderr, created.stderr
     page = demo
-    page.reload()
+    page.goto(stack.urls['dashboard'] + '/project/databases/')   # the flavor is new
     open_launch(page)
     name = unique('too-large')
     page.fill('.modal input[name=name]', name)
@@ -212,5 +218,5 @@ def test_unplaceable_launch_shows_fault_and_failed_step(demo, stack):
     expect(failed).to_contain_text('Failed')
     both_widths(page, 'fault-events')
 
-    page.goto(page.url.split('/project/')[0] + '/project/')
+    page.goto(page.url.split('/project/')[0] + '/project/databases/')
     delete_instance(page, name)

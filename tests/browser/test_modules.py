@@ -134,7 +134,7 @@ def test_create_launch_with_download_and_remove_a_module(demo, stack, tmp_path):
         expect(applied).to_contain_text('pong')     # the ping driver's message
         expect(applied).to_contain_text(hashlib.md5(CONTENTS).hexdigest())
         both_widths(page, 'instance-modules')
-        instance_id = page.url.split('/project/')[1].split('/')[0]
+        instance_id = page.url.split('/project/databases/')[1].split('/')[0]
 
         # Download: the bytes uploaded, under troveclient's module-retrieve name.
         with page.expect_download() as downloading:

@@ -44,7 +44,8 @@ def datastore_list():
         datastores.Datastore(datastores.Datastores(None), {
             'id': MARIADB_ID, 'name': 'mariadb', 'default_version': MARIADB_1011, 'links': [],
             'versions': [_version(MARIADB_1011, '10.11', '10.11.19',
-                                  ['access', 'databases', 'root', 'users'])]}, loaded=True),
+                                  ['access', 'databases', 'root', 'user_hosts', 'users'])]},
+            loaded=True),
         datastores.Datastore(datastores.Datastores(None), {
             'id': REDIS_ID, 'name': 'redis', 'default_version': REDIS_70, 'links': [],
             'versions': [_version(REDIS_70, '7.0', '7.0.15', ['root'])]}, loaded=True),
@@ -141,6 +142,10 @@ class TestCase(helpers.TestCase):
         # Every Instances page reads GET /limits for its Launch button; tests that do
         # not care about quotas get none (the button stays enabled).
         mock.patch.object(trove, 'limits', return_value={}).start()
+        # An instance's detail page asks whether root is enabled (for Disable Root); tests
+        # that do not care read "not enabled".
+        from trove_dashboard.api import instance_extras
+        mock.patch.object(instance_extras, 'root_enabled', return_value=False).start()
 
     def _setup_test_data(self):
         super()._setup_test_data()

@@ -81,8 +81,9 @@ class PolicyTests(helpers.TestCase):
     @helpers.create_mocks({trove: LIST_CALLS})
     def test_members_may_do_what_the_api_lets_owners_do(self):
         rows, tables = self.row_actions()
+        # Disable Root only where root is known enabled: the detail page, not the list.
         self.assertEqual({'restart', 'resize_volume', 'resize_flavor', 'enable_root',
-                          'disable_root', 'rename', 'delete'}, rows)
+                          'rename', 'delete'}, rows)
         self.assertEqual({'launch', 'delete'}, tables)
 
     @helpers.create_mocks({trove: LIST_CALLS})

@@ -8,6 +8,9 @@ INDEX_URL = reverse('horizon:project:database_backups:index')
 CREATE_URL = reverse('horizon:project:database_backups:create')
 LAUNCH_URL = reverse('horizon:project:databases:launch')
 OTHER_ID = helpers.uuid_for('other')
+INSTANCE_URL = reverse('horizon:project:databases:detail', args=[helpers.INSTANCE_ID])
+# How the API names a backup's live instance (a deleted one: instance_deleted true).
+LIVE = {'instance_name': 'db1', 'instance_deleted': False}
 
 
 def detail_url(backup):
@@ -16,42 +19,49 @@ def detail_url(backup):
 
 class IndexTests(helpers.TestCase):
 
-    @helpers.create_mocks({trove: ('backup_list_page', 'instance_list')})
-    def test_one_page_with_instance_names_in_two_calls(self):
-        full = helpers.backup('nightly', created='2026-11-22T01:00:00')
-        incr = helpers.backup('hourly', parent='nightly', created='2026-11-22T02:00:00')
+    @helpers.create_mocks({trove: ('backup_list_page',)})
+    def test_one_page_with_instance_names_in_one_call(self):
+        full = helpers.backup('nightly', created='2026-11-22T01:00:00', **LIVE)
+        incr = helpers.backup('hourly', parent='nightly', created='2026-11-22T02:00:00',
+                              **LIVE)
         gone = helpers.backup('orphan', instance_id=OTHER_ID, status='FAILED',
-                              created='2026-11-21T23:00:00')
-        self.mock_backup_list_page.return_value = ([full, gone, incr], None)
-        self.mock_instance_list.return_value = ([helpers.instance()], None)
+                              created='2026-11-21T23:00:00', instance_name='old-db',
+                              instance_deleted=True)
+        purged = helpers.backup('ancient', instance_id=OTHER_ID, created='2026-11-20T23:00:00',
+                                instance_name=None, instance_deleted=True)
+        self.mock_backup_list_page.return_value = ([full, gone, incr, purged], None)
 
         res = self.client.get(INDEX_URL)
 
         self.assertTemplateUsed(res, 'project/database_backups/index.html')
         rows = res.context['table'].data
-        self.assertEqual(['hourly', 'nightly', 'orphan'], [b.name for b in rows])
-        html = res.content.decode()
-        self.assertIn('db1', html)
-        self.assertIn(OTHER_ID, html)            # a deleted instance shows by id
-        self.assertIn('Incremental', html)
+        self.assertEqual(['hourly', 'nightly', 'orphan', 'ancient'], [b.name for b in rows])
+        cells = {row.datum.name: row.cells['instance'] for row in
+                 res.context['table'].get_rows()}
+        # A live instance links to its page; a deleted one is text, by name (or by id once
+        # its record is purged), marked deleted: its page would only fail.
+        self.assertEqual(INSTANCE_URL, cells['nightly'].url)
+        self.assertEqual('db1', cells['nightly'].data)
+        self.assertIsNone(cells['orphan'].url)
+        self.assertEqual('old-db (deleted)', cells['orphan'].data)
+        self.assertIsNone(cells['ancient'].url)
+        self.assertEqual('%s (deleted)' % OTHER_ID, cells['ancient'].data)
+        self.assertIn('Incremental', res.content.decode())
         self.mock_backup_list_page.assert_called_once_with(helpers.IsHttpRequest(), marker=None)
-        self.mock_instance_list.assert_called_once_with(helpers.IsHttpRequest())
 
-    @helpers.create_mocks({trove: ('backup_list_page', 'instance_list')})
+    @helpers.create_mocks({trove: ('backup_list_page',)})
     def test_rows_being_made_refresh_themselves(self):
         self.mock_backup_list_page.return_value = ([helpers.backup('a', 'BUILDING'),
                                                     helpers.backup('b')], None)
-        self.mock_instance_list.return_value = ([], None)
         rows = {r.datum.name: r for r in self.client.get(INDEX_URL).context['table'].get_rows()}
         self.assertIn('warning', rows['a'].classes)     # Horizon polls these
         self.assertIn('status_up', rows['b'].classes)
         self.assertTrue(all('ajax-update' in r.classes for r in rows.values()))
 
-    @helpers.create_mocks({trove: ('backup_get', 'instance_get')})
-    def test_a_row_refresh_costs_two_calls(self):
-        building = helpers.backup('a', 'COMPLETED')
+    @helpers.create_mocks({trove: ('backup_get',)})
+    def test_a_row_refresh_costs_one_call(self):
+        building = helpers.backup('a', 'COMPLETED', **LIVE)
         self.mock_backup_get.return_value = building
-        self.mock_instance_get.return_value = helpers.instance()
         res = self.client.get(INDEX_URL, {'action': 'row_update', 'table': 'backups',
                                           'obj_id': building.id},
                               HTTP_X_REQUESTED_WITH='XMLHttpRequest')
@@ -59,11 +69,10 @@ class IndexTests(helpers.TestCase):
         self.assertIn('Completed', html)
         self.assertIn('db1', html)
 
-    @helpers.create_mocks({trove: ('backup_list_page', 'instance_list')})
+    @helpers.create_mocks({trove: ('backup_list_page',)})
     def test_restore_opens_launch_on_the_backup_and_only_when_completed(self):
         done, building = helpers.backup('done'), helpers.backup('busy', 'BUILDING')
         self.mock_backup_list_page.return_value = ([done, building], None)
-        self.mock_instance_list.return_value = ([], None)
         table = self.client.get(INDEX_URL).context['table']
         by_name = {b.name: b for b in table.data}
         actions = {a.name: a for a in table.get_row_actions(by_name['done'])}
@@ -72,12 +81,11 @@ class IndexTests(helpers.TestCase):
         self.assertNotIn('restore', {a.name for a in table.get_row_actions(by_name['busy'])})
         self.assertNotIn('delete', {a.name for a in table.get_row_actions(by_name['busy'])})
 
-    @helpers.create_mocks({trove: ('backup_list_page', 'instance_list')})
+    @helpers.create_mocks({trove: ('backup_list_page',)})
     def test_a_backup_being_deleted_refreshes_and_one_whose_delete_failed_can_be_deleted(self):
         going = helpers.backup('going', 'DELETING')
         stuck = helpers.backup('stuck', 'DELETE_FAILED', fail_reason='The storage failed.')
         self.mock_backup_list_page.return_value = ([going, stuck], None)
-        self.mock_instance_list.return_value = ([], None)
         res = self.client.get(INDEX_URL)
         table = res.context['table']
         by_name = {b.name: b for b in table.data}
@@ -90,11 +98,10 @@ class IndexTests(helpers.TestCase):
         rows = {row.datum.name: row for row in table.get_rows()}
         self.assertEqual('warning', rows['going'].status_class)
 
-    @helpers.create_mocks({trove: ('backup_list_page', 'instance_list', 'backup_delete')})
+    @helpers.create_mocks({trove: ('backup_list_page', 'backup_delete')})
     def test_delete_refused_while_incrementals_build_on_it_says_why(self):
         full = helpers.backup('full')
         self.mock_backup_list_page.return_value = ([full], None)
-        self.mock_instance_list.return_value = ([], None)
         message = 'Backup %s has 1 incremental backup built on it.' % full.id
         self.mock_backup_delete.side_effect = helpers.api_error(409, message)
 
@@ -105,11 +112,10 @@ class IndexTests(helpers.TestCase):
                                                         with_chain=False)
         self.assertIn(message, res.content.decode())
 
-    @helpers.create_mocks({trove: ('backup_list_page', 'instance_list', 'backup_delete')})
+    @helpers.create_mocks({trove: ('backup_list_page', 'backup_delete')})
     def test_delete_with_incrementals_is_offered_for_a_parent_and_sends_the_chain(self):
         full, incr = helpers.backup('full'), helpers.backup('incr', parent='full')
         self.mock_backup_list_page.return_value = ([full, incr], None)
-        self.mock_instance_list.return_value = ([], None)
         table = self.client.get(INDEX_URL).context['table']
         by_name = {b.name: b for b in table.data}
         self.assertIn('delete_chain', {a.name for a in table.get_row_actions(by_name['full'])})
@@ -123,16 +129,16 @@ class IndexTests(helpers.TestCase):
 
 class DetailTests(helpers.TestCase):
 
-    @helpers.create_mocks({trove: ('backup_get', 'instance_backups', 'instance_get')})
-    def test_overview_and_chain_in_three_calls(self):
+    @helpers.create_mocks({trove: ('backup_get', 'instance_backups')})
+    def test_overview_and_chain_in_two_calls(self):
         full = helpers.backup('full', created='2026-11-22T01:00:00')
         middle = helpers.backup('middle', parent='full', created='2026-11-22T01:10:00')
         child = helpers.backup('child', parent='middle', created='2026-11-22T01:20:00')
         other = helpers.backup('other-full', created='2026-11-22T01:30:00')
         self.mock_backup_get.return_value = helpers.backup('middle', parent='full',
-                                                           created='2026-11-22T01:10:00')
+                                                           created='2026-11-22T01:10:00',
+                                                           **LIVE)
         self.mock_instance_backups.return_value = [full, middle, child, other]
-        self.mock_instance_get.return_value = helpers.instance()
 
         res = self.client.get(detail_url(middle))
 
@@ -143,28 +149,29 @@ class DetailTests(helpers.TestCase):
         self.assertEqual(['full', 'middle', 'child'], [b.name for b in chain])
         self.assertEqual(['Builds on', 'This backup', 'Built on it'],
                          [str(b.relation) for b in chain])
-        for mocked in (self.mock_backup_get, self.mock_instance_backups,
-                       self.mock_instance_get):
+        for mocked in (self.mock_backup_get, self.mock_instance_backups):
             self.assertEqual(1, mocked.call_count)
+        self.assertIn('<dd class="backup-instance"><a href="%s">db1</a></dd>' % INSTANCE_URL,
+                      html)
         # It has a child: deleting it with its incrementals is offered in the header.
         self.assertIn('delete_chain', html)
 
-    @helpers.create_mocks({trove: ('backup_get', 'instance_backups', 'instance_get')})
-    def test_failed_backup_shows_why_and_a_deleted_instance_by_id(self):
-        failed = helpers.backup('bad', 'FAILED', fail_reason='mariadb-backup exited with 1')
+    @helpers.create_mocks({trove: ('backup_get', 'instance_backups')})
+    def test_failed_backup_shows_why_and_a_deleted_instance_by_name_without_a_link(self):
+        failed = helpers.backup('bad', 'FAILED', fail_reason='mariadb-backup exited with 1',
+                                instance_name='old-db', instance_deleted=True)
         self.mock_backup_get.return_value = failed
         self.mock_instance_backups.return_value = [failed]
-        self.mock_instance_get.side_effect = helpers.api_error(404, 'gone')
         html = self.client.get(detail_url(failed)).content.decode()
         self.assertIn('mariadb-backup exited with 1', html)
-        self.assertIn('(deleted)', html)
+        self.assertIn('<dd class="backup-instance">old-db (deleted)</dd>', html)
+        self.assertNotIn(INSTANCE_URL, html)
 
-    @helpers.create_mocks({trove: ('backup_get', 'instance_backups', 'instance_get')})
+    @helpers.create_mocks({trove: ('backup_get', 'instance_backups')})
     def test_a_failed_delete_is_headed_as_one(self):
         stuck = helpers.backup('stuck', 'DELETE_FAILED', fail_reason='It is retried.')
         self.mock_backup_get.return_value = stuck
         self.mock_instance_backups.return_value = [stuck]
-        self.mock_instance_get.side_effect = helpers.api_error(404, 'gone')
         html = self.client.get(detail_url(stuck)).content.decode()
         self.assertIn('<h4>Delete failed</h4>', html)
         self.assertIn('It is retried.', html)

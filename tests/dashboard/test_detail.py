@@ -91,13 +91,14 @@ class DetailTests(helpers.TestCase):
     def test_users_and_databases_tabs_follow_capabilities(self):
         self.mock_instance(helpers.instance(datastore='redis', version='7.0'))
         tab_group = self.client.get(DETAIL_URL).context['tab_group']
-        self.assertEqual(['overview', 'events'], [t.slug for t in tab_group.get_tabs()])
+        self.assertEqual(['overview', 'events', 'metrics'],
+                         [t.slug for t in tab_group.get_tabs()])
 
     @helpers.create_mocks({trove: INSTANCE_CALLS + ('user_list', 'database_list')})
     def test_guest_tabs_load_only_when_opened(self):
         self.mock_instance(helpers.instance())
         res = self.client.get(DETAIL_URL)
-        self.assertEqual(['overview', 'events', 'users', 'databases'],
+        self.assertEqual(['overview', 'events', 'metrics', 'users', 'databases'],
                          [t.slug for t in res.context['tab_group'].get_tabs()])
         self.mock_user_list.assert_not_called()
         self.mock_database_list.assert_not_called()

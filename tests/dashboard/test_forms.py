@@ -1,4 +1,6 @@
 """Modal forms on an instance: rename, resize, root, databases and users."""
+from unittest import mock
+
 from django.urls import reverse
 
 from tests.dashboard import helpers
@@ -89,7 +91,10 @@ class ResizeFlavorTests(helpers.TestCase):
 
         form = res.context['form']
         self.assertEqual(['', '1', '3'], [v for v, _l in form.fields['new_flavor'].choices])
-        self.assertEqual('db.small', form.initial['current_flavor'])
+        # The same labels as Launch Instance's flavor choices (catalogue.flavor_label).
+        self.assertEqual(['db.tiny (1 VCPU, 256 MB RAM)', 'db.medium (1 VCPU, 1024 MB RAM)'],
+                         [str(label) for _v, label in form.fields['new_flavor'].choices[1:]])
+        self.assertEqual('db.small (1 VCPU, 512 MB RAM)', form.initial['current_flavor'])
         self.mock_version_flavors.assert_called_once_with(helpers.IsHttpRequest(), 'mariadb',
                                                           '10.11')
 
@@ -148,6 +153,15 @@ class CreateDatabaseTests(helpers.TestCase):
 
 
 class CreateUserTests(helpers.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        # The form asks the instance's version whether users have a host (MariaDB's do).
+        for name, value in (('instance_get', helpers.instance()),
+                            ('datastore_list', helpers.datastore_list())):
+            patcher = mock.patch.object(trove, name, return_value=value)
+            patcher.start()
+            self.addCleanup(patcher.stop)
 
     @helpers.create_mocks({trove: ('user_create',)})
     def test_create_with_access_to_databases(self):

@@ -30,6 +30,24 @@ class IndexTests(helpers.TestCase):
         self.assertIn('127.10.0.1', html)
 
     @helpers.create_mocks({trove: ('instance_list', 'flavor_list', 'datastore_list')})
+    def test_listed_rows_are_never_fetched_again_one_by_one(self):
+        """A listed instance lacks what only a show has (`configuration` when none is
+        attached): reading it must not lazy-load the instance, a call per row."""
+        from unittest import mock
+        from troveclient.v1 import instances
+        manager = mock.Mock(spec=instances.Instances)
+        rows = [instances.Instance(manager, dict(helpers.named('db%d' % i)._info),
+                                   loaded=False) for i in range(5)]
+        self.mock_instance_list.return_value = (rows, None)
+        self.mock_flavor_list.return_value = helpers.flavor_list()
+        self.mock_datastore_list.return_value = helpers.datastore_list()
+
+        res = self.client.get(INDEX_URL)
+
+        self.assertEqual(5, len(res.context['table'].data))
+        manager.get.assert_not_called()
+
+    @helpers.create_mocks({trove: ('instance_list', 'flavor_list', 'datastore_list')})
     def test_transitional_rows_poll_and_settled_rows_do_not(self):
         self.mock_instance_list.return_value = (
             [helpers.named('building', 'BUILD'),
@@ -60,8 +78,9 @@ class IndexTests(helpers.TestCase):
         actions = {r.datum.name: {a.name for a in table.get_row_actions(r.datum)}
                    for r in table.get_rows()}
 
+        # Disable Root only where root is known enabled: the detail page, not the list.
         self.assertEqual({'restart', 'resize_volume', 'resize_flavor', 'enable_root',
-                          'disable_root', 'rename', 'delete'}, actions['maria'])
+                          'rename', 'delete'}, actions['maria'])
         self.assertIn('enable_root', actions['redis'])  # Redis declares root
         self.assertEqual({'rename', 'delete'}, actions['building'])
         self.assertEqual({'restart', 'rename', 'delete'}, actions['down'])

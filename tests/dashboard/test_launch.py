@@ -182,8 +182,13 @@ class LaunchFormTests(LaunchTestCase):
                                                      name=''))
         initialize = self.workflow(res).get_step('initialize').action
         self.assertTrue(initialize.fields['databases'].disabled)
-        self.assertIn('redis instances have no databases or users to create.',
-                      res.content.decode())
+        # Said on the spot, where the (hidden) fields would be, not in a tooltip.
+        self.assertInHTML(
+            '<p class="help-block launch-note" data-launch-note="no-databases" '
+            'data-launch-template="%(datastore)s instances have no databases or users to '
+            'create, so this step has nothing to fill in." data-launch-unavailable="databases '
+            'users">redis instances have no databases or users to create, so this step has '
+            'nothing to fill in.</p>', res.content.decode())
 
 
 class NetworkStepTests(LaunchTestCase):
@@ -265,7 +270,7 @@ class LaunchSubmitTests(LaunchTestCase):
             name='', flavor='99', volume='0', allowed_cidrs='10.0.0.0/33',
             user='app', password=''))
         self.assertEqual({'name', 'flavor', 'volume'}, set(self.step_errors(res, 'details')))
-        self.assertIn('&quot;10.0.0.0/33&quot; is not a network in CIDR notation',
+        self.assertIn('Not a valid CIDR: 10.0.0.0/33.',
                       str(self.step_errors(res, 'access')['allowed_cidrs']))
         self.assertIn('needs a password', str(self.step_errors(res, 'initialize')['password']))
         self.mock_instance_create.assert_not_called()
@@ -335,7 +340,7 @@ class FieldOfMessageTests(helpers.TestCase):
             "Availability zone 'x' does not exist; zones: nova.": [('details',
                                                                    'availability_zone')],
             "Volume type 'gold' is not allowed": [('details', 'volume_type')],
-            'volume.size must be between 1 and 100 GB.': [('details', 'volume')],
+            'Volume size must be between 1 and 100 GB.': [('details', 'volume')],
             "Network 'x' does not exist; networks: default (1).": [('networking', 'network')],
             'nics: name the network (net-id or network_id) or its subnet (subnet_id).': [
                 ('networking', 'network')],

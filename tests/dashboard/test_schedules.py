@@ -95,11 +95,11 @@ class CreateScheduleTests(helpers.TestCase):
     @helpers.create_mocks({trove: ('instance_get', 'datastore_list', 'schedule_create')})
     def test_the_apis_refusal_of_a_pattern_is_on_the_pattern(self):
         self.mock_instance(helpers.instance())
-        message = "'every ten' is not a cron pattern: use 5 fields (minute hour day month " \
-                  "weekday), e.g. '0 3 * * *' for 03:00 daily, or 6 with seconds last."
+        # A pattern only the API can judge: February has no 30th.
+        message = "'0 3 30 2 *' never comes round: no month it allows has that day."
         self.mock_schedule_create.side_effect = helpers.api_error(400, message)
         res = self.client.post(CREATE_URL, {'instance_id': I, 'name': 'x',
-                                            'pattern': 'every ten', 'retention': '0'})
+                                            'pattern': '0 3 30 2 *', 'retention': '0'})
         self.assertEqual([message], res.context['form'].errors['pattern'])
 
     @helpers.create_mocks({trove: ('instance_get', 'datastore_list')})
@@ -235,7 +235,7 @@ class ToggleScheduleTests(helpers.TestCase):
         self.mock_instance_backups.return_value = []
         table = self.client.get(SCHEDULES_URL).context['table']
         by_name = {s.name: s for s in table.data}
-        self.assertEqual(['disable', 'delete'],
+        self.assertEqual(['run', 'disable', 'delete'],
                          [a.name for a in table.get_row_actions(by_name['on'])])
         self.assertEqual(['enable', 'delete'],
                          [a.name for a in table.get_row_actions(by_name['off'])])

@@ -220,7 +220,7 @@ class _Reporter:
     def operation_done(self, operation, ok, *args):
         self.done.append((operation, ok) + args)
 
-    def heartbeat(self, *args):
+    def heartbeat(self, *args, **kwargs):
         pass
 
 

@@ -148,7 +148,7 @@ class _Reporter:
     def operation_done(self, operation, ok, *args):
         self.done.append((operation, ok))
 
-    def heartbeat(self, status, *args, last_rollback=None):
+    def heartbeat(self, status, *args, last_rollback=None, metrics=None):
         self.beats.append(status)
         self.rollbacks.append(last_rollback)
 

@@ -321,6 +321,12 @@ def test_databases_and_users(engine, make_manager):
             manager.get_user('robert', '%')
         robert_host = '127.0.0.1'
     else:
+        # Its users have no host: one given is refused in words, never ignored.
+        with pytest.raises(errors.BadRequest, match='PostgreSQL users have no host'):
+            manager.update_attributes('robert', None, new_host='127.0.0.1')
+        with pytest.raises(errors.BadRequest, match='PostgreSQL users have no host'):
+            manager.create_users([{'name': 'carol', 'password': 'pw', 'host': 'localhost'}])
+        assert [u['name'] for u in manager.list_users()[0]] == ['alice', 'robert']
         robert_host = None
 
     # Deleting: the user can no longer log in; the database is gone.
@@ -645,8 +651,9 @@ def test_validation_and_capabilities(make_manager):
         pg.create_users([{'name': 'root', 'password': 'pw'}])
     # Capabilities are declared, and checked first.
     assert cache.capabilities == {'root', 'configuration', 'modules'}
-    assert maria.capabilities == pg.capabilities == {'databases', 'users', 'root', 'access',
-                                                     'configuration', 'modules'}
+    assert pg.capabilities == {'databases', 'users', 'root', 'access', 'configuration',
+                               'modules'}
+    assert maria.capabilities == pg.capabilities | {'user_hosts'}   # users are name@host
     for call in (lambda: cache.list_databases(), lambda: cache.create_users([]),
                  lambda: cache.prepare(databases=[{'name': 'x'}])):
         with pytest.raises(errors.NotSupported) as raised:

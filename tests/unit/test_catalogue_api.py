@@ -95,7 +95,7 @@ def test_limits_are_absolute_quota_limits(client, catalogue):
     assert absolute == {'verb': 'ABSOLUTE', 'max_instances': 10, 'max_ram': -1,
                         'max_volumes': 100, 'max_backups': 50,
                         'in_use_instances': 0, 'in_use_ram': 0, 'in_use_volumes': 0,
-                        'in_use_backups': 0}
+                        'in_use_backups': 0, 'max_volume_size': 100}
 
 
 def test_quota_show_own_project_but_not_another(client, catalogue):

@@ -54,7 +54,7 @@ class FakeReporter:
         self.calls.append(('done', operation, ok, message))
         self.done.set()
 
-    def heartbeat(self, engine_status, used_bytes, last_rollback=None):
+    def heartbeat(self, engine_status, used_bytes, last_rollback=None, metrics=None):
         self.calls.append(('heartbeat', engine_status))
 
 

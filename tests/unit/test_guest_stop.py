@@ -59,7 +59,7 @@ class FakeReporter:
     def __init__(self):
         self.heartbeats = []
 
-    def heartbeat(self, engine_status, used_bytes, last_rollback=None):
+    def heartbeat(self, engine_status, used_bytes, last_rollback=None, metrics=None):
         self.heartbeats.append(engine_status)
 
 

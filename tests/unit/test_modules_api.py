@@ -12,15 +12,15 @@ import types
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 import api_service.domain
 from api_service.db import models
 from api_service.db import models_instances as m
 from api_service.db import models_modules as mm
-from api_service.db import session as db_session
 from api_service.db.session import session_scope
 from tests.unit.conftest import MODULE_KEY, OTHER_PROJECT, PROJECT
+from tests.unit.sql_statements import statements_while
 
 
 def b64(data):
@@ -291,17 +291,7 @@ def test_the_list_pages_with_links(client, catalogue):
 
 
 def _count_statements(action):
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    engines = {db_session.get_reader(), db_session.get_factory().kw['bind']}
-    for engine in engines:
-        event.listen(engine, 'before_cursor_execute', listener)
-    try:
-        action()
-    finally:
-        for engine in engines:
-            event.remove(engine, 'before_cursor_execute', listener)
-    return [s for s in statements if 'modules' in s or 'datastore' in s]
+    return [s for s in statements_while(action) if 'modules' in s or 'datastore' in s]
 
 
 def test_a_list_costs_the_same_statements_for_2_modules_as_for_20(client, catalogue):

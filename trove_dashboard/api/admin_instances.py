@@ -39,17 +39,19 @@ def instance_ping(request, instance_id):
 
 def instance_events(request, instance_id):
     """Extension: every step of every operation on any instance, a deleted one's too."""
-    return trove._records(trove._get(request, '%s/%s/events' % (MGMT, instance_id))['events'])
+    body = trove.extension_get(request, '%s/%s/events' % (MGMT, instance_id))
+    return trove._records(body['events'])
 
 
 def instance_hwinfo(request, instance_id):
     """{mem_total (kB), num_cpus}."""
-    return trove._get(request, '%s/%s/hwinfo' % (MGMT, instance_id))['hwinfo']
+    return trove.extension_get(request, '%s/%s/hwinfo' % (MGMT, instance_id))['hwinfo']
 
 
 def instance_diagnostics(request, instance_id):
     """Trove's diagnostics keys plus volume use, heartbeat and flavor figures."""
-    return trove._get(request, '%s/%s/diagnostics' % (MGMT, instance_id))['diagnostics']
+    path = '%s/%s/diagnostics' % (MGMT, instance_id)
+    return trove.extension_get(request, path)['diagnostics']
 
 
 def instance_stop(request, instance_id):

@@ -22,7 +22,7 @@ def quota_index(request, marker=None):
     query = {'limit': horizon_utils.get_page_size(request)}
     if marker:
         query['marker'] = marker
-    body = trove._get(request, '/mgmt/quotas?' + urllib.parse.urlencode(query))
+    body = trove.extension_get(request, '/mgmt/quotas?' + urllib.parse.urlencode(query))
     projects = {p['project_id']: _resources(p['quotas']) for p in body['projects']}
     next_marker = next((urllib.parse.parse_qs(urllib.parse.urlsplit(link['href']).query)
                         .get('marker', [None])[0] for link in body.get('links') or []

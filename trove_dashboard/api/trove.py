@@ -30,7 +30,7 @@ def troveclient(request):
     return trove_client.Client(session=session, endpoint_override=endpoint)
 
 
-def _get(request, path):
+def extension_get(request, path):
     """An extension the client does not know: the decoded JSON body."""
     _resp, body = troveclient(request).client.get(path)
     return body
@@ -69,12 +69,12 @@ def version_volume_types(request, datastore, version):
 
 def availability_zone_list(request):
     """Extension: [{name, available, hosts}]."""
-    return _records(_get(request, '/availability-zones')['availability_zones'])
+    return _records(extension_get(request, '/availability-zones')['availability_zones'])
 
 
 def network_list(request):
     """Extension: [{id, name, subnet_id, cidr, is_default}], the default first."""
-    return _records(_get(request, '/networks')['networks'])
+    return _records(extension_get(request, '/networks')['networks'])
 
 
 # -- instances ----------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def instance_configuration(request, instance_id):
 
 def instance_events(request, instance_id):
     """Extension: every step of every operation on the instance, oldest first."""
-    return _records(_get(request, '/instances/%s/events' % instance_id)['events'])
+    return _records(extension_get(request, '/instances/%s/events' % instance_id)['events'])
 
 
 # -- what the instance's guest holds -----------------------------------------------------------
@@ -254,11 +254,11 @@ def _schedules(instance_id):
 
 def schedule_list(request, instance_id):
     """The instance's schedules, each with its last good backup: one call."""
-    return _records(_get(request, _schedules(instance_id))['schedules'])
+    return _records(extension_get(request, _schedules(instance_id))['schedules'])
 
 
 def schedule_get(request, instance_id, schedule_id):
-    body = _get(request, '%s/%s' % (_schedules(instance_id), schedule_id))
+    body = extension_get(request, '%s/%s' % (_schedules(instance_id), schedule_id))
     return types.SimpleNamespace(**body['schedule'])
 
 
@@ -285,7 +285,7 @@ def schedule_delete(request, instance_id, schedule_id):
 
 def execution_list(request, instance_id, schedule_id):
     """A schedule's executions, oldest first: one call."""
-    return _records(_get(request, '%s/%s/executions' % (_schedules(instance_id),
+    return _records(extension_get(request, '%s/%s/executions' % (_schedules(instance_id),
                                                         schedule_id))['executions'])
 
 

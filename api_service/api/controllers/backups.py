@@ -44,7 +44,7 @@ class Backups(Resource):
             backups.undo_create(backup)
             raise
         ds, version = backups.datastore_of(backup)
-        return {'backup': views.backup(req, backup, ds, version)}
+        return {'backup': views.backup(req, backup, ds, version, backups.instance_of(backup))}
 
     @route('GET', '/backups', summary='List backups', response_key='backups', query=LIST_QUERY)
     def index(self, req):
@@ -75,7 +75,7 @@ class Backups(Resource):
         backup = backups.get(req.ctx, backup_id)
         policy.enforce(req.ctx, 'backup:show', _target(backup.project_id))
         ds, version = backups.datastore_of(backup)
-        return {'backup': views.backup(req, backup, ds, version)}
+        return {'backup': views.backup(req, backup, ds, version, backups.instance_of(backup))}
 
     @route('DELETE', '/backups/{backup_id}', summary='Delete a backup (409 while it has '
            'children, unless ?delete_chain=true); DELETING until its data is gone, or '

@@ -2,12 +2,14 @@
 from api_service.api import schemas
 from api_service.api.controllers import paging
 from api_service.api.wsgi import Resource, paginated_links, route
+from api_service.common import exceptions
 from api_service.common import policy
 from api_service.domain import guest_ops
 from api_service.domain import mgmt_instances
 
 I = '/instances/{instance_id}'
 USER = I + '/users/{user}'
+ROOT_NOT_ENABLED = 'Root is not enabled on this instance: there is nothing to disable.'
 
 
 def _enforce(req, rule, view):
@@ -55,7 +57,9 @@ class Users(Resource):
     def create(self, req, instance_id):
         view, guest = guest_ops.guest_for(req.ctx, instance_id, 'users')
         _enforce(req, 'instance:extension:user:create', view)
-        guest.call(req.ctx, 'create_users', users=req.body_json['users'])
+        users = req.body_json['users']
+        guest_ops.check_user_hosts(view, [user.get('host') for user in users])
+        guest.call(req.ctx, 'create_users', users=users)
 
     @route('PUT', I + '/users', schema=schemas.users_change_passwords,
            summary="Change users' passwords", status=202)
@@ -85,6 +89,7 @@ class Users(Resource):
         _enforce(req, 'instance:extension:user:update', view)
         name, host = guest_ops.split_user(user)
         new = req.body_json['user']
+        guest_ops.check_user_hosts(view, [new.get('host')])
         guest.call(req.ctx, 'update_attributes', name=name, host=host,
                    new_name=new.get('name'), new_password=new.get('password'),
                    new_host=new.get('host'))
@@ -131,10 +136,13 @@ class Root(Resource):
     def disable(self, req, instance_id):
         view, guest = guest_ops.guest_for(req.ctx, instance_id, 'root')
         _enforce(req, 'instance:extension:root:delete', view)
+        # As upstream Trove (RootHistoryNotFound): nothing to disable is a 404, not a success.
+        if not guest_ops.is_root_enabled(req.ctx, guest):
+            raise exceptions.NotFound(ROOT_NOT_ENABLED)
         guest.call(req.ctx, 'disable_root')
 
     @route('GET', I + '/root', summary='Is root enabled?', response_key='rootEnabled')
     def show(self, req, instance_id):
         view, guest = guest_ops.guest_for(req.ctx, instance_id, 'root')
         _enforce(req, 'instance:extension:root:index', view)
-        return {'rootEnabled': bool(guest.call(req.ctx, 'is_root_enabled'))}
+        return {'rootEnabled': guest_ops.is_root_enabled(req.ctx, guest)}

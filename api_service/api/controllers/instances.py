@@ -160,4 +160,5 @@ class Instances(Resource):
     def events(self, req, instance_id):
         view = instances.get(req.ctx, instance_id)
         policy.enforce(req.ctx, 'instance:events', _target(view))
-        return {'events': [views.event(e) for e in events.for_instance(instance_id)]}
+        return {'events': [views.event(e, backup)
+                           for e, backup in events.for_instance(instance_id)]}

@@ -53,7 +53,8 @@ class MgmtInstances(Resource):
            'too (admin, extension)', response_key='events')
     def events(self, req, instance_id):
         policy.enforce(req.ctx, 'mgmt:instance:show')
-        return {'events': [views.event(e) for e in mgmt_instances.events(instance_id)]}
+        return {'events': [views.event(e, backup)
+                           for e, backup in mgmt_instances.events(instance_id)]}
 
     @route('GET', MI + '/root', summary='When root was last enabled, and by whom (admin)',
            response_key='root_history')

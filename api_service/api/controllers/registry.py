@@ -5,6 +5,8 @@ from api_service.api.controllers import configurations, networks, parameters
 from api_service.api.controllers import mgmt_instances
 from api_service.api.controllers import mgmt_datastores, mgmt_flavors
 from api_service.api.controllers import instance_modules, modules
+from api_service.api.controllers import overview
+from api_service.api.controllers import metrics
 
 CONTROLLERS = [
     versions.Versions(), openapi.OpenAPI(), datastores.Datastores(), flavors.Flavors(),
@@ -23,6 +25,12 @@ CONTROLLERS += [
 
 # Modules (issue #11).
 CONTROLLERS += [modules.Modules(), instance_modules.InstanceModules()]
+
+# Instance metrics (issue #14).
+CONTROLLERS += [metrics.InstanceMetrics()]
+
+# The project's databases at a glance, for the dashboard's Overview (issue #14).
+CONTROLLERS += [overview.Overview()]
 
 
 def all_routes(prefix):

@@ -45,6 +45,13 @@ class Schedules(Resource):
                                     req.body_json['schedule'])
         return {'schedule': views.schedule(schedule)}
 
+    @route('POST', ONE + '/run', schema=schemas.schedule_run, summary='Run a backup '
+           'schedule now (its next run is moved to now)', response_key='schedule', status=202)
+    def run(self, req, instance_id, schedule_id):
+        policy.enforce(req.ctx, 'schedule:run')
+        return {'schedule': views.schedule(schedules.run_now(req.ctx, instance_id,
+                                                             schedule_id))}
+
     @route('DELETE', ONE, summary='Delete a backup schedule', status=202)
     def delete(self, req, instance_id, schedule_id):
         policy.enforce(req.ctx, 'schedule:delete')

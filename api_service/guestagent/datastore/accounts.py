@@ -5,6 +5,11 @@ import re
 from api_service.guestagent import errors
 from api_service.guestagent.datastore.util import check_paging, generate_password, paginate
 
+USER_HOSTS = 'user_hosts'
+# The API refuses these first (api_service/domain/user_hosts.py); an agent asked directly too.
+NO_USER_HOSTS = ("%s users have no host: they connect from wherever the instance's access "
+                 "allows; leave Host empty.")
+
 
 class GuestAccounts:
     """Tenant-visible databases and users, with the engine's naming rules."""
@@ -53,8 +58,20 @@ class GuestAccounts:
                                          else ''))
         return name
 
+    @property
+    def supports_host(self):
+        """Whether users are name@host: declared by the engine as its 'user_hosts' capability."""
+        return USER_HOSTS in self.capabilities
+
+    def _check_new_host(self, host):
+        """A host to give a user: refused (not ignored) by engines whose users have none."""
+        if not self.supports_host and host not in (None, '', '%'):
+            raise errors.BadRequest(NO_USER_HOSTS % self.display_name)
+        return self._check_host(host)
+
     def _check_host(self, host):
-        """The user's host: validated for engines with name@host users, else always '%'."""
+        """The user's host: validated for engines with name@host users, else always '%'
+        (a lookup by name@host finds the plain name there)."""
         if not self.supports_host:
             return '%'
         if host is None or host == '':
@@ -173,6 +190,9 @@ class GuestAccounts:
     def create_users(self, users):
         """Create users given as Trove dicts {"name", "password", "host"?, "databases"?}."""
         self._require('users')
+        for user in users:
+            if isinstance(user, dict):
+                self._check_new_host(user.get('host'))
         specs = [self._user_spec(user) for user in users]
         keys = [(spec['name'], spec['host']) for spec in specs]
         if len(set(keys)) != len(keys):
@@ -220,7 +240,7 @@ class GuestAccounts:
         self._require('users')
         user = self._existing_user(name, host)
         target_name = self._check_user_name(new_name) if new_name else user['name']
-        target_host = self._check_host(new_host) if new_host else user['host']
+        target_host = self._check_new_host(new_host) if new_host else user['host']
         if new_password is not None:
             self._check_password(new_password)
         if (target_name, target_host) != (user['name'], user['host']):

@@ -107,9 +107,6 @@ class EngineManager(GuestAccounts, GuestOverrides, abc.ABC):
     admin_user = 'os_admin'
     # What enable_root returns as the root user's name.
     root_user_name = 'root'
-    # Whether users are name@host (MariaDB) or plain names (the host is ignored).
-    supports_host = False
-
 
     # How the engine is asked to shut down cleanly.
     stop_signal = signal.SIGTERM
@@ -489,6 +486,12 @@ class EngineManager(GuestAccounts, GuestOverrides, abc.ABC):
 
     def engine_version(self):
         """The version the running engine reports (its own words), for diagnostics."""
+        raise NotImplementedError
+
+    def activity(self):
+        """{'connections': clients connected now, 'queries': statements (or
+        transactions, or commands) served since the engine started}, from the running
+        engine's own counters, for the heartbeat's metrics (guestagent/metrics.py)."""
         raise NotImplementedError
 
     def restart(self):

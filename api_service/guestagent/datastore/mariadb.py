@@ -180,8 +180,9 @@ class MariaDBManager(base.EngineManager):
     manager = 'mariadb'
     display_name = 'MariaDB'
     default_port = 3306
+    # user_hosts: its users are name@host (accounts.py GuestAccounts.supports_host).
     capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration',
-                              'modules'})
+                              'modules', 'user_hosts'})
     # The spec's stable engine is the MySQL family; every capability API and suite here.
     maturity = 'stable'
     access_exemptions_in_data = True
@@ -189,7 +190,6 @@ class MariaDBManager(base.EngineManager):
     controlled_parameters = CONTROLLED_PARAMETERS
     parameter_name_pattern = re.compile(r'[a-z][a-z0-9_]*\Z')
     binary_name = 'mariadbd'
-    supports_host = True
     root_user_name = 'root'
     reserved_databases = SYSTEM_DATABASES
     reserved_users = frozenset({'os_admin', 'root', 'mariadb.sys', 'mysql', 'PUBLIC'})
@@ -542,6 +542,14 @@ class MariaDBManager(base.EngineManager):
         with self._cursor('Reading the version') as cursor:
             cursor.execute('SELECT VERSION()')
             return cursor.fetchone()[0]
+
+    def activity(self):
+        # Questions: statements clients sent (this one too), not those of stored programs.
+        with self._cursor('Reading the status counters') as cursor:
+            cursor.execute("SHOW GLOBAL STATUS WHERE Variable_name IN "
+                           "('Questions', 'Threads_connected')")
+            counters = {name: int(value) for name, value in cursor.fetchall()}
+        return {'connections': counters['Threads_connected'], 'queries': counters['Questions']}
 
     # ------------------------------------------------------------- databases
 

@@ -437,6 +437,16 @@ class PostgreSQLManager(base.EngineManager):
         with self._connection('Reading the version') as conn:
             return conn.execute('SHOW server_version').fetchone()[0]
 
+    def activity(self):
+        # Transactions (committed or rolled back) stand for queries: PostgreSQL counts no
+        # statements. Backends count per database; the sum is every client's.
+        with self._connection('Reading the statistics') as conn:
+            connections, queries = conn.execute(
+                'SELECT COALESCE(SUM(numbackends), 0), '
+                'COALESCE(SUM(xact_commit + xact_rollback), 0) FROM pg_stat_database'
+            ).fetchone()
+        return {'connections': int(connections), 'queries': int(queries)}
+
     # ------------------------------------------------------------- databases
 
     def _list_databases(self):

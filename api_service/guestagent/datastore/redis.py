@@ -187,6 +187,12 @@ class RedisManager(base.EngineManager):
         with self._admin('Reading the version') as client:
             return client.info('server')['redis_version']
 
+    def activity(self):
+        with self._admin('Reading the statistics') as client:
+            info = client.info()      # the default sections hold both, in one command
+        return {'connections': int(info['connected_clients']),
+                'queries': int(info['total_commands_processed'])}
+
     # --------------------------------------------------------- configuration
 
     def _controlled_name(self, name):

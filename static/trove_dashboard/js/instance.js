@@ -37,3 +37,42 @@
 
   horizon.addInitFunction(follow);
 }(jQuery));
+
+/* The Overview's Copy button beside the connection command: the clipboard API where the
+ * page may use it, else the text is selected (and copied where the browser still lets
+ * execCommand do it) for the user to copy. The button says what happened for a moment.
+ * Delegated from the document: the Overview is swapped in again while it is followed.
+ */
+(function ($) {
+  'use strict';
+
+  var FEEDBACK_MS = 2000;
+
+  function say(button, label) {
+    var original = button.data('label') || button.text();
+    button.data('label', original).text(label);
+    button.closest('.connection-command').find('.connection-copy-status').text(label);
+    clearTimeout(button.data('timer'));
+    button.data('timer', setTimeout(function () { button.text(original); }, FEEDBACK_MS));
+  }
+
+  function selectForTheUser(field, button) {
+    field.trigger('focus');
+    field[0].select();
+    var copied = false;
+    try { copied = document.execCommand('copy'); } catch (ignored) { copied = false; }
+    say(button, button.data(copied ? 'copied-label' : 'selected-label'));
+  }
+
+  $(document).on('click', '.copy-connection', function () {
+    var button = $(this);
+    var field = button.closest('.connection-command').find('.connection-command-text');
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.val()).then(
+        function () { say(button, button.data('copied-label')); },
+        function () { selectForTheUser(field, button); });
+    } else {
+      selectForTheUser(field, button);
+    }
+  });
+}(jQuery));

@@ -10,6 +10,7 @@ from trove_dashboard.api import admin_quotas as api
 from trove_dashboard.content.admin_quotas import forms
 from trove_dashboard.content.admin_quotas import quota_data
 from trove_dashboard.content.admin_quotas import tables
+from trove_dashboard.modal_views import CancelToSuccess
 
 INDEX_URL = 'horizon:admin:database_quotas:index'
 
@@ -36,7 +37,7 @@ class IndexView(horizon_tables.DataTableView):
         return rows
 
 
-class EditQuotasView(horizon_forms.ModalFormView):
+class EditQuotasView(CancelToSuccess, horizon_forms.ModalFormView):
     """The project's quotas and usage: one call (and one more when the form is sent)."""
     form_class = forms.EditQuotasForm
     template_name = 'admin/database_quotas/form_page.html'
@@ -69,6 +70,3 @@ class EditQuotasView(horizon_forms.ModalFormView):
 
     def get_success_url(self):
         return reverse(INDEX_URL)
-
-    def get_cancel_url(self):
-        return self.get_success_url()

@@ -1,7 +1,8 @@
 """Backups joined, in memory, with what the page lists beside them.
 
-Instance names come from one page of instances, children and chains from the
-backups already fetched: never one call per row.
+The API names each backup's instance (`instance_name`, `instance_deleted`: kept after the
+instance is deleted); children and chains come from the backups already fetched: never one
+call per row.
 """
 import datetime
 
@@ -14,17 +15,20 @@ def field(backup, name):
     return getattr(backup, name, None)
 
 
-def join(backups, instances):
-    """Attach `instance_name` and `child_ids` (children on the same list) to each backup."""
-    names = {i.id: i.name for i in instances}
+def join(backups):
+    """Attach `child_ids` (children on the same list) to each backup."""
     children = {}
     for backup in backups:
         if getattr(backup, 'parent_id', None):
             children.setdefault(backup.parent_id, []).append(backup.id)
     for backup in backups:
-        backup.instance_name = names.get(getattr(backup, 'instance_id', None))
         backup.child_ids = children.get(backup.id, [])
     return backups
+
+
+def instance_gone(backup):
+    """Whether the backup's instance is deleted (the API says so); its page would fail."""
+    return field(backup, 'instance_deleted') is True
 
 
 def newest_first(backups):

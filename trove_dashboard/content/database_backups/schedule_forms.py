@@ -1,12 +1,14 @@
 """Create Schedule: a cron pattern that makes backups of one instance, with retention.
 
-The API judges the pattern; its 400 lands on the pattern field in its words.
+The API judges the pattern; its 400 lands on the pattern field in its words. The form
+names what is wrong with a pattern's fields first (cron_pattern.py), in the user's language.
 """
 from django.utils.translation import gettext_lazy as _
 from horizon import forms
 from horizon import messages
 
 from trove_dashboard.api import trove
+from trove_dashboard.content.database_backups import cron_pattern
 from trove_dashboard.content.databases import forms as instance_forms
 
 PATTERN_HELP = _("Cron: 5 fields (minute hour day month weekday), e.g. '0 3 * * *' for 03:00 "
@@ -37,6 +39,13 @@ class CreateScheduleForm(instance_forms.InstanceForm):
             self.fields['incremental'].disabled = True
             self.fields['incremental'].help_text = _(
                 "This instance's datastore makes full backups only.")
+
+    def clean_pattern(self):
+        pattern = self.cleaned_data['pattern']
+        found = cron_pattern.problem(pattern)
+        if found:
+            raise forms.ValidationError(found)
+        return pattern
 
     def error_field_for(self, message):
         lowered = message.lower()

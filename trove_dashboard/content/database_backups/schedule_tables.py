@@ -1,14 +1,17 @@
 """An instance's backup schedules, and a schedule's executions."""
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django.utils.translation import pgettext_lazy
 from horizon import tables
 
+from trove_dashboard.api import instance_extras
 from trove_dashboard.api import trove
 from trove_dashboard.content.database_backups import schedule_data
 from trove_dashboard.content.database_backups import states as backup_states
 from trove_dashboard.content.database_backups import tables as backup_tables
+from trove_dashboard import exceptions as dash_exceptions
 
 SCOPE = 'database'
 
@@ -61,7 +64,48 @@ class DeleteSchedule(tables.DeleteAction):
         trove.schedule_delete(request, _instance_id(self.table), obj_id)
 
 
-class ToggleSchedule(tables.BatchAction):
+def page_asked_from(request):
+    """The page an action was asked from, when it says so (`next`) and it is this site's:
+    the schedule's own page posts its actions to the list's URL, which handles the table's
+    actions, and the user should land back where they were."""
+    target = request.POST.get('next', '')
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return None
+
+
+class ReturnsToItsPage:
+    """A schedule action that leaves the user on the page they asked it from."""
+
+    def get_success_url(self, request=None):
+        return page_asked_from(request) or super().get_success_url(request)
+
+
+class RunSchedule(ReturnsToItsPage, tables.BatchAction):
+    """Runs the schedule now, as a due run: the scheduler starts it within seconds (or
+    records it skipped, saying why, while the instance is busy)."""
+    name = 'run'
+    help_text = _('A backup is made now, as at a scheduled time; the pattern stays as it is.')
+    policy_rules = ((SCOPE, 'schedule:run'),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy('Run Now', 'Run Now', count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy('Running Schedule Now', 'Running Schedules Now', count)
+
+    def allowed(self, request, schedule=None):
+        return schedule is None or bool(schedule.enabled)
+
+    def action(self, request, obj_id):
+        dash_exceptions.say_why(request, instance_extras.schedule_run,
+                                _instance_id(self.table), obj_id)
+
+
+class ToggleSchedule(ReturnsToItsPage, tables.BatchAction):
     """Pauses or resumes a schedule; a resumed one runs next at its pattern's next time."""
     policy_rules = ((SCOPE, 'schedule:update'),)
     enable = None
@@ -123,7 +167,7 @@ class SchedulesTable(tables.DataTable):
         name = 'schedules'
         verbose_name = _('Backup Schedules')
         table_actions = (CreateSchedule, DeleteSchedule)
-        row_actions = (DisableSchedule, EnableSchedule, DeleteSchedule)
+        row_actions = (RunSchedule, DisableSchedule, EnableSchedule, DeleteSchedule)
 
 
 STATE_CHOICES = (('RUNNING', None), ('SUCCESS', True), ('FAILED', False),

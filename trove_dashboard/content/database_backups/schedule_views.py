@@ -2,7 +2,6 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
-from horizon import forms as horizon_forms
 from horizon import tables as horizon_tables
 from horizon.utils import memoized
 
@@ -11,6 +10,7 @@ from trove_dashboard.content.database_backups import schedule_data
 from trove_dashboard.content.database_backups import schedule_forms
 from trove_dashboard.content.database_backups import schedule_tables
 from trove_dashboard.content.databases import catalogue as cat
+from trove_dashboard.modal_views import PageModalFormView
 
 INSTANCES_URL = 'horizon:project:databases:index'
 SCHEDULES_URL = 'horizon:project:database_backups:schedules'
@@ -39,6 +39,8 @@ class InstanceView(horizon_tables.DataTableView):
         context['instance'] = instance
         context['instance_url'] = reverse('horizon:project:databases:detail',
                                           args=[instance.id])
+        # Horizon's breadcrumb: Backups > the instance > (this page).
+        context['custom_breadcrumb'] = [(instance.name, context['instance_url'])]
         return context
 
 
@@ -95,10 +97,15 @@ class ScheduleDetailView(InstanceView):
         context['next_run'] = schedule_tables.next_run_label(schedule)
         context['window'] = schedule_data.span_label(getattr(self, 'window', None))
         context['schedules_url'] = reverse(SCHEDULES_URL, args=[self.kwargs['instance_id']])
+        context['custom_breadcrumb'].append((_('Backup Schedules'), context['schedules_url']))
+        # Its actions, as its row in the list has them; they post to the list's URL, which
+        # handles them, and come back here (`next`) unless the schedule is deleted.
+        context['actions'] = schedule_tables.SchedulesTable(
+            self.request, instance_id=self.kwargs['instance_id']).render_row_actions(schedule)
         return context
 
 
-class CreateScheduleView(horizon_forms.ModalFormView):
+class CreateScheduleView(PageModalFormView):
     """The instance and the datastores (may it make incrementals?): two calls."""
     form_class = schedule_forms.CreateScheduleForm
     template_name = 'project/database_backups/form_page.html'
@@ -110,13 +117,6 @@ class CreateScheduleView(horizon_forms.ModalFormView):
 
     def get_success_url(self):
         return reverse(SCHEDULES_URL, args=[self.kwargs['instance_id']])
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context['submit_url'] = reverse('horizon:project:database_backups:create_schedule',
-                                        args=[self.kwargs['instance_id']])
-        context['help_text'] = self.help_text
-        return context
 
     def get_initial(self):
         return {'instance_id': self.kwargs['instance_id']}

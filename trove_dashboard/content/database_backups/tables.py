@@ -16,13 +16,20 @@ def detail_url(backup):
 
 
 def instance_url(backup):
+    """The instance's page; none once it is deleted (that page would only fail)."""
     instance_id = getattr(backup, 'instance_id', None)
-    return reverse('horizon:project:databases:detail', args=[instance_id]) if instance_id \
-        else None
+    if not instance_id or backup_data.instance_gone(backup):
+        return None
+    return reverse('horizon:project:databases:detail', args=[instance_id])
 
 
 def instance_label(backup):
-    return getattr(backup, 'instance_name', None) or getattr(backup, 'instance_id', None) or '-'
+    """Its instance by name (by id once purged), marked when deleted."""
+    label = (backup_data.field(backup, 'instance_name') or
+             getattr(backup, 'instance_id', None) or '-')
+    if backup_data.instance_gone(backup):
+        return _('%s (deleted)') % label
+    return label
 
 
 def datastore_label(backup):
@@ -48,16 +55,11 @@ def time_label(value):
 
 
 class BackupRow(tables.Row):
-    """Refreshes itself while its backup is being made (status None): two calls."""
+    """Refreshes itself while its backup is being made (status None): one call."""
     ajax = True
 
     def get_data(self, request, backup_id):
-        backup = trove.backup_get(request, backup_id)
-        try:
-            instances = [trove.instance_get(request, backup.instance_id)]
-        except Exception:
-            instances = []   # the instance is gone; its backups stay
-        return backup_data.join([backup], instances)[0]
+        return backup_data.join([trove.backup_get(request, backup_id)])[0]
 
 
 def status_column():

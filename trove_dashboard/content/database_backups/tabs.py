@@ -21,7 +21,9 @@ class OverviewTab(tabs.Tab):
                 'duration': None if states.is_transitional(backup)
                 else backup_data.duration(backup),
                 'transitional': states.is_transitional(backup),
-                'fail_reason': backup_data.field(backup, 'fail_reason')}
+                'fail_reason': backup_data.field(backup, 'fail_reason'),
+                'instance_label': tables.instance_label(backup),
+                'instance_url': tables.instance_url(backup)}
 
 
 class ChainTab(tabs.TableTab):

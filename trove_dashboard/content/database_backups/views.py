@@ -2,7 +2,6 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
-from horizon import forms as horizon_forms
 from horizon import tables as horizon_tables
 from horizon import tabs as horizon_tabs
 from horizon.utils import memoized
@@ -15,12 +14,13 @@ from trove_dashboard.content.database_backups import tabs
 from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import instance_data
 from trove_dashboard.content.databases import states as instance_states
+from trove_dashboard.modal_views import PageModalFormView
 
 INDEX_URL = 'horizon:project:database_backups:index'
 
 
 class IndexView(horizon_tables.DataTableView):
-    """One page of backups and one of instances (for their names): two calls."""
+    """One page of backups (they name their instances): one call."""
     table_class = tables.BackupsTable
     template_name = 'project/database_backups/index.html'
     page_title = _('Backups')
@@ -37,17 +37,11 @@ class IndexView(horizon_tables.DataTableView):
         except Exception:
             exceptions.handle(self.request, _('Unable to retrieve backups.'))
             return []
-        if not backups:
-            return []
-        try:
-            instances, _more = trove.instance_list(self.request)
-        except Exception:
-            instances = []    # names fall back to ids
-        return backup_data.newest_first(backup_data.join(backups, instances))
+        return backup_data.newest_first(backup_data.join(backups))
 
 
 class DetailView(horizon_tabs.TabbedTableView):
-    """The backup, its instance's backups (for the chain) and the instance: three calls."""
+    """The backup and its instance's backups (for the chain): two calls."""
     tab_group_class = tabs.BackupDetailTabs
     template_name = 'project/database_backups/detail.html'
     page_title = '{{ backup.name }}'
@@ -64,12 +58,8 @@ class DetailView(horizon_tabs.TabbedTableView):
         except Exception:
             siblings = [backup]
             exceptions.handle(self.request, _('Unable to retrieve the backup chain.'))
-        try:
-            instances = [trove.instance_get(self.request, backup.instance_id)]
-        except Exception:
-            instances = []    # the instance was deleted; its backups stay
-        backup_data.join(siblings, instances)
-        backup_data.join([backup], instances)
+        backup_data.join(siblings)
+        backup_data.join([backup])
         backup.child_ids = [b.id for b in siblings if getattr(b, 'parent_id', None) == backup.id]
         return backup, siblings
 
@@ -94,7 +84,7 @@ def backup_candidates(request):
             forms.BACKUPS in i.capabilities]
 
 
-class CreateBackupView(horizon_forms.ModalFormView):
+class CreateBackupView(PageModalFormView):
     """Instances, datastores and backups (for parents): three calls."""
     form_class = forms.CreateBackupForm
     template_name = 'project/database_backups/form_page.html'
@@ -106,12 +96,6 @@ class CreateBackupView(horizon_forms.ModalFormView):
 
     def get_success_url(self):
         return reverse(INDEX_URL)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context['submit_url'] = reverse('horizon:project:database_backups:create')
-        context['help_text'] = self.help_text
-        return context
 
     def get_initial(self):
         return {'instance': self.request.GET.get('instance')}

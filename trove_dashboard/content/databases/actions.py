@@ -117,7 +117,15 @@ class EnableRoot(InstanceModalLink):
         return _root_allowed(instance)
 
 
+def root_enabled(instance):
+    """Whether root is known to be enabled: only the detail page asks (one GET /root, see
+    root_state); a list row does not know, so it never offers Disable Root."""
+    return getattr(instance, 'root_enabled', None) is True
+
+
 class DisableRoot(ConfirmedBatchAction):
+    """Offered only where root is known enabled; the API's 404 for a root that is not
+    enabled (someone disabled it meanwhile) is shown in its words, never as a success."""
     name = 'disable_root'
     help_text = _('The root user can no longer log in.')
     policy_rules = ((SCOPE, 'instance:extension:root:delete'),)
@@ -131,10 +139,18 @@ class DisableRoot(ConfirmedBatchAction):
         return ngettext_lazy('Disabled Root', 'Disabled Root', count)
 
     def allowed(self, request, instance=None):
-        return _root_allowed(instance)
+        if not _root_allowed(instance):
+            return False
+        # Shown only where root is known enabled (the detail page asked). Its POST is handled
+        # by the list page, which cannot know: there the API judges, and says why in words.
+        return root_enabled(instance) or self._being_handled(request)
+
+    def _being_handled(self, request):
+        return request.method == 'POST' and request.POST.get('action', '').startswith(
+            '%s__%s__' % (self.table.name, self.name))
 
     def action(self, request, obj_id):
-        trove.root_disable(request, obj_id)
+        dash_exceptions.say_why(request, trove.root_disable, obj_id)
 
 
 class RenameInstance(InstanceModalLink):
@@ -174,7 +190,9 @@ class BackupSchedules(tables.LinkAction):
         return reverse('horizon:project:database_backups:schedules', args=[datum.id])
 
     def allowed(self, request, instance=None):
-        return _backups_allowed(instance)
+        # Not while DELETING: the row would offer a page about schedules going away.
+        return (_backups_allowed(instance) and
+                getattr(instance, 'status', None) != states.DELETING)
 
 
 def _configuration_of(instance):

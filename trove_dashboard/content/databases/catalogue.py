@@ -1,4 +1,5 @@
-"""Datastores and versions as the dashboard needs them: choices and capabilities.
+"""Datastores and versions as the dashboard needs them: choices and capabilities; and
+how a flavor or volume type is named wherever one is chosen (Launch, Resize Flavor).
 
 Built from one `GET /datastores` per request. A version is named in forms by a
 reference holding its datastore's id and its own id (both UUIDs), so the version
@@ -89,9 +90,44 @@ class Catalogue:
         return list(groups.items())
 
 
+def flavor_value(flavor):
+    """A flavor's id as the API takes it (`str_id` when the flavor has one)."""
+    return str(getattr(flavor, 'str_id', None) or flavor.id)
+
+
+def flavor_label(flavor):
+    """A flavor as every flavor choice shows it: the same words in Launch and Resize."""
+    return _('%(name)s (%(vcpus)s VCPU, %(ram)s MB RAM)') % {
+        'name': flavor.name, 'vcpus': getattr(flavor, 'vcpus', '?'), 'ram': flavor.ram}
+
+
+# A select cannot wrap its options: a longer description is cut at a word, and shown
+# whole in the option's title and under the select.
+VOLUME_TYPE_LABEL_CHARS = 40
+
+
+def shortened(text, limit):
+    """`text` cut at the last word that fits in `limit` characters, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if ' ' in cut:
+        cut = cut[:cut.rindex(' ')]
+    return cut.rstrip(' ,.;:') + '\u2026'
+
+
+def volume_type_label(volume_type):
+    description = getattr(volume_type, 'description', '') or ''
+    if not description:
+        return volume_type.name
+    return '%s: %s' % (volume_type.name, shortened(description, VOLUME_TYPE_LABEL_CHARS))
+
+
 # Capabilities of features the API gains with later issues (docs/api-extensions.md):
 # the launch form offers each only for a version that declares it.
 CONFIGURATION, BACKUP, REPLICATION, MODULES = 'configuration', 'backups', 'replication', 'modules'
 DATABASES, USERS, ROOT = 'databases', 'users', 'root'
+# Users are name@host (MariaDB); without it (PostgreSQL) a user has no host to set.
+USER_HOSTS = 'user_hosts'
 # Access control (is_public, allowed_cidrs) that the version's engine enforces.
 ACCESS = 'access'

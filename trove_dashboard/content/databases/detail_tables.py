@@ -1,6 +1,7 @@
 """Tables on an instance's detail page: its events, users and databases (its running
 configuration is in configuration_tables)."""
 import datetime
+from urllib import parse
 
 from django.urls import reverse
 from django.utils.html import format_html
@@ -10,6 +11,9 @@ from django.utils.translation import pgettext_lazy
 from horizon import tables
 
 from trove_dashboard.api import trove
+from trove_dashboard.content.databases import catalogue as cat
+from trove_dashboard.content.databases import event_links
+from trove_dashboard.content.databases import states
 
 SCOPE = 'database'
 
@@ -100,7 +104,9 @@ class EventsTable(tables.DataTable):
     duration = tables.Column(duration_label, verbose_name=_('Duration'))
     timeline = tables.Column(timeline_bar, verbose_name=_('Timeline'),
                              classes=('hidden-xs', 'hidden-sm'))
-    message = tables.Column('message', verbose_name=_('Message'))
+    # A step that names a backup links to it (the API's event carries its name).
+    message = tables.Column(event_links.message_label, verbose_name=_('Message'),
+                            link=event_links.message_link)
 
     class Meta:
         name = 'events'
@@ -193,6 +199,41 @@ class DeleteUser(tables.DeleteAction):
         trove.user_delete(request, _instance_id(self.table), name, host)
 
 
+class _UserAction(tables.LinkAction):
+    """A page about the row's user, offered while the engine runs and its version has
+    the capabilities the page needs."""
+    url = None
+    needs = (cat.USERS,)
+
+    def allowed(self, request, datum=None):
+        instance = self.table.kwargs.get('instance')
+        return (states.allows(instance, 'guest') and
+                set(self.needs) <= set(getattr(instance, 'capabilities', ())))
+
+    def get_link_url(self, datum=None):
+        # The user goes in the query string: a host may hold '/'.
+        return '%s?%s' % (reverse(self.url, args=[_instance_id(self.table)]),
+                          parse.urlencode({'user': user_ref(datum)}))
+
+
+class EditUser(_UserAction):
+    name = 'edit_user'
+    verbose_name = _('Edit User')
+    url = 'horizon:project:databases:edit_user'
+    classes = ('ajax-modal',)
+    icon = 'pencil'
+    policy_rules = ((SCOPE, 'instance:extension:user:update'),)
+
+
+class ManageAccess(_UserAction):
+    name = 'manage_access'
+    verbose_name = _('Manage Access')
+    url = 'horizon:project:databases:user_access'
+    icon = 'key'
+    needs = (cat.USERS, cat.DATABASES)
+    policy_rules = ((SCOPE, 'instance:extension:user_access:update'),)
+
+
 def user_databases(user):
     return ', '.join(d['name'] for d in getattr(user, 'databases', None) or []) or '-'
 
@@ -207,7 +248,15 @@ class UsersTable(tables.DataTable):
         verbose_name = _('Users')
         pagination_param = 'users_marker'
         table_actions = (CreateUser, DeleteUser)
-        row_actions = (DeleteUser,)
+        row_actions = (EditUser, ManageAccess, DeleteUser)
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        # Users of an engine without hosts (PostgreSQL) connect from wherever the
+        # instance's access allows: a host column would show '%' as if it were chosen.
+        instance = kwargs.get('instance')
+        if instance is not None and cat.USER_HOSTS not in getattr(instance, 'capabilities', ()):
+            del self.columns['host']
 
     def get_object_id(self, datum):
         return user_ref(datum)

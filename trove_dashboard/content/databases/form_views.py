@@ -2,7 +2,6 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
-from horizon import forms as horizon_forms
 from horizon.utils import memoized
 
 from trove_dashboard.api import trove
@@ -10,17 +9,18 @@ from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import forms
 from trove_dashboard.content.databases import guest_forms
 from trove_dashboard.content.databases import instance_data
+from trove_dashboard.content.databases import user_hosts
+from trove_dashboard.modal_views import PageModalFormView
 
 INDEX_URL = 'horizon:project:databases:index'
 DETAIL_URL = 'horizon:project:databases:detail'
 
 
-class InstanceFormView(horizon_forms.ModalFormView):
+class InstanceFormView(PageModalFormView):
     """A modal form about the instance named in the URL."""
     template_name = 'project/databases/form_page.html'
     ajax_template_name = 'project/databases/_form.html'
     submit_url_name = None
-    help_text = ''
 
     def get_success_url(self):
         return reverse(INDEX_URL)
@@ -36,8 +36,8 @@ class InstanceFormView(horizon_forms.ModalFormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context['submit_url'] = reverse(self.submit_url_name, args=[self.kwargs['instance_id']])
-        context['help_text'] = self.help_text
         context['instance_id'] = self.kwargs['instance_id']
+        context['modal_template'] = self.ajax_template_name
         return context
 
     def get_initial(self):
@@ -87,7 +87,7 @@ class ResizeFlavorView(InstanceFormView):
     def get_initial(self):
         instance = self.get_object()
         current = instance_data.flavor_id_of(instance)
-        names = {str(getattr(f, 'str_id', f.id)): f.name for f in self.allowed_flavors()}
+        names = {cat.flavor_value(f): cat.flavor_label(f) for f in self.allowed_flavors()}
         return dict(super().get_initial(), current_flavor_id=current,
                     current_flavor=names.get(current, current))
 
@@ -97,6 +97,8 @@ class ResizeFlavorView(InstanceFormView):
 
 class EnableRootView(InstanceFormView):
     form_class = forms.EnableRootForm
+    # No visible field: the explanation takes the whole dialog, not a column beside nothing.
+    ajax_template_name = 'project/databases/_enable_root.html'
     modal_header = page_title = _('Enable Root')
     submit_label = _('Enable Root')
     submit_url_name = 'horizon:project:databases:enable_root'
@@ -125,7 +127,8 @@ class CreateDatabaseView(GuestFormView):
     tab = 'databases'
 
 
-class CreateUserView(GuestFormView):
+class CreateUserView(user_hosts.UserHostsMixin, GuestFormView):
+    """Two calls to show (the instance, the datastores: whether users have a host)."""
     form_class = guest_forms.CreateUserForm
     modal_header = page_title = _('Create User')
     submit_label = _('Create User')

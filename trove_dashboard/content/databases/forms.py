@@ -10,6 +10,7 @@ from horizon import forms
 from horizon import messages
 
 from trove_dashboard.api import trove
+from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.refusal_forms import RefusalForm
 
 INDEX_URL = 'horizon:project:databases:index'
@@ -66,8 +67,9 @@ class ResizeFlavorForm(InstanceForm):
         flavors = kwargs.pop('flavors', [])
         super().__init__(request, *args, **kwargs)
         current = str(self.initial.get('current_flavor_id', ''))
-        choices = [(str(getattr(f, 'str_id', f.id)), '%s (%s MB RAM)' % (f.name, f.ram))
-                   for f in flavors if str(getattr(f, 'str_id', f.id)) != current]
+        # Labelled as Launch labels them (catalogue.flavor_label).
+        choices = [(cat.flavor_value(f), cat.flavor_label(f))
+                   for f in flavors if cat.flavor_value(f) != current]
         self.fields['new_flavor'].choices = (
             [('', _('Select a new flavor'))] + choices if choices
             else [('', _('No other flavor is allowed'))])

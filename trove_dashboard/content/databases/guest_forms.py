@@ -41,6 +41,11 @@ class CreateUserForm(instance_forms.InstanceForm):
     error_field = 'name'
     failure_message = _('The user could not be created.')
 
+    def __init__(self, *args, user_hosts=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user_hosts:      # the engine's users connect from wherever access allows
+            del self.fields['host']
+
     def error_field_for(self, message):
         lowered = message.lower()
         if 'database' in lowered:
@@ -53,6 +58,6 @@ class CreateUserForm(instance_forms.InstanceForm):
 
     def apply(self, request, data):
         trove.user_create(request, data['instance_id'], data['name'], data['password'],
-                          host=data['host'] or None, databases=split_names(data['databases']))
+                          host=data.get('host') or None, databases=split_names(data['databases']))
         messages.success(request, _('Created user "%s".') % data['name'])
         return True

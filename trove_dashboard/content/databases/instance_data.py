@@ -18,6 +18,11 @@ def join(instances, flavors, catalogue):
     by_id = {str(f.id): f for f in flavors}
     by_id.update({str(getattr(f, 'str_id', f.id)): f for f in flavors})
     for instance in instances:
+        # A listed troveclient resource lacks what only a show has (`configuration` when
+        # none is attached, `root_enabled`): reading one would fetch the instance again (its
+        # lazy load), a call per row. What the list said is all there is.
+        if '_loaded' in vars(instance):
+            instance._loaded = True
         instance.full_flavor = by_id.get(flavor_id_of(instance))
         instance.capabilities = catalogue.capabilities_of(instance)
     return instances

@@ -10,6 +10,7 @@ from horizon.tables import base as tables_base
 from trove_dashboard.content.databases import actions
 from trove_dashboard.content.databases import instance_data
 from trove_dashboard.content.databases import states
+from trove_dashboard.quota_usage import limit_and_use
 
 
 NARROW_HIDDEN = ('hidden-xs', 'hidden-sm')
@@ -79,19 +80,13 @@ LAUNCH_TAKES = (
 )
 
 
-def launch_usage(limits):
-    """{resource: in use}, from GET /limits' `in_use_<resource>` (our extension)."""
-    return {name: limits['in_use_' + name] for name, _text in LAUNCH_TAKES
-            if isinstance(limits.get('in_use_' + name), int)}
-
-
-def launch_refusal(limits, usage):
+def launch_refusal(limits):
     """Why no instance can be launched now, in the user's words, or None: each resource
-    a launch takes whose limit (`max_<resource>`; -1 unlimited) is used up."""
+    a launch takes whose limit (-1: unlimited) is used up."""
     spent = []
     for name, text in LAUNCH_TAKES:
-        limit, used = limits.get('max_' + name), usage.get(name)
-        if isinstance(limit, int) and limit >= 0 and used is not None and used >= limit:
+        limit, used = limit_and_use(limits, name) or (-1, None)
+        if limit >= 0 and used >= limit:
             spent.append(text(used, limit))
     return '; '.join(spent) or None
 
@@ -130,9 +125,10 @@ class InstancesTable(tables.DataTable):
         row_class = InstanceRow
         cell_class = InstanceCell
         table_actions = (LaunchInstance, actions.DeleteInstance)
-        # The first allowed action is the row's button: a harmless one comes first.
-        row_actions = (actions.ResizeVolume, actions.ResizeFlavor, actions.RenameInstance,
-                       actions.BackupInstance, actions.BackupSchedules,
+        # The first allowed action is the row's button: Create Backup for an ACTIVE row (as
+        # upstream), nothing for a DELETING one (no action allows it), a harmless one else.
+        row_actions = (actions.BackupInstance, actions.ResizeVolume, actions.ResizeFlavor,
+                       actions.RenameInstance, actions.BackupSchedules,
                        actions.AttachConfiguration, actions.DetachConfiguration,
                        actions.ApplyModule,
                        actions.EnableRoot, actions.DisableRoot, actions.RestartInstance,

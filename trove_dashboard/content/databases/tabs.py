@@ -1,5 +1,5 @@
-"""An instance's detail page: Overview, Events, Users, Databases, Backups, Schedules,
-Configuration, Modules.
+"""An instance's detail page: Overview, Events, Metrics, Users, Databases, Backups,
+Schedules, Configuration, Modules.
 
 The view fetches the instance once and hands it to every tab; Users and
 Databases load only when opened (they ask the instance's guest), and only for
@@ -7,6 +7,7 @@ versions that declare those capabilities.
 """
 import logging
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import exceptions
 from horizon import tabs
@@ -19,6 +20,7 @@ from trove_dashboard.content.database_backups import schedule_views
 from trove_dashboard.content.database_backups import tables as backup_tables
 from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import configuration_tables
+from trove_dashboard.content.databases import connection
 from trove_dashboard.content.databases import detail_tables
 from trove_dashboard.content.databases import module_tables
 from trove_dashboard.content.databases import states
@@ -65,10 +67,13 @@ class OverviewTab(tabs.Tab):
                 'show_fault_details': request.user.is_superuser,
                 'transitional': states.is_transitional(instance),
                 'configuration': getattr(instance, 'configuration', None) or {},
-                'restart_required': states.restart_required(instance)}
+                'restart_required': states.restart_required(instance),
+                'connection': connection.details(instance),
+                'root_enabled': getattr(instance, 'root_enabled', None)}
 
 
 class EventsTab(tabs.TableTab):
+    """The instance's events: one call (each names its backup, if any: event_links)."""
     name = _('Events')
     slug = 'events'
     table_classes = (detail_tables.EventsTable,)
@@ -82,6 +87,30 @@ class EventsTab(tabs.TableTab):
         except Exception:
             exceptions.handle(self.request, _("Unable to retrieve the instance's events."))
             return []
+
+
+class MetricsTab(tabs.Tab):
+    """Charts of the instance's recent load, drawn and refreshed in the browser from the
+    metrics view (metrics_views.py): no API call while the page renders."""
+    name = _('Metrics')
+    slug = 'metrics'
+    preload = False
+    template_name = 'project/databases/_detail_metrics.html'
+
+    # (figure of a sample, its title, how metrics.js writes its values)
+    CHARTS = (('cpu_percent', _('CPU (percent of one CPU)'), 'percent'),
+              ('memory_bytes', _('Memory'), 'bytes'),
+              ('connections', _('Connections'), 'count'),
+              ('queries_per_second', _('Queries per second'), 'rate'),
+              ('volume_used_bytes', _('Volume used'), 'bytes'))
+
+    def get_context_data(self, request):
+        instance = self.tab_group.kwargs['instance']
+        return {'instance': instance,
+                'charts': [{'figure': figure, 'title': title, 'unit': unit}
+                           for figure, title, unit in self.CHARTS],
+                'metrics_url': reverse('horizon:project:databases:metrics',
+                                       args=[instance.id])}
 
 
 class GuestTableTab(tabs.TableTab):
@@ -155,7 +184,7 @@ class BackupsTab(tabs.TableTab):
         instance = self.tab_group.kwargs['instance']
         try:
             return backup_data.newest_first(backup_data.join(
-                trove.instance_backups(self.request, instance.id), [instance]))
+                trove.instance_backups(self.request, instance.id)))
         except Exception:
             exceptions.handle(self.request, _("Unable to retrieve the instance's backups."))
             return []
@@ -268,8 +297,8 @@ class ModulesTab(tabs.TableTab):
 
 class InstanceDetailTabs(tabs.DetailTabsGroup):
     slug = 'instance_details'
-    tabs = (OverviewTab, EventsTab, UsersTab, DatabasesTab, BackupsTab, SchedulesTab,
-            ConfigurationTab, ModulesTab)
+    tabs = (OverviewTab, EventsTab, MetricsTab, UsersTab, DatabasesTab, BackupsTab,
+            SchedulesTab, ConfigurationTab, ModulesTab)
     sticky = True
 
     def get_selected_tab(self):

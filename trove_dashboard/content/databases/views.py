@@ -14,6 +14,7 @@ from horizon import workflows as horizon_workflows
 from trove_dashboard.api import trove
 from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import instance_data
+from trove_dashboard.content.databases import root_state
 from trove_dashboard.content.databases import tables
 from trove_dashboard.content.databases import tabs
 from trove_dashboard.content.databases.workflows import choices as launch_choices
@@ -43,7 +44,7 @@ class IndexView(horizon_tables.DataTableView):
             LOG.warning('The limits could not be read; Launch Instance stays enabled.',
                         exc_info=True)
             return None
-        return tables.launch_refusal(limits, tables.launch_usage(limits))
+        return tables.launch_refusal(limits)
 
     def get_data(self):
         self._more = False
@@ -72,6 +73,8 @@ class IndexView(horizon_tables.DataTableView):
 
 
 class DetailView(horizon_tabs.TabbedTableView):
+    """The instance (three calls: instance_data.load), whether root is enabled (one call,
+    for a running engine with root, not for a tab loaded alone), and the tabs' own."""
     tab_group_class = tabs.InstanceDetailTabs
     template_name = 'project/databases/detail.html'
     page_title = '{{ instance.name }}'
@@ -79,10 +82,13 @@ class DetailView(horizon_tabs.TabbedTableView):
     @memoized.memoized_method
     def get_data(self):
         try:
-            return instance_data.load(self.request, self.kwargs['instance_id'])
+            instance = instance_data.load(self.request, self.kwargs['instance_id'])
         except Exception:
             exceptions.handle(self.request, _('Unable to retrieve the instance.'),
                               redirect=reverse(INDEX_URL))
+        if self.request.headers.get('X-Requested-With') != 'XMLHttpRequest':
+            root_state.mark(self.request, instance)   # Disable Root, the page only: one call
+        return instance
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -98,7 +104,12 @@ class DetailView(horizon_tabs.TabbedTableView):
 
 
 class LaunchInstanceView(horizon_workflows.WorkflowView):
-    """Launch Instance; ?backup=<id> (Restore Backup) opens it on that backup's version."""
+    """Launch Instance; ?backup=<id> (Restore Backup) opens it on that backup's version.
+
+    Six API calls (datastores, the version's flavors and volume types, zones, networks,
+    limits), one more per feature the version declares (configuration groups, backups,
+    instances to replicate, modules), and the backup's for a restore.
+    """
     workflow_class = launch.LaunchInstance
 
     def get_initial(self):

@@ -5,37 +5,26 @@ another version, the page asks LaunchChoicesView for that version's choices (the
 same object as JSON). Features the API has not got yet are fetched only when the
 version declares their capability, so no call ever goes to a missing endpoint.
 """
-from django.utils.translation import gettext_lazy as _
-
 from trove_dashboard.api import trove
 from trove_dashboard.content.database_modules import scope
 from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases import states
-
-
-def flavor_label(flavor):
-    return _('%(name)s (%(vcpus)s VCPU, %(ram)s MB RAM)') % {
-        'name': flavor.name, 'vcpus': getattr(flavor, 'vcpus', '?'), 'ram': flavor.ram}
-
-
-def flavor_value(flavor):
-    return str(getattr(flavor, 'str_id', None) or flavor.id)
-
-
-def volume_type_label(volume_type):
-    description = getattr(volume_type, 'description', '')
-    return '%s: %s' % (volume_type.name, description) if description else volume_type.name
+from trove_dashboard.content.databases.workflows import quota as launch_quota
 
 
 class VersionChoices:
-    """Choices for one version: lists of (value, label), plus modules with auto-apply."""
+    """Choices for one version: lists of (value, label), plus modules with auto-apply,
+    each flavor's RAM (MB) and each volume type's whole description."""
 
     def __init__(self, version=None, flavors=(), volume_types=(), configurations=(),
-                 backups=(), replica_sources=(), modules=()):
+                 backups=(), replica_sources=(), modules=(), flavor_ram=None,
+                 volume_type_descriptions=None):
         self.version = version
         self.capabilities = version.capabilities if version else frozenset()
         self.flavors = list(flavors)
+        self.flavor_ram = dict(flavor_ram or {})
         self.volume_types = list(volume_types)
+        self.volume_type_descriptions = dict(volume_type_descriptions or {})
         self.configurations = list(configurations)
         self.backups = list(backups)
         self.replica_sources = list(replica_sources)
@@ -49,11 +38,14 @@ class VersionChoices:
         if version is None:
             return cls()
         ds, v = version.datastore_id, version.id
+        flavors = trove.version_flavors(request, ds, v)
+        volume_types = trove.version_volume_types(request, ds, v)
         found = {
-            'flavors': [(flavor_value(f), flavor_label(f))
-                        for f in trove.version_flavors(request, ds, v)],
-            'volume_types': [(t.name, volume_type_label(t))
-                             for t in trove.version_volume_types(request, ds, v)],
+            'flavors': [(cat.flavor_value(f), cat.flavor_label(f)) for f in flavors],
+            'flavor_ram': {cat.flavor_value(f): f.ram for f in flavors},
+            'volume_types': [(t.name, cat.volume_type_label(t)) for t in volume_types],
+            'volume_type_descriptions': {t.name: getattr(t, 'description', '') or ''
+                                         for t in volume_types},
         }
         caps = version.capabilities
         if cat.CONFIGURATION in caps:
@@ -81,15 +73,19 @@ class VersionChoices:
         return cls(version, **found)
 
     def as_json(self):
-        return {'capabilities': sorted(self.capabilities), 'flavors': self.flavors,
-                'volume_types': self.volume_types, 'configurations': self.configurations,
+        return {'capabilities': sorted(self.capabilities),
+                'datastore': self.version.datastore_name if self.version else '',
+                'flavors': self.flavors, 'flavor_ram': self.flavor_ram,
+                'volume_types': self.volume_types,
+                'volume_type_descriptions': self.volume_type_descriptions,
+                'configurations': self.configurations,
                 'backups': self.backups, 'replica_sources': self.replica_sources,
                 'modules': self.modules}
 
 
 class LaunchContext:
     """A launch request's own state: the catalogue, the chosen version, its choices, and
-    the zones and networks (the same for every version).
+    the zones, networks and quota (the same for every version).
 
     A restore (`backup` given) starts on the backup's datastore version.
     """
@@ -102,6 +98,7 @@ class LaunchContext:
         self.choices = VersionChoices.load(request, self.version)
         self.zones = trove.availability_zone_list(request)
         self.networks = trove.network_list(request)
+        self.quota = launch_quota.LaunchQuota.load(request)
 
     def version_of(self, backup):
         datastore = getattr(backup, 'datastore', None) or {}

@@ -1,12 +1,16 @@
-"""Launch step 1, Details: name, zone, datastore version, flavor, volume, locality.
+"""Launch step 1, Details: name, zone, datastore version, flavor, volume, locality, and
+beside them what the launch takes of the project's quotas.
 
 Flavor and volume type list only what the selected version allows; the page
 refreshes both when the version changes (static/trove_dashboard/js/launch.js).
 """
+from django.core import validators
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import forms
 from horizon import workflows
+
+from trove_dashboard.content.databases.workflows import widgets
 
 LOCALITY_CHOICES = (
     ('', _('None')),
@@ -34,10 +38,12 @@ class SetDetailsAction(workflows.Action):
         label=_('Datastore and Version'),
         help_text=_('The flavors and volume types below follow the version.'))
     flavor = forms.ChoiceField(label=_('Flavor'),
-                               help_text=_('Only the flavors the version allows.'))
+                               help_text=_('Only the flavors the version allows.'),
+                               widget=widgets.AttributedSelect())
     volume = forms.IntegerField(label=_('Volume Size (GB)'), min_value=1, initial=1)
     volume_type = forms.ChoiceField(label=_('Volume Type'),
-                                    help_text=_('Only the volume types the version allows.'))
+                                    help_text=_('Only the volume types the version allows.'),
+                                    widget=widgets.AttributedSelect())
     locality = forms.ChoiceField(label=_('Locality'), required=False, choices=LOCALITY_CHOICES,
                                  help_text=_('Where the instance goes relative to the other '
                                              'members of its group.'))
@@ -65,16 +71,48 @@ class SetDetailsAction(workflows.Action):
         self.fields['volume_type'].choices = choices.volume_types or _none_choice(
             _('No volume type is allowed for this version'))
         self.fields['flavor'].widget.attrs['class'] = 'launch-flavor'
-        self.fields['volume_type'].widget.attrs['class'] = 'launch-volume-type'
+        self.fields['flavor'].widget.option_attrs = {
+            value: {'data-ram': ram} for value, ram in choices.flavor_ram.items()}
+        self._describe_volume_types(choices)
+        self._bound_volume(self.launch.quota.max_volume_size)
+
+    def _describe_volume_types(self, choices):
+        """Each option's title and, under the select, the chosen type's whole description."""
+        field = self.fields['volume_type']
+        field.widget.attrs['class'] = 'launch-volume-type'
+        descriptions = choices.volume_type_descriptions
+        field.widget.option_attrs = {name: {'title': text}
+                                     for name, text in descriptions.items() if text}
+        chosen = self.data.get('volume_type') if self.is_bound else None
+        if chosen not in descriptions:
+            chosen = choices.volume_types[0][0] if choices.volume_types else None
+        field.launch_note = widgets.FieldNote('volume-type-description',
+                                              descriptions.get(chosen, ''))
+
+    def _bound_volume(self, largest):
+        """The size range shown beforehand (label, max) and refused in the same words."""
+        field = self.fields['volume']
+        if largest:
+            field.validators.append(validators.MaxValueValidator(largest))
+            field.widget.attrs['max'] = largest
+            field.label = _('Volume Size (1–%s GB)') % largest
+            out_of_range = _('Volume size must be between 1 and %s GB.') % largest
+        else:
+            out_of_range = _('Volume size must be at least 1 GB.')
+        field.error_messages = dict(field.error_messages, min_value=out_of_range,
+                                    max_value=out_of_range)
 
     def get_help_text(self, extra_context=None):
         extra = dict(extra_context or {})
         extra['zones'] = self.launch.zones
+        extra['quota'] = self.launch.quota
         return super().get_help_text(extra)
 
 
 class SetDetails(workflows.Step):
     action_class = SetDetailsAction
+    # Horizon's step, with the volume type's description under its select.
+    template_name = 'project/databases/_launch_step.html'
     depends_on = ('launch',)
     contributes = ('name', 'availability_zone', 'datastore_version', 'flavor', 'volume',
                    'volume_type', 'locality')

@@ -53,6 +53,19 @@ def fields_for(message):
     return []
 
 
+# The field a quota refusal goes on; the instances quota goes atop Details.
+QUOTA_FIELD = {'ram': 'flavor', 'volumes': 'volume'}
+
+
+def quota_refusals(context):
+    """[(resource, why)] for each quota this launch would exceed, from the limits the
+    launch request read (none when they could not be read: the API still refuses)."""
+    launch = context['launch']
+    ram = launch.choices.flavor_ram.get(str(context.get('flavor')))
+    count = (context.get('replica_count') or 1) if context.get('replica_of') else 1
+    return launch.quota.refusals(launch.quota.needs(ram, context.get('volume'), count))
+
+
 def create_options(context):
     """troveclient's create() options from the workflow's context: only what was set."""
     options = {'availability_zone': context.get('availability_zone') or None,
@@ -98,6 +111,11 @@ class LaunchInstance(workflows.Workflow):
 
     def handle(self, request, context):
         version = context['launch'].catalogue.get(context['datastore_version'])
+        refusals = quota_refusals(context)
+        if refusals:
+            # What launch.js said before Launch was pressed, for a page without it.
+            self.place_quota_refusals(refusals)
+            raise forms.ValidationError(' '.join(why for _name, why in refusals))
         try:
             volume = {'size': context['volume']}
             if context.get('volume_type'):
@@ -109,6 +127,16 @@ class LaunchInstance(workflows.Workflow):
             self.place_refusal(dash_exceptions.api_message(exc))
             raise forms.ValidationError(dash_exceptions.api_message(exc))
         return True
+
+    def place_quota_refusals(self, refusals):
+        step = self.get_step('details')
+        for resource, why in refusals:
+            if resource in QUOTA_FIELD:
+                step.action.add_error(QUOTA_FIELD[resource], why)
+            else:
+                step.add_step_error(why)
+        step.has_errors = True
+        self.entry_point = 'details'
 
     def place_refusal(self, message):
         """Show the API's message on its field (or atop Details) and reopen that step."""

@@ -2,11 +2,15 @@
 import ipaddress
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from horizon import forms
 from horizon import workflows
 
 from trove_dashboard.content.databases import catalogue as cat
 from trove_dashboard.content.databases.guest_forms import split_names
+from trove_dashboard.content.databases.workflows import widgets
+
+STEP_TEMPLATE = 'project/databases/_launch_step.html'
 
 
 def network_label(network):
@@ -45,6 +49,10 @@ class SetNetwork(workflows.Step):
     contributes = ('network',)
 
 
+NO_ACCESS = _('%(datastore)s instances admit every address that reaches them: their engine '
+              'cannot restrict where connections come from.')
+
+
 class SetAccessAction(workflows.Action):
     is_public = forms.BooleanField(
         label=_('Public'), required=False,
@@ -71,27 +79,39 @@ class SetAccessAction(workflows.Action):
             field.widget.attrs.update({'data-launch-feature': cat.ACCESS,
                                        'data-launch-hide': 'true'})
             field.disabled = not offered
-        if not offered and version is not None:
-            self.fields['is_public'].help_text = _(
-                '%s instances admit every address that reaches them: their engine cannot '
-                'restrict where connections come from.') % version.datastore_name
+        # Why the step is empty, where its fields would be; launch.js names the datastore.
+        self.fields['is_public'].launch_note = widgets.FieldNote(
+            'no-access', NO_ACCESS % {'datastore': version.datastore_name} if version else '',
+            hidden=offered, **{'data-launch-unavailable': cat.ACCESS,
+                               'data-launch-template': NO_ACCESS})
 
     def clean_allowed_cidrs(self):
-        cidrs = []
+        cidrs, bad = [], []
         for text in split_names(self.cleaned_data.get('allowed_cidrs')):
             try:
                 cidrs.append(str(ipaddress.ip_network(text, strict=False)))
             except ValueError:
-                raise forms.ValidationError(
-                    _('"%s" is not a network in CIDR notation, such as 10.0.0.0/24.') % text)
+                bad.append(text)
+        if bad:
+            # Every bad one at once: fixing them one refusal at a time is a chore.
+            raise forms.ValidationError(ngettext(
+                'Not a valid CIDR: %(cidrs)s. Write each network in CIDR notation, such '
+                'as 10.0.0.0/24.',
+                'Not valid CIDRs: %(cidrs)s. Write each network in CIDR notation, such '
+                'as 10.0.0.0/24.', len(bad)) % {'cidrs': ', '.join(bad)})
         return cidrs
 
 
 class SetAccess(workflows.Step):
     """Offered for versions declaring the 'access' capability (their engine enforces it)."""
     action_class = SetAccessAction
+    template_name = STEP_TEMPLATE
     depends_on = ('launch',)
     contributes = ('is_public', 'allowed_cidrs')
+
+
+NO_DATABASES = _('%(datastore)s instances have no databases or users to create, so this '
+                 'step has nothing to fill in.')
 
 
 class InitializeDatabasesAction(workflows.Action):
@@ -113,14 +133,24 @@ class InitializeDatabasesAction(workflows.Action):
     def __init__(self, request, context, *args, **kwargs):
         self.launch = context['launch']
         super().__init__(request, context, *args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs['data-launch-feature'] = '%s %s' % (cat.DATABASES, cat.USERS)
+        needs = '%s %s' % (cat.DATABASES, cat.USERS)
+        for name, field in self.fields.items():
+            # launch.js enables and shows them only for versions that have either; the
+            # user's host only for versions whose users have one (not PostgreSQL's).
+            field.widget.attrs.update({'data-launch-feature': cat.USER_HOSTS if name == 'host'
+                                       else needs, 'data-launch-hide': 'true'})
         version = self.launch.version
-        if version is not None and not {cat.DATABASES, cat.USERS} & version.capabilities:
+        offered = version is None or bool({cat.DATABASES, cat.USERS} & version.capabilities)
+        if not offered:
             for field in self.fields.values():
                 field.disabled = True
-            self.fields['databases'].help_text = _(
-                '%s instances have no databases or users to create.') % version.datastore_name
+        if version is not None and cat.USER_HOSTS not in version.capabilities:
+            self.fields['host'].disabled = True
+        # Why the step is empty, where its fields would be; launch.js names the datastore.
+        self.fields['databases'].launch_note = widgets.FieldNote(
+            'no-databases', NO_DATABASES % {'datastore': version.datastore_name}
+            if version else '', hidden=offered, **{
+                'data-launch-unavailable': needs, 'data-launch-template': NO_DATABASES})
 
     def clean(self):
         cleaned = super().clean()
@@ -141,5 +171,6 @@ class InitializeDatabasesAction(workflows.Action):
 
 class InitializeDatabases(workflows.Step):
     action_class = InitializeDatabasesAction
+    template_name = STEP_TEMPLATE
     depends_on = ('launch',)
     contributes = ('databases', 'user', 'password', 'host')
