@@ -139,6 +139,9 @@ class TestCase(helpers.TestCase):
 
     def setUp(self):
         super().setUp()
+        # The Instances page keeps the flavors it listed for a minute; each test lists anew.
+        from trove_dashboard.content.databases import flavor_cache
+        flavor_cache.forget()
         # Every Instances page reads GET /limits for its Launch button; tests that do
         # not care about quotas get none (the button stays enabled).
         mock.patch.object(trove, 'limits', return_value={}).start()

@@ -30,6 +30,37 @@ class IndexTests(helpers.TestCase):
         self.assertIn('127.10.0.1', html)
 
     @helpers.create_mocks({trove: ('instance_list', 'flavor_list', 'datastore_list')})
+    def test_flavors_are_listed_again_only_when_stale_or_a_row_names_a_new_one(self):
+        from unittest import mock
+        from trove_dashboard.content.databases import flavor_cache
+        flavors = helpers.flavor_list()
+        self.mock_instance_list.return_value = ([helpers.named('db0')], None)
+        self.mock_flavor_list.return_value = flavors
+        self.mock_datastore_list.return_value = helpers.datastore_list()
+
+        self.client.get(INDEX_URL)
+        res = self.client.get(INDEX_URL)         # fresh, and it names the row's flavor
+        self.assertEqual(1, self.mock_flavor_list.call_count)
+        self.assertIn('db.small | 512 MB RAM', res.content.decode())
+
+        # A row naming a flavor the copy lacks (made since) lists the flavors again.
+        new = helpers.flavor_list()[0]
+        new.id, new.str_id, new.name = '77', '77', 'db.new'
+        self.mock_flavor_list.return_value = list(flavors) + [new]
+        self.mock_instance_list.return_value = (
+            [helpers.named('db0'), helpers.named('db1', flavor={'id': '77', 'links': []})],
+            None)
+        res = self.client.get(INDEX_URL)
+        self.assertEqual(2, self.mock_flavor_list.call_count)
+        self.assertIn('db.new', res.content.decode())
+
+        # After a minute the copy is stale: listed again.
+        with mock.patch.object(flavor_cache.time, 'monotonic',
+                               return_value=flavor_cache.time.monotonic() + 61):
+            self.client.get(INDEX_URL)
+        self.assertEqual(3, self.mock_flavor_list.call_count)
+
+    @helpers.create_mocks({trove: ('instance_list', 'flavor_list', 'datastore_list')})
     def test_listed_rows_are_never_fetched_again_one_by_one(self):
         """A listed instance lacks what only a show has (`configuration` when none is
         attached): reading it must not lazy-load the instance, a call per row."""

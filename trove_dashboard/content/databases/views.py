@@ -13,6 +13,7 @@ from horizon import workflows as horizon_workflows
 
 from trove_dashboard.api import trove
 from trove_dashboard.content.databases import catalogue as cat
+from trove_dashboard.content.databases import flavor_cache
 from trove_dashboard.content.databases import instance_data
 from trove_dashboard.content.databases import root_state
 from trove_dashboard.content.databases import tables
@@ -26,8 +27,8 @@ LOG = logging.getLogger(__name__)
 
 
 class IndexView(horizon_tables.DataTableView):
-    """One page of instances: four calls (instances, limits, flavors, datastores) whatever
-    its size."""
+    """One page of instances: three calls (instances, limits, datastores) whatever its size,
+    and the flavors once a minute or when a row names one not yet seen (flavor_cache)."""
     table_class = tables.InstancesTable
     template_name = 'project/databases/index.html'
     page_title = _('Instances')
@@ -60,7 +61,7 @@ class IndexView(horizon_tables.DataTableView):
         if not instances:
             return []
         try:
-            flavors = trove.flavor_list(self.request)
+            flavors = flavor_cache.flavors_for(self.request, instances)
         except Exception:
             flavors = []
             exceptions.handle(self.request, _('Unable to retrieve flavors.'))
