@@ -72,17 +72,23 @@ def samples(client, instance_id, since=None):
     return resp.json()['metrics']
 
 
-def wait_for_sample(client, instance_id, condition, what):
-    """The newest sample once `condition` holds for it (polled until WAIT passes)."""
+def wait_for_series(client, instance_id, condition, what):
+    """The samples once `condition` holds for them (polled until WAIT passes)."""
     deadline = time.monotonic() + WAIT
-    newest = None
+    found = []
     while time.monotonic() < deadline:
         found = samples(client, instance_id)['samples']
-        newest = found[-1] if found else None
-        if newest is not None and condition(newest):
-            return newest
+        if condition(found):
+            return found
         time.sleep(0.5)
-    raise AssertionError('no sample showed %s in %d s; the newest: %s' % (what, WAIT, newest))
+    raise AssertionError('no samples showed %s in %d s; the newest: %s'
+                         % (what, WAIT, found[-1] if found else None))
+
+
+def wait_for_sample(client, instance_id, condition, what):
+    """The newest sample once `condition` holds for it (polled until WAIT passes)."""
+    return wait_for_series(client, instance_id, lambda found: found and condition(found[-1]),
+                           what)[-1]
 
 
 def stored_rows(stack, instance_id):
@@ -135,9 +141,10 @@ def test_samples_follow_real_connections_and_queries(stack, demo, engine):
         wait_for_sample(demo, instance.id, lambda s: s['connections'] is not None
                         and s['connections'] < idle + CONNECTIONS, 'the connections closed')
 
-        # The series grows, a sample per 5 s slot, and `since` answers only what is newer.
-        every = samples(demo, instance.id)['samples']
-        assert len(every) >= 2
+        # The series grows, a sample per 5 s slot (the steps above may all fit in one slot on
+        # a quick machine, so the next slot is awaited), and `since` answers only what is newer.
+        every = wait_for_series(demo, instance.id, lambda found: len(found) >= 2,
+                                'a second slot')
         times = [s['time'] for s in every]
         assert times == sorted(times) and len(set(times)) == len(times)
         newer = samples(demo, instance.id, every[-2]['time'])['samples']
