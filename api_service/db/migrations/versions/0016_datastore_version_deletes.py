@@ -22,8 +22,11 @@ _LIVE = sa.text('deleted = false')
 
 
 def _old_constraint():
-    if op.get_bind().dialect.name == 'postgresql':
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':
         return 'datastore_versions_datastore_id_name_version_key'
+    if dialect == 'mysql':
+        return 'datastore_id'       # MariaDB names an unnamed key after its first column
     return 'uq_datastore_versions_datastore_id'
 
 
@@ -33,8 +36,12 @@ def upgrade():
                                    server_default=sa.false()))
         batch.add_column(sa.Column('deleted_at', sa.DateTime, nullable=True))
         batch.drop_constraint(_old_constraint(), type_='unique')
+    # MariaDB has no partial index: there the index is not unique, and registration's own
+    # check (datastore_admin._name_taken) is what keeps live names unique; it runs after the
+    # catalogue generation's UPDATE, whose row lock serialises every catalogue change.
     op.create_index('uq_datastore_versions_live_name', 'datastore_versions',
-                    ['datastore_id', 'name', 'version'], unique=True,
+                    ['datastore_id', 'name', 'version'],
+                    unique=op.get_bind().dialect.name != 'mysql',
                     sqlite_where=_LIVE, postgresql_where=_LIVE)
     # Maturity now comes from each version's manager. No operator could set it before (the
     # API refused the key), so every existing 'stable' was the old default: give the
