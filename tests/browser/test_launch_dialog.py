@@ -6,18 +6,16 @@ other tests make them) with a tight quota opens Launch Instance: the project's u
 shown with what this launch adds, following the flavor and the volume size; a launch
 that would exceed the RAM or volume quota is refused in the dialog with the reason (and
 by the dashboard if it is sent anyway). The volume size's range shows beforehand;
-several bad CIDRs are named at once; Replica is no choice while no version declares
-replication; Redis' Initialize Databases step says why it has nothing to fill in. No
-instance is created.
+several bad CIDRs are named at once; Replica is a choice now that every version declares
+replication (tests/dashboard cover a catalogue where none does); Redis' Initialize
+Databases step says why it has nothing to fill in. No instance is created.
 """
-import uuid
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_admin_quotas import AdminApi
-from tests.functional.instance_helpers import keystone_admin
+from tests.functional.instance_helpers import project_member
 
 INSTANCES = '/project/databases/'
 # The project's quota: room for one db.small (512 MB) but not a db.medium (1024 MB),
@@ -30,23 +28,10 @@ TINY, SMALL, MEDIUM = ('db.tiny (1 VCPU, 256 MB RAM)', 'db.small (1 VCPU, 512 MB
 @pytest.fixture(scope='module')
 def member(stack):
     """(name, password) of the only member of a new project with QUOTA."""
-    keystone, base = keystone_admin(stack)
-    name = 'launch-%s' % uuid.uuid4().hex[:8]
-    password = uuid.uuid4().hex
-    project = keystone.post(base + '/projects', json={'project': {
-        'name': name, 'domain_id': 'default'}}).json()['project']
-    user = keystone.post(base + '/users', json={'user': {
-        'name': name, 'domain_id': 'default', 'password': password,
-        'default_project_id': project['id']}}).json()['user']
-    role = keystone.get(base + '/roles?name=member').json()['roles'][0]
-    keystone.put(base + '/projects/%s/users/%s/roles/%s' % (project['id'], user['id'],
-                                                             role['id']))
-    AdminApi(stack).call('PUT', '/mgmt/quotas/%s' % project['id'], json={'quotas': QUOTA})
-    try:
-        yield name, password
-    finally:
-        keystone.delete(base + '/users/%s' % user['id'])
-        keystone.delete(base + '/projects/%s' % project['id'])
+    with project_member(stack, 'launch') as member:
+        AdminApi(stack).call('PUT', '/mgmt/quotas/%s' % member.project_id,
+                             json={'quotas': QUOTA})
+        yield member.name, member.password
 
 
 @pytest.fixture
@@ -167,7 +152,7 @@ def test_what_the_version_cannot_do_is_hidden_or_explained(dialog):
     page = dialog
     page.click('.modal a[href="#launch_instance__advanced"]')
     states = page.locator('.modal select[name=initial_state] option')
-    expect(states).to_have_text(['Empty', 'Restore from a backup'])   # no Replica
+    expect(states).to_have_text(['Empty', 'Restore from a backup', 'Replica of an instance'])
     screenshot(page, 'launch-advanced-1280')
 
     page.click('.modal a[href="#launch_instance__details"]')

@@ -1,6 +1,9 @@
 """Helpers for instance tests: a troveclient per user, waiting on stored status, leftovers."""
+import collections
+import contextlib
 import os
 import time
+import uuid
 
 import psutil
 from keystoneauth1 import session as ks_session
@@ -27,6 +30,34 @@ def keystone_admin(stack):
                        password=stack.secrets['admin_password'], project_name='admin',
                        user_domain_id='default', project_domain_id='default')
     return ks_session.Session(auth=auth), stack.urls['keystone'] + '/v3'
+
+
+ProjectMember = collections.namedtuple('ProjectMember', 'name password project_id client')
+
+
+@contextlib.contextmanager
+def project_member(stack, prefix):
+    """The only member of a new project, neither admin's nor demo's (name, password, project
+    id and a troveclient of theirs); the user and the project are removed afterwards."""
+    keystone, base = keystone_admin(stack)
+    name = '%s-%s' % (prefix, uuid.uuid4().hex[:8])
+    password = uuid.uuid4().hex
+    project = keystone.post(base + '/projects', json={'project': {
+        'name': name, 'domain_id': 'default'}}).json()['project']
+    user = keystone.post(base + '/users', json={'user': {
+        'name': name, 'domain_id': 'default', 'password': password,
+        'default_project_id': project['id']}}).json()['user']
+    role = keystone.get(base + '/roles?name=member').json()['roles'][0]
+    keystone.put(base + '/projects/%s/users/%s/roles/%s' % (project['id'], user['id'],
+                                                             role['id']))
+    client = trove_client.Client(session=ks_session.Session(auth=v3.Password(
+        auth_url=base, username=name, password=password, project_id=project['id'],
+        user_domain_id='default')))
+    try:
+        yield ProjectMember(name, password, project['id'], client)
+    finally:
+        keystone.delete(base + '/users/%s' % user['id'])
+        keystone.delete(base + '/projects/%s' % project['id'])
 
 
 def wait_status(client, instance_id, wanted, timeout=90):

@@ -7,11 +7,7 @@ import os
 import time
 import uuid
 
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
-from troveclient.v1 import client as trove_client
-
-from tests.functional.instance_helpers import keystone_admin, raw
+from tests.functional.instance_helpers import project_member, raw
 
 
 def b64(data):
@@ -120,22 +116,5 @@ def journal(stack, instance_id):
 @contextlib.contextmanager
 def other_project(stack, prefix='mod-t2'):
     """(client, project id) of a member of a new project, neither admin's nor demo's."""
-    keystone, base = keystone_admin(stack)
-    name = unique(prefix)
-    password = uuid.uuid4().hex
-    project = keystone.post(base + '/projects', json={'project': {
-        'name': name, 'domain_id': 'default'}}).json()['project']
-    user = keystone.post(base + '/users', json={'user': {
-        'name': name, 'domain_id': 'default', 'password': password,
-        'default_project_id': project['id']}}).json()['user']
-    role = keystone.get(base + '/roles?name=member').json()['roles'][0]
-    keystone.put(base + '/projects/%s/users/%s/roles/%s' % (project['id'], user['id'],
-                                                             role['id']))
-    client = trove_client.Client(session=ks_session.Session(auth=v3.Password(
-        auth_url=base, username=user['name'], password=password, project_id=project['id'],
-        user_domain_id='default')))
-    try:
-        yield client, project['id']
-    finally:
-        keystone.delete(base + '/users/%s' % user['id'])
-        keystone.delete(base + '/projects/%s' % project['id'])
+    with project_member(stack, prefix) as member:
+        yield member.client, member.project_id

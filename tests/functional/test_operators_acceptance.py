@@ -12,13 +12,10 @@ import uuid
 
 import psutil
 import pytest
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 from troveclient import exceptions
-from troveclient.v1 import client as trove_client
 from troveclient.v1 import datastores as ds_api
 
-from tests.functional.instance_helpers import (keystone_admin, leftovers, processes_mentioning,
+from tests.functional.instance_helpers import (leftovers, processes_mentioning, project_member,
                                               raw, trove, wait_gone, wait_status)
 
 DS = 'accds'          # two versions, both deleted at the end
@@ -39,23 +36,8 @@ def demo(stack):
 @pytest.fixture(scope='module')
 def other(stack):
     """(client, project id) of T2: a member of a project that is neither admin's nor demo's."""
-    keystone, base = keystone_admin(stack)
-    suffix = uuid.uuid4().hex[:8]
-    password = uuid.uuid4().hex
-    project = keystone.post(base + '/projects', json={'project': {
-        'name': 'acc-t2-' + suffix, 'domain_id': 'default'}}).json()['project']
-    user = keystone.post(base + '/users', json={'user': {
-        'name': 'acc-t2-' + suffix, 'domain_id': 'default', 'password': password,
-        'default_project_id': project['id']}}).json()['user']
-    role = keystone.get(base + '/roles?name=member').json()['roles'][0]
-    keystone.put(base + '/projects/%s/users/%s/roles/%s' % (project['id'], user['id'],
-                                                             role['id']))
-    client = trove_client.Client(session=ks_session.Session(auth=v3.Password(
-        auth_url=base, username=user['name'], password=password, project_id=project['id'],
-        user_domain_id='default')))
-    yield client, project['id']
-    keystone.delete(base + '/users/%s' % user['id'])
-    keystone.delete(base + '/projects/%s' % project['id'])
+    with project_member(stack, 'acc-t2') as member:
+        yield member.client, member.project_id
 
 
 @pytest.fixture(scope='module')
