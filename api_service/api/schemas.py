@@ -62,6 +62,10 @@ configuration_ref = {'type': ['string', 'null'], 'maxLength': 36,
 # --configuration NAME` sends); the domain resolves it.
 configuration_id_or_name = identifier(255, min_length=0, nullable=True)
 flavor_ref = {'anyOf': [identifier(1024), {'type': 'integer', 'minimum': 0}]}
+# How many replicas one create makes: troveclient sends an integer, the spec shows text.
+replica_count = {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 10},
+                           {'type': 'string', 'pattern': '^([1-9]|10)$',
+                            'x-allowed': 'a whole number from 1 to 10'}]}
 
 database = _object({'name': identifier(64),
                     'character_set': identifier(64, min_length=0),
@@ -96,24 +100,35 @@ instance_create = _object({'instance': _object({
     'restorePoint': _object({'backupRef': uuid_like}, ['backupRef']),
     'configuration': configuration_id_or_name,
     'replica_of': optional_name,
-    'replica_count': {'type': 'integer', 'minimum': 1, 'maximum': 10},
+    'replica_count': replica_count,
     'modules': {'type': 'array', 'maxItems': 50, 'items': _object({'id': uuid_like}, ['id'])},
     'region_name': optional_name,
-}, ['name', 'flavorRef', 'volume'])}, ['instance'])
+}, ['name'], **{
+    # A replica takes its flavor and volume from its source (Trove's tooling sends only
+    # name, nics and replica_of); any other instance names them.
+    'if': {'required': ['replica_of'], 'properties': {'replica_of': {'type': 'string'}}},
+    'else': {'required': ['flavorRef', 'volume']}})}, ['instance'])
 
+# `replica_of` (or upstream's older `slave_of`) null: detach the replica from its source.
 instance_update = _object({'instance': _object({
     'name': name,
     'access': access,
     'configuration': configuration_ref,
     'replica_of': {'type': 'null'},
+    'slave_of': {'type': 'null'},
 }, minProperties=1)}, ['instance'])
 
 instance_action = {
     'description': 'The action must be one of {"restart": {}}, {"reset_status": {}}, '
-                   '{"resize": {"volume": {"size": N}}} or {"resize": {"flavorRef": F}}.',
+                   '{"resize": {"volume": {"size": N}}}, {"resize": {"flavorRef": F}}, '
+                   '{"promote_to_replica_source": {}}, {"eject_replica_source": {}} or '
+                   '{"detach_replica": {}}.',
     'oneOf': [
         _object({'restart': _object({})}, ['restart']),
         _object({'reset_status': _object({})}, ['reset_status']),
+        _object({'promote_to_replica_source': _object({})}, ['promote_to_replica_source']),
+        _object({'eject_replica_source': _object({})}, ['eject_replica_source']),
+        _object({'detach_replica': _object({})}, ['detach_replica']),
         _object({'resize': _object({'volume': _object({'size': volume_size}, ['size'])},
                                    ['volume'])}, ['resize']),
         _object({'resize': _object({'flavorRef': flavor_ref}, ['flavorRef'])}, ['resize']),

@@ -121,8 +121,14 @@ def _addresses(address, network_id):
     return [address], [{'address': address, 'type': 'private', 'network': network_id}]
 
 
-def instance_summary(req, row):
-    """The list view, from a page row (instance columns plus datastore names)."""
+def _instance_refs(req, ids):
+    return [{'id': instance_id, 'links': links(req, 'instances', instance_id)}
+            for instance_id in ids]
+
+
+def instance_summary(req, row, replicas=None):
+    """The list view, from a page row (instance columns plus datastore names);
+    `replicas`: the ids of its live replicas, if it is a source."""
     ips, addresses = _addresses(row.address, row.network_id)
     volume = {'size': row.volume_size}
     if row.volume_used_bytes is not None:
@@ -142,6 +148,12 @@ def instance_summary(req, row):
     if row.configuration_id:
         data['configuration'] = {'id': row.configuration_id, 'name': row.configuration_name,
                                  'links': links(req, 'configurations', row.configuration_id)}
+    # As upstream: each only when there is one (list and show alike).
+    replica_of = getattr(row, 'replica_of_id', None)
+    if replica_of:
+        data['replica_of'] = _instance_refs(req, [replica_of])[0]
+    if replicas:
+        data['replicas'] = _instance_refs(req, replicas)
     return data
 
 
@@ -149,7 +161,7 @@ def instance_detail(req, view):
     """The show view: the summary plus volume usage, zone, fault and service status."""
     instance = view.instance
     row = _InstanceRow(instance, view)
-    data = instance_summary(req, row)
+    data = instance_summary(req, row, getattr(view, 'replicas', None))
     data['volume']['type'] = instance.volume_type_id
     data['availability_zone'] = instance.availability_zone
     data['service_status_updated'] = _isotime(instance.service_status_updated)

@@ -94,8 +94,8 @@ INSTANCE_RULES = [
     _rule('instance:update', MEMBER, 'Rename an instance, change its access, attach or '
           'detach a configuration group (also checked by a create with a configuration '
           'group).', I, 'PUT', also=[CREATE]),
-    _rule('instance:edit', MEMBER, 'Set or unset attributes of an instance (upgrade).' + LATER,
-          I, 'PATCH'),
+    _rule('instance:edit', MEMBER, 'Change an instance with PATCH (the fields PUT takes; '
+          'upgrade is not served yet).', I, 'PATCH'),
     _rule('instance:delete', MEMBER, 'Delete an instance.', I, 'DELETE'),
     _rule('instance:force_delete', MEMBER, 'Force-delete an instance.' + LATER, I, 'DELETE'),
     _rule('instance:restart', MEMBER, 'Restart the database.', I + '/action', 'POST'),
@@ -104,9 +104,13 @@ INSTANCE_RULES = [
     _rule('instance:reset_status', ADMIN, 'Reset a stuck instance to ERROR.',
           I + '/action', 'POST'),
     _rule('instance:promote_to_replica_source', MEMBER,
-          'Promote a replica to replica source.' + LATER, I + '/action', 'POST'),
+          'Promote a replica to replica source.', I + '/action', 'POST'),
     _rule('instance:eject_replica_source', MEMBER,
-          'Eject the replica source from its replica set.' + LATER, I + '/action', 'POST'),
+          'Eject the replica source from its replica set.', I + '/action', 'POST'),
+    _rule('instance:detach_replica', MEMBER,
+          'Detach a replica from its source: it becomes a standalone instance (also checked '
+          'with instance:update or instance:edit by a PUT or PATCH with replica_of null).',
+          I + '/action', 'POST', also=[(I, 'PUT'), (I, 'PATCH')]),
     _rule('instance:configuration', READER,
           'Show the values the engine runs with, for every configuration parameter.',
           I + '/configuration'),

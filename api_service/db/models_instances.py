@@ -26,7 +26,9 @@ class Instance(Base):
                       Index('ix_instances_configuration', 'configuration_id', 'id'),
                       # The operator's list of every project's instances (mgmt_instances).
                       Index('ix_instances_deleted_id', 'deleted', 'id'),
-                      Index('ix_instances_deleted_status', 'deleted', 'status', 'id'))
+                      Index('ix_instances_deleted_status', 'deleted', 'status', 'id'),
+                      # A source's replicas, for its view and its delete (replication.py).
+                      Index('ix_instances_replica_of', 'replica_of_id', 'deleted'))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(255))
@@ -72,6 +74,9 @@ class Instance(Base):
     # The configuration group attached (domain/configurations.py), if any.
     configuration_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     region: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The source this instance replicates from (domain/replication.py), if it is a replica.
+    # No foreign key: a source row is kept, marked deleted, after its delete.
+    replica_of_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow)
     updated: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -23,6 +23,7 @@ from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import instances
 from api_service.domain import quotas
+from api_service.domain import replication
 from api_service.domain import schedules
 from api_service.domain import status
 from api_service.drivers import storage
@@ -66,6 +67,8 @@ def create(ctx, body):
         instance = session.get(m.Instance, view.instance.id, with_for_update=True)
         status.check(instance, 'backup')
         instances.check_no_change(instance)
+        # A promote or an eject restarts and repoints every member of the set meanwhile.
+        replication.check_set_idle(session, instance)
         parent = _parent(ctx, session, instance, body)
         backup_id = models.new_id()
         location = backup_strategies.backup_location(session, instance, body,

@@ -32,9 +32,7 @@ from api_service.rpc import secure
 
 LOG = logging.getLogger(__name__)
 LOCALITIES = ('affinity', 'anti-affinity')
-UNSUPPORTED = {'replica_of': 'replication',
-               'replica_count': 'replication',
-               'region_name': 'other regions'}
+UNSUPPORTED = {'region_name': 'other regions'}
 
 
 def _require_uuid(value, what='Instance'):
@@ -255,9 +253,10 @@ def instance_key(instance_id):
 
 # -- reads ---------------------------------------------------------------------------
 
-# `configuration`: the attached group's row, or None.
-View = collections.namedtuple('View', 'instance datastore version fault configuration',
-                              defaults=(None,))
+# `configuration`: the attached group's row, or None; `replicas`: the ids of a source's
+# live replicas (domain/replication.py).
+View = collections.namedtuple('View', 'instance datastore version fault configuration replicas',
+                              defaults=(None, ()))
 
 _I = m.Instance.__table__
 _V = models.DatastoreVersion.__table__
@@ -307,7 +306,10 @@ def get(ctx, instance_id, session=None):
     datastore = session.get(models.Datastore, version.datastore_id)
     group = (session.get(mc.Configuration, instance.configuration_id)
              if instance.configuration_id else None)
-    return View(instance, datastore, version, faults.latest(session, instance.id), group)
+    from api_service.domain import replication   # it builds on instances, not the reverse
+    replicas = replication.replicas_by_source([instance.id], session).get(instance.id, ())
+    return View(instance, datastore, version, faults.latest(session, instance.id), group,
+                tuple(replicas))
 
 
 def rename(ctx, instance_id, name):
@@ -472,6 +474,8 @@ def begin(ctx, instance_id, operation, deadline_seconds, quota_deltas=None, flav
         view = get(ctx, instance_id, session)
         status.check(view.instance, operation)
         check_no_change(view.instance)
+        from api_service.domain import replication
+        replication.check_set_idle(session, view.instance)
         if flavor is not None:
             _check_group_fits(view, flavor)
         if quota_deltas:
@@ -524,9 +528,14 @@ def undo_begin(instance_id, operation, quota_deltas=None):
 
 
 def mark_deleting(ctx, instance_id):
-    """Delete works in every state: the status becomes DELETING and the task manager cleans up."""
+    """Delete works in every state: the status becomes DELETING and the task manager cleans
+    up. A source with replicas is refused (409): they would follow nothing."""
+    from api_service.domain import replication
     with session_scope() as session:
+        # Under the row's lock: a replica create of this source waits, or is waited for.
+        session.get(m.Instance, instance_id, with_for_update=True)
         view = get(ctx, instance_id, session)
+        replication.check_deletable(session, view.instance)
         status.mark_deleting(view.instance, CONF.instance.operation_deadline)
         return view
 

@@ -120,6 +120,11 @@ TASK_DESCRIPTIONS = {
     'resize_flavor': 'The flavor is being changed.',
     'backup': 'A backup is being taken.',
     'delete': 'The instance is being deleted.',
+    'promote_to_replica_source': 'The replica is being promoted to the source of its '
+                                 'replica set.',
+    'eject_replica_source': 'The source is being ejected from its replica set; a replica '
+                            'becomes the source.',
+    'detach_replica': 'The replica is being detached from its source.',
 }
 
 

@@ -54,6 +54,7 @@ DENIED = {
         'log_destination', 'archive_mode', 'archive_command', 'archive_library',
         'restore_command', 'summarize_wal', 'wal_level', 'primary_conninfo',
         'primary_slot_name', 'hot_standby', 'max_wal_senders', 'max_replication_slots',
+        'wal_log_hints', 'wal_keep_size', 'max_slot_wal_keep_size',
         'synchronous_standby_names', 'recovery_target', 'ssl', 'ssl_cert_file',
         'ssl_key_file', 'ssl_ca_file', 'ssl_crl_file', 'ssl_crl_dir', 'ssl_dh_params_file',
         'ssl_passphrase_command', 'shared_preload_libraries', 'dynamic_library_path',

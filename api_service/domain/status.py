@@ -5,8 +5,9 @@ recomputed from the guest on read. Each transition looks the current status up i
 row of `TRANSITIONS`: the status it leads to, or `KEEP` when the event no longer
 concerns the instance (a guest's report that arrives after a delete began, an engine
 that stops while an operation runs). A status missing from the row is a programming
-error and raises `IllegalTransition`, so a new status (replication's, clusters') must be
-given its place in every row before anything can move into or out of it.
+error and raises `IllegalTransition`, so a new status (clusters', an upgrade's) must be
+given its place in every row before anything can move into or out of it (replication's
+PROMOTE, EJECT and DETACH have theirs).
 
 A user's request in the wrong status is not a programming error: `begin` and `check`
 answer it with a 409 naming the status (`ALLOWED`).
@@ -24,9 +25,12 @@ BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN = 'BUILD', 'ACTIVE', 'ERROR', 'RE
 BACKUP, DELETING = 'BACKUP', 'DELETING'
 # The engine runs, but values of its configuration group wait for a restart to apply.
 RESTART_REQUIRED = 'RESTART_REQUIRED'
+# Replication (domain/replication.py): a replica being promoted to source, a dead source
+# being ejected from its set, a replica being made a standalone instance.
+PROMOTE, EJECT, DETACH = 'PROMOTE', 'EJECT', 'DETACH'
 STATES = frozenset({BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN, BACKUP, DELETING,
-                    RESTART_REQUIRED})
-TRANSITIONAL = frozenset({BUILD, REBOOT, RESIZE, BACKUP, DELETING})
+                    RESTART_REQUIRED, PROMOTE, EJECT, DETACH})
+TRANSITIONAL = frozenset({BUILD, REBOOT, RESIZE, BACKUP, DELETING, PROMOTE, EJECT, DETACH})
 KEEP = 'KEEP'
 NOT_BUILT = None    # the status of a new row, before `build`
 
@@ -41,12 +45,21 @@ ALLOWED = {
     'change_access': {ACTIVE, RESTART_REQUIRED},    # the engine applies it live
     'configure': {ACTIVE, RESTART_REQUIRED},        # attach, detach, a group's new values
     'backup': {ACTIVE},
-    'rename': {BUILD, ACTIVE, ERROR, SHUTDOWN, REBOOT, RESIZE, BACKUP, RESTART_REQUIRED},
+    'rename': {BUILD, ACTIVE, ERROR, SHUTDOWN, REBOOT, RESIZE, BACKUP, RESTART_REQUIRED,
+               PROMOTE, EJECT, DETACH},
+    # The replica acted on; the other members' statuses are checked by replication.py.
+    'promote_to_replica_source': {ACTIVE},
+    'detach_replica': {ACTIVE},
+    # The source acted on: it is ejected because it is gone, so it may be anything settled.
+    'eject_replica_source': {ACTIVE, SHUTDOWN, ERROR},
 }
 
 # operation -> the status it runs in (operations in ALLOWED but not here change no status)
 RUNS_IN = {'create': BUILD, 'restart': REBOOT, 'resize_volume': RESIZE,
-           'resize_flavor': RESIZE, 'backup': BACKUP, 'delete': DELETING}
+           'resize_flavor': RESIZE, 'backup': BACKUP, 'delete': DELETING,
+           'promote_to_replica_source': PROMOTE, 'eject_replica_source': EJECT,
+           'detach_replica': DETACH}
+REPLICATION_OPERATIONS = ('promote_to_replica_source', 'eject_replica_source', 'detach_replica')
 
 
 def _every(new):
@@ -60,13 +73,16 @@ TRANSITIONS = {
     # The operation ended well. From ERROR: it ended after its deadline or an
     # administrator's reset had given up on it, and the database did change.
     'finish': {BUILD: ACTIVE, REBOOT: ACTIVE, RESIZE: ACTIVE, BACKUP: ACTIVE, ERROR: ACTIVE,
-               DELETING: KEEP},
+               PROMOTE: ACTIVE, EJECT: ACTIVE, DETACH: ACTIVE, DELETING: KEEP},
     # The operation failed before it changed anything (a resize refused by its host, a
-    # backup that failed): the database runs as before.
-    'abort': {RESIZE: ACTIVE, BACKUP: ACTIVE, ERROR: KEEP, DELETING: KEEP},
-    # The operation failed and the database's state is not known.
-    'fail': {BUILD: ERROR, REBOOT: ERROR, RESIZE: ERROR, BACKUP: ERROR, ERROR: ERROR,
-             DELETING: KEEP},
+    # backup that failed, a promote refused because a member does not answer): the
+    # database runs as before.
+    'abort': {RESIZE: ACTIVE, BACKUP: ACTIVE, PROMOTE: ACTIVE, EJECT: ACTIVE, DETACH: ACTIVE,
+              ERROR: KEEP, DELETING: KEEP},
+    # The operation failed and the database's state is not known (an ejected source ends
+    # here too, with a fault naming the new source).
+    'fail': {BUILD: ERROR, REBOOT: ERROR, RESIZE: ERROR, BACKUP: ERROR, PROMOTE: ERROR,
+             EJECT: ERROR, DETACH: ERROR, ERROR: ERROR, DELETING: KEEP},
     # An administrator ends whatever is stuck.
     'reset': _every(ERROR),
     # Delete works in every status (again, too: a delete that timed out is asked again).
@@ -85,7 +101,8 @@ TRANSITIONS = {
 # (any other known status is the user's 409, not a bug).
 TRANSITIONS.update({'begin ' + operation: {state: RUNS_IN[operation]
                                            for state in sorted(ALLOWED[operation])}
-                    for operation in ('restart', 'resize_volume', 'resize_flavor', 'backup')})
+                    for operation in ('restart', 'resize_volume', 'resize_flavor', 'backup')
+                    + REPLICATION_OPERATIONS})
 
 
 class IllegalTransition(RuntimeError):

@@ -26,11 +26,11 @@ def build_manager(conf):
 
 
 class GuestEndpoint:
-    """What the task manager and the API may ask of this guest (RPC API 1.2: 1.0,
+    """What the task manager and the API may ask of this guest (RPC API 1.3: 1.0,
     1.1's stop_db and get_diagnostics, 1.2's module_apply, module_list, module_remove and
-    prepare's modules)."""
+    prepare's modules, 1.3's replication_* calls and prepare's replica_of)."""
 
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def __init__(self, manager, reporter, conf):
         self.manager = manager
@@ -47,18 +47,21 @@ class GuestEndpoint:
 
     # -- lifecycle -------------------------------------------------------------------
     def prepare(self, ctxt, databases, users, restore=None, access=None, overrides=None,
-                modules=None):
+                modules=None, replica_of=None):
         threading.Thread(target=self._prepare, args=(databases, users, restore, access,
-                                                     overrides, modules), daemon=True).start()
+                                                     overrides, modules, replica_of),
+                         daemon=True).start()
 
     def _prepare(self, databases, users, restore=None, access=None, overrides=None,
-                 modules=None):
+                 modules=None, replica_of=None):
         # `access`: the sources tenants may connect from, recorded before the engine's
         # first start so it never runs without them (engines that cannot restrict
         # sources do not declare 'access' and are sent "any"). `overrides`: the attached
         # configuration group's values, written before the first start too, so the engine
         # starts with them. `modules` (1.2): payloads applied once the engine is prepared;
-        # one that fails is a failed step, never a failed create.
+        # one that fails is a failed step, never a failed create. `replica_of` (1.3): the
+        # source_info of the source this instance follows (guestagent/replication), after
+        # the restore of the source's backup when there is one.
         enforce = access is not None and 'access' in self.manager.capabilities
         with self.busy:
             self.reporter.step('create', 'prepare', 'RUNNING', 'initialising the engine')
@@ -69,9 +72,11 @@ class GuestEndpoint:
                     self.manager.update_overrides(overrides)
                 self.manager.last_rollback = None
                 if restore:
-                    self._restore(restore)
+                    self._restore(restore, replica_of)
                 else:
                     self.manager.prepare(databases=databases, users=users)
+                    if replica_of:
+                        self._replication().attach(replica_of, restored=False)
             except Exception as error:
                 LOG.error('prepare failed: %s', error)
                 self.reporter.operation_done('create', False, _tenant_message(error),
@@ -111,15 +116,19 @@ class GuestEndpoint:
                 self.reporter.step('create', 'modules', 'FAILED',
                                    **_failed_step(result))
 
-    def _restore(self, chain):
+    def _restore(self, chain, replica_of=None):
         """Restore a backup chain (full first), each object verified, then start the engine
         (restored accounts may carry what would exempt them from the access sources: the
-        engine enforces the sources before it listens on its address)."""
+        engine enforces the sources before it listens on its address), as a replica of
+        `replica_of` when given."""
         from api_service.guestagent import backup
         records = [{'key': link['location'], 'checksum': link['checksum'],
                     'size': link.get('size'), 'metadata': link['metadata']} for link in chain]
         backup.restore_from_storage(self.manager, self._storage(), records)
-        self.manager.start_restored()
+        if replica_of:
+            self._replication().attach(replica_of, restored=True)
+        else:
+            self.manager.start_restored()
 
     def _storage(self):
         if self.conf.backup_storage_backend == 'swift':
@@ -218,6 +227,63 @@ class GuestEndpoint:
         """{'result': {'removed': True}}, or {'error': code 404} when it is not applied."""
         return _answer('removing the module', self.modules.remove, module=module)
 
+    # -- replication (1.3) ------------------------------------------------------------------
+    # Each answers {'result': ...} or {'error': ...} as guest_call does, under the lifecycle
+    # lock (they may restart the engine). Answers with a source_info carry the replication
+    # password: the calls are sealed, and the task manager never logs or records them.
+    def _replication(self):
+        from api_service.guestagent import replication
+        return replication.get_strategy(self.manager)
+
+    def _replicating(self, operation, method_name, **kwargs):
+        def run(**arguments):
+            return getattr(self._replication(), method_name)(**arguments)
+        with self.busy:
+            return _answer(operation, run, **kwargs)
+
+    def replication_enable_source(self, ctxt, replica_ids, sources):
+        return self._replicating('enabling replication', 'enable_source',
+                                 replica_ids=replica_ids, sources=sources)
+
+    def replication_forget_replica(self, ctxt, replica_id):
+        return self._replicating('forgetting a replica', 'forget_replica',
+                                 replica_id=replica_id)
+
+    def replication_detach(self, ctxt):
+        return self._replicating('detaching the replica', 'detach')
+
+    def replication_position(self, ctxt):
+        # No lock: a position read during another operation is as good as any, and eject
+        # asks every replica while one may be restarting.
+        return _answer('reading the replication position', self._replication_position)
+
+    def _replication_position(self):
+        return self._replication().position()
+
+    def replication_fence(self, ctxt):
+        return self._replicating('stopping writes', 'fence')
+
+    def replication_unfence(self, ctxt):
+        return self._replicating('taking writes again', 'unfence')
+
+    def replication_wait_for(self, ctxt, token, timeout):
+        return self._replicating('catching up with the source', 'wait_for', token=token,
+                                 timeout=timeout)
+
+    def replication_promote(self, ctxt, replica_ids, sources):
+        return self._replicating('promoting the replica', 'promote', replica_ids=replica_ids,
+                                 sources=sources)
+
+    def replication_follow(self, ctxt, source_info, was_source=False):
+        return self._replicating('following the new source', 'follow',
+                                 source_info=source_info, was_source=was_source)
+
+    def replication_status(self, ctxt):
+        return _answer('reading the replication status', self._replication_status)
+
+    def _replication_status(self):
+        return self._replication().status()
+
     def get_filesystem_stats(self, ctxt):
         return {'used_bytes': self.manager.data_size_bytes()}
 
@@ -230,7 +296,7 @@ class GuestEndpoint:
                    'list_users', 'get_user', 'delete_user', 'change_passwords',
                    'update_attributes', 'grant_access', 'revoke_access', 'list_access',
                    'enable_root', 'disable_root', 'is_root_enabled', 'apply_access',
-                   'update_overrides', 'get_configuration'}
+                   'update_overrides', 'get_configuration', 'set_root_hash'}
         if operation not in allowed:
             return {'error': errors.BadRequest('Unknown guest call.').to_dict()}
         return _answer(operation, getattr(self.manager, operation), **kwargs)

@@ -15,7 +15,7 @@ CAST_RETRY = 4
 class TaskManagerAPI:
     """What the API asks of the task manager. Bump VERSION when adding methods."""
 
-    VERSION = '1.3'
+    VERSION = '1.4'
 
     def __init__(self, timeout=None):
         self._client = transport.client(CONF.rpc.taskmanager_topic, self.VERSION, timeout=timeout)
@@ -75,6 +75,26 @@ class TaskManagerAPI:
         self._cast(ctx, 'reapply_module', module_id=module_id, md5=md5,
                    include_clustered=include_clustered, batch_size=batch_size,
                    batch_delay=batch_delay, force=force, project_id=project_id)
+
+
+    # -- replication (1.4): the task manager reads the rows the API recorded --------------
+
+    def create_replicas(self, ctx, source_id, replica_ids):
+        """1.4: build the replicas (rows in BUILD, recorded by domain.replication.create)
+        from a fresh copy of `source_id`."""
+        self._cast(ctx, 'create_replicas', source_id=source_id, replica_ids=replica_ids)
+
+    def promote_to_replica_source(self, ctx, instance_id):
+        """1.4: the replica (PROMOTE) becomes its set's source; the others follow it."""
+        self._cast(ctx, 'promote_to_replica_source', instance_id=instance_id)
+
+    def eject_replica_source(self, ctx, instance_id):
+        """1.4: the source (EJECT) leaves its set; the most advanced replica replaces it."""
+        self._cast(ctx, 'eject_replica_source', instance_id=instance_id)
+
+    def detach_replica(self, ctx, instance_id):
+        """1.4: the replica (DETACH) stops following its source."""
+        self._cast(ctx, 'detach_replica', instance_id=instance_id)
 
 
 _TASKMANAGER = None

@@ -38,12 +38,20 @@ OLDER_AGENT = ("The instance's guest agent is older than this call; restart the 
                "to update it.")
 
 
+# Replication calls (1.3): enable_source and promote may restart the engine once (settings
+# that need a start); follow of a former source may rewind its data (pg_rewind) and start it.
+REPLICATION_TIMEOUT = RESTART_TIMEOUT
+REPLICATION_FOLLOW_TIMEOUT = 2 * RESTART_TIMEOUT
+# position, fence, unfence, detach, forget_replica: a query or two, a reload at most.
+REPLICATION_QUICK_TIMEOUT = 30
+
+
 class GuestAPI:
     """Calls go out as 1.0 unless they need more, so an agent of 1.0 answers them still;
     1.1 added stop_db and get_diagnostics, 1.2 module_apply, module_list, module_remove
-    and prepare's `modules`."""
+    and prepare's `modules`, 1.3 the replication_* calls and prepare's `replica_of`."""
 
-    VERSION = '1.2'
+    VERSION = '1.3'
 
     def __init__(self, instance_id, key, timeout=30):
         target = messaging.Target(topic='guestagent.' + instance_id, version='1.0')
@@ -52,18 +60,23 @@ class GuestAPI:
             serializer=secure.SealingSerializer(key))
 
     def prepare(self, ctx, databases, users, restore=None, access=None, overrides=None,
-                modules=None):
+                modules=None, replica_of=None):
         """`access`: the sources (CIDRs) the engine admits, from domain.access; `overrides`:
         the attached configuration group's values, written before the engine first starts;
         `modules`: module payloads (domain.module_payloads) applied once the engine is
         prepared. They are sent only when there are some, as 1.2: an agent of 1.0 or 1.1
-        still takes a prepare without them."""
+        still takes a prepare without them. `replica_of`: the source_info of the source
+        the new instance follows (guestagent/replication), sent as 1.3 only when given;
+        it holds the replication password, and the cast is sealed."""
         kwargs = dict(databases=databases, users=users, restore=restore, access=access,
                       overrides=overrides)
         client = self._client
         if modules:
             kwargs['modules'] = modules
             client = client.prepare(version='1.2')
+        if replica_of:
+            kwargs['replica_of'] = replica_of
+            client = self._client.prepare(version='1.3')
         client.cast(ctx, 'prepare', **kwargs)
 
     def create_backup(self, ctx, backup_id, location, parent):
@@ -110,14 +123,72 @@ class GuestAPI:
         return self._call_at('1.2', ctx, 'module_remove', timeout, 'removing the module',
                              secret=True, module=module)
 
-    def _call_at(self, version, ctx, method, timeout, what, secret=False, **kwargs):
+    # -- replication (1.3) ---------------------------------------------------------------
+    # Each answers what the engine's ReplicationStrategy returns (guestagent/replication);
+    # a failure the agent reports is raised as its typed error, in the agent's words. Calls
+    # that carry or return a source_info (it holds the replication password) are `secret`:
+    # of a failure inside the agent only its kind travels on, never its text.
+
+    def replication_enable_source(self, ctx, replica_ids, sources,
+                                  timeout=REPLICATION_TIMEOUT):
+        """Serve `replica_ids`, admitting replication from `sources` (CIDRs); answers the
+        source_info a replica follows."""
+        return self._call_at('1.3', ctx, 'replication_enable_source', timeout,
+                             'enabling replication', secret=True, replica_ids=replica_ids,
+                             sources=sources)
+
+    def replication_forget_replica(self, ctx, replica_id, timeout=REPLICATION_QUICK_TIMEOUT):
+        return self._call_at('1.3', ctx, 'replication_forget_replica', timeout,
+                             'forgetting a replica', replica_id=replica_id)
+
+    def replication_detach(self, ctx, timeout=REPLICATION_TIMEOUT):
+        return self._call_at('1.3', ctx, 'replication_detach', timeout, 'detaching the replica')
+
+    def replication_position(self, ctx, timeout=REPLICATION_QUICK_TIMEOUT):
+        """{'role', 'order', 'token', 'running'}."""
+        return self._call_at('1.3', ctx, 'replication_position', timeout,
+                             'reading the replication position')
+
+    def replication_fence(self, ctx, timeout=REPLICATION_QUICK_TIMEOUT):
+        """The source stops taking writes; answers the position every replica must reach."""
+        return self._call_at('1.3', ctx, 'replication_fence', timeout, 'stopping writes')
+
+    def replication_unfence(self, ctx, timeout=REPLICATION_QUICK_TIMEOUT):
+        return self._call_at('1.3', ctx, 'replication_unfence', timeout,
+                             'taking writes again')
+
+    def replication_wait_for(self, ctx, token, wait):
+        """True once the replica applied everything up to `token`, False after `wait` s."""
+        return self._call_at('1.3', ctx, 'replication_wait_for', wait + 15,
+                             'catching up with the source', token=token, timeout=wait)
+
+    def replication_promote(self, ctx, replica_ids, sources, timeout=REPLICATION_TIMEOUT):
+        """Become the source of `replica_ids`; answers its source_info."""
+        return self._call_at('1.3', ctx, 'replication_promote', timeout,
+                             'promoting the replica', secret=True, replica_ids=replica_ids,
+                             sources=sources)
+
+    def replication_follow(self, ctx, source_info, was_source=False,
+                           timeout=REPLICATION_FOLLOW_TIMEOUT):
+        return self._call_at('1.3', ctx, 'replication_follow', timeout,
+                             'following the new source', secret=True,
+                             source_info=source_info, was_source=was_source)
+
+    def replication_status(self, ctx, timeout=REPLICATION_QUICK_TIMEOUT):
+        """{'role', 'source_host', 'lag_seconds', 'healthy'}."""
+        return self._call_at('1.3', ctx, 'replication_status', timeout,
+                             'reading the replication status')
+
+    def _call_at(self, version, ctx, method, call_timeout, what, secret=False, **kwargs):
         """A call of a later version: an older agent's refusal is a Conflict in the
         operator's words; any other failure inside the agent's RPC server a GuestFailed with
         its text for admins. A `secret` call (module contents may be in the agent's
         traceback) keeps only the failure's kind, and answers a timeout with a Conflict
         (the 1.1 calls' callers handle their own timeouts)."""
         try:
-            answer = self._client.prepare(timeout=timeout, version=version).call(
+            # `call_timeout`: the call's own; a `timeout` in kwargs is the method's argument
+            # (replication_wait_for's).
+            answer = self._client.prepare(timeout=call_timeout, version=version).call(
                 ctx, method, **kwargs)
         except messaging.MessagingTimeout:
             if not secret:

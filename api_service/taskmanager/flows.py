@@ -97,7 +97,9 @@ def _check_status(instance_id, expected):
 
 # -- create ---------------------------------------------------------------------------
 
-def create(ctx, instance_id, databases, users, restore=None):
+def create(ctx, instance_id, databases, users, restore=None, replica_of=None):
+    """`replica_of`: the source_info of the source a replica follows (taskmanager/
+    replication.py), handed to the guest with prepare; never logged or recorded."""
     driver = get_driver()
     try:
         with events.step(instance_id, 'create', 'placement'):
@@ -120,7 +122,8 @@ def create(ctx, instance_id, databases, users, restore=None):
         guest.prepare(ctx, databases, users, restore,
                       access=instances_domain.access_sources(instance_id),
                       overrides=configuration_steps.values_of(instance_id),
-                      **({'modules': modules} if modules else {}))
+                      **({'modules': modules} if modules else {}),
+                      **({'replica_of': replica_of} if replica_of else {}))
         LOG.info('instance %s: prepare sent (volume %s)', instance_id, volume)
     except Exception as error:
         if _deleted_meanwhile(instance_id):
@@ -192,6 +195,10 @@ def delete(ctx, instance_id):
         instance = session.get(m.Instance, instance_id)
         if instance is None or instance.deleted:
             return
+        source_id = getattr(instance, 'replica_of_id', None)
+    if source_id:
+        from api_service.taskmanager import replication   # it builds on these flows
+        replication.forget_on_source(ctx, source_id, instance_id)
     with events.step(instance_id, 'delete', 'destroy'):
         get_driver().destroy(instance_id)
     with session_scope() as session:

@@ -27,6 +27,9 @@ WHAT_TIMED_OUT = {
     'resize_volume': 'The volume resize did not finish within its deadline.',
     'resize_flavor': 'The flavor resize did not finish within its deadline.',
     'backup': 'The backup did not finish within its deadline.',
+    'promote_to_replica_source': 'The promote did not finish within its deadline.',
+    'eject_replica_source': 'The eject did not finish within its deadline.',
+    'detach_replica': 'The detach did not finish within its deadline.',
 }
 
 
@@ -98,6 +101,9 @@ WHAT_STOPPED = {
     'restart': 'The task manager restarting the database stopped',
     'resize_volume': 'The task manager resizing the volume stopped',
     'resize_flavor': 'The task manager resizing the flavor stopped',
+    'promote_to_replica_source': 'The task manager promoting the replica stopped',
+    'eject_replica_source': 'The task manager ejecting the source stopped',
+    'detach_replica': 'The task manager detaching the replica stopped',
 }
 # Steps at which the guest has the operation: it reports how it ends (or the deadline
 # does, if the cast never left).

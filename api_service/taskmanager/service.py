@@ -15,6 +15,7 @@ from api_service.taskmanager import flows
 from api_service.taskmanager import janitor
 from api_service.taskmanager import module_reapply
 from api_service.taskmanager import owners
+from api_service.taskmanager import replication
 from api_service.taskmanager import scheduler
 from api_service.taskmanager import stop as stop_flow
 
@@ -44,9 +45,9 @@ def _run_owned(func, ctxt, instance_id, *args, targets=None):
 
 
 class TaskManagerEndpoint:
-    """Casts from the API (RPC API 1.3)."""
+    """Casts from the API (RPC API 1.4)."""
 
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.4')
 
     def create_instance(self, ctxt, instance_id, databases, users, restore=None):
         _run_owned(flows.create, ctxt, instance_id, databases, users, restore)
@@ -84,6 +85,25 @@ class TaskManagerEndpoint:
         when given)."""
         _run(module_reapply.reapply, ctxt, module_id, md5, include_clustered, batch_size,
              batch_delay, force, project_id)
+
+    def create_replicas(self, ctxt, source_id, replica_ids):
+        """1.4: build `replica_ids` (rows in BUILD) as replicas of `source_id`; the source
+        itself runs no operation of its own (its snapshot is a backup like any)."""
+        for replica_id in replica_ids:
+            owners.claim(replica_id)
+        _run(replication.create_replicas, ctxt, source_id, replica_ids)
+
+    def promote_to_replica_source(self, ctxt, instance_id):
+        """1.4: a switchover to the replica `instance_id` (status PROMOTE)."""
+        _run_owned(replication.promote_to_replica_source, ctxt, instance_id)
+
+    def eject_replica_source(self, ctxt, instance_id):
+        """1.4: the source `instance_id` (status EJECT) is gone: a replica takes its place."""
+        _run_owned(replication.eject_replica_source, ctxt, instance_id)
+
+    def detach_replica(self, ctxt, instance_id):
+        """1.4: the replica `instance_id` (status DETACH) becomes a standalone instance."""
+        _run_owned(replication.detach_replica, ctxt, instance_id)
 
 
 def janitor_forever(stop):
@@ -138,7 +158,8 @@ def resume_guests(wait=False):
         ids = list(session.scalars(select(m.Instance.id).where(
             m.Instance.deleted.is_(False), m.Instance.host.is_not(None),
             m.Instance.status.in_([status.ACTIVE, status.SHUTDOWN, status.REBOOT,
-                                   status.RESIZE]))))
+                                   status.RESIZE, status.PROMOTE, status.EJECT,
+                                   status.DETACH]))))
     started = get_driver().resume(ids)
     for instance_id in started:
         LOG.info('started the guest agent of instance %s', instance_id)

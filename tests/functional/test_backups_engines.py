@@ -19,12 +19,13 @@ import threading
 import pytest
 import redis
 
-from api_service.drivers.storage import (ChecksumMismatch, InvalidKey, LocalObjectStore,
+from api_service.drivers.storage import (ChecksumMismatch, InvalidKey,
                                          ObjectNotFound, verified_reader)
 from api_service.guestagent import errors
 from api_service.guestagent.backup import (backup_to_storage, get_strategy,
                                            restore_from_storage, streams, tarstream)
 from api_service.guestagent.datastore import base, get_manager_class
+from tests.functional.engine_fixtures import managers_on, store, template_root, workdir  # noqa: F401
 from tests.functional.test_engines import ENGINES, REPO, engine_params, sql_connect
 
 SQL_ENGINES = engine_params('mariadb', 'postgresql15', 'postgresql18')
@@ -37,56 +38,11 @@ _addresses = itertools.count(1)
 
 # ----------------------------------------------------------------- fixtures
 
-@pytest.fixture(scope='module')
-def template_root():
-    path = tempfile_dir('bk-tpl-')
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def tempfile_dir(prefix):
-    # Engines run as their own users: the directories must be reachable by them.
-    import tempfile
-    path = tempfile.mkdtemp(prefix=prefix, dir='/tmp')
-    os.chmod(path, 0o755)
-    return path
-
-
-@pytest.fixture
-def workdir():
-    path = tempfile_dir('bk-')
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def store(workdir):
-    return LocalObjectStore(os.path.join(workdir, 'objects'))
-
-
 @pytest.fixture
 def make_manager(workdir, template_root):
     """Managers on fresh addresses 127.78.0.<n> and directories; all destroyed afterwards."""
-    made = []
-
-    def factory(engine, long_path=False):
-        n = next(_addresses)
-        assert n < 255, 'out of test addresses'
-        home = os.path.join(workdir, '%s-%d' % (engine.key, n))
-        if long_path:   # as long as the socket path allows
-            home = os.path.join(workdir, ('%s-%d-' % (engine.key, n)).ljust(
-                base.MAX_SOCKET_PATH - len(workdir) - 24, 'x'))
-        manager = get_manager_class(engine.manager)(
-            data_dir=os.path.join(home, 'volume'), run_dir=os.path.join(home, 'run'),
-            address='127.78.0.%d' % n, engine_path=engine.path, memory_mb=128,
-            run_as=engine.run_as, template_dir=template_root,
-            admin_password=base.generate_password())
-        made.append(manager)
-        return manager
-
-    yield factory
-    for manager in made:
-        manager.destroy()
+    with managers_on('127.78.0', _addresses, workdir, template_root) as factory:
+        yield factory
 
 
 # ------------------------------------------------------------------ helpers

@@ -650,9 +650,10 @@ def test_validation_and_capabilities(make_manager):
     with pytest.raises(errors.ReservedName):   # root's name, as in MariaDB
         pg.create_users([{'name': 'root', 'password': 'pw'}])
     # Capabilities are declared, and checked first.
-    assert cache.capabilities == {'root', 'configuration', 'modules'}
+    assert cache.capabilities == {'root', 'configuration', 'modules', 'replication',
+                                  'root_per_member'}
     assert pg.capabilities == {'databases', 'users', 'root', 'access', 'configuration',
-                               'modules'}
+                               'modules', 'replication'}
     assert maria.capabilities == pg.capabilities | {'user_hosts'}   # users are name@host
     for call in (lambda: cache.list_databases(), lambda: cache.create_users([]),
                  lambda: cache.prepare(databases=[{'name': 'x'}])):

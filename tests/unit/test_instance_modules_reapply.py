@@ -226,7 +226,9 @@ def client_with(**kwargs):
 
 
 def test_module_calls_go_as_1_2_and_answer_the_guests_result():
-    assert guest_client.GuestAPI.VERSION == '1.2'
+    # The client speaks up to 1.3 (replication); module calls still go as 1.2, so an
+    # agent of 1.2 takes them.
+    assert guest_client.GuestAPI.VERSION == '1.3'
     api = client_with(answer={'result': [{'id': 'm', 'status': 'OK'}]})
     assert api.module_apply({}, [{'id': 'm'}]) == [{'id': 'm', 'status': 'OK'}]
     assert api._client.prepared == [{'timeout': guest_client.MODULE_APPLY_TIMEOUT,
@@ -276,6 +278,7 @@ def test_prepare_carries_modules_only_when_there_are_some():
 def test_the_task_manager_takes_reapply_as_1_3():
     from api_service.rpc import clients
     from api_service.taskmanager import service
-    assert clients.TaskManagerAPI.VERSION == '1.3'
-    assert service.TaskManagerEndpoint.target.version == '1.3'
+    # 1.3 brought reapply_module; 1.4 (replication) keeps it.
+    assert clients.TaskManagerAPI.VERSION == '1.4'
+    assert service.TaskManagerEndpoint.target.version == '1.4'
     assert hasattr(service.TaskManagerEndpoint, 'reapply_module')

@@ -11,7 +11,7 @@ from api_service.common import exceptions
 from api_service.domain import status
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-UNKNOWN = 'PROMOTE'     # a status some future feature adds without a place in the table
+UNKNOWN = 'UPGRADE'     # a status some future feature adds without a place in the table
 
 CALLS = {
     'build': lambda instance: status.build(instance, 60),
@@ -19,6 +19,11 @@ CALLS = {
     'begin resize_volume': lambda instance: status.begin(instance, 'resize_volume', 60),
     'begin resize_flavor': lambda instance: status.begin(instance, 'resize_flavor', 60),
     'begin backup': lambda instance: status.begin(instance, 'backup', 60),
+    'begin promote_to_replica_source':
+        lambda instance: status.begin(instance, 'promote_to_replica_source', 60),
+    'begin eject_replica_source':
+        lambda instance: status.begin(instance, 'eject_replica_source', 60),
+    'begin detach_replica': lambda instance: status.begin(instance, 'detach_replica', 60),
     'finish': status.finish,
     'abort': status.abort,
     'fail': status.fail,
@@ -83,7 +88,9 @@ def test_a_known_status_is_never_illegal_by_omission_of_the_heartbeats_and_delet
         assert set(status.TRANSITIONS[name]) == status.STATES, name
 
 
-@pytest.mark.parametrize('operation', ['restart', 'resize_volume', 'resize_flavor', 'backup'])
+@pytest.mark.parametrize('operation', ['restart', 'resize_volume', 'resize_flavor', 'backup',
+                                       'promote_to_replica_source', 'eject_replica_source',
+                                       'detach_replica'])
 def test_a_request_in_the_wrong_status_is_the_users_409(operation):
     for current in sorted(status.STATES - status.ALLOWED[operation]):
         instance = row(current)
@@ -195,3 +202,24 @@ def test_operations_ending_in_active_wait_for_the_restart(operation):
     # Ending in ACTIVE would drop the flag while values still wait for the restart.
     with pytest.raises(exceptions.Conflict, match='RESTART_REQUIRED'):
         status.begin(row(status.RESTART_REQUIRED), operation, 60)
+
+
+@pytest.mark.parametrize('operation, runs_in', [('promote_to_replica_source', status.PROMOTE),
+                                                ('eject_replica_source', status.EJECT),
+                                                ('detach_replica', status.DETACH)])
+def test_replication_operations_end_active_aborted_or_done_and_error_when_failed(
+        operation, runs_in):
+    for end, expected in ((status.finish, status.ACTIVE), (status.abort, status.ACTIVE),
+                          (status.fail, status.ERROR)):
+        instance = row(status.ACTIVE)
+        assert status.begin(instance, operation, 60) and instance.status == runs_in
+        assert instance.task == operation and runs_in in status.TRANSITIONAL
+        assert end(instance) and instance.status == expected
+
+
+def test_an_ejected_source_may_be_gone_already():
+    # The source of an eject is dead: its engine stopped, or its operations failed.
+    for current in (status.ACTIVE, status.SHUTDOWN, status.ERROR):
+        instance = row(current)
+        assert status.begin(instance, 'eject_replica_source', 60)
+        assert instance.status == status.EJECT

@@ -28,6 +28,7 @@ UPSTREAM = {
     ('POST', '/instances'): 200,                 # create
     ('GET', I): 200,                             # show
     ('PUT', I): 202,                             # update
+    ('PATCH', I): 202,                           # edit (calls update)
     ('DELETE', I): 202,                          # delete
     ('POST', I + '/action'): 202,                # _action_restart, _resize_*, reset_status, …
     ('GET', I + '/backups'): 200,                # backups

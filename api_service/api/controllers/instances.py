@@ -11,6 +11,7 @@ from api_service.common.config import CONF
 from api_service.domain import configuration_apply
 from api_service.domain import events
 from api_service.domain import instances
+from api_service.domain import replication
 from api_service.rpc import clients
 
 LOG = logging.getLogger(__name__)
@@ -33,12 +34,27 @@ class Instances(Resource):
            response_key='instance', status=200)
     def create(self, req):
         # A create with users, databases, modules or a group needs their rules too (POL-04).
-        policy.enforce_all(req.ctx, policy.instance_create_rules(req.body_json['instance']))
-        view, build = instances.create(req.ctx, req.body_json['instance'])
+        body = req.body_json['instance']
+        policy.enforce_all(req.ctx, policy.instance_create_rules(body))
+        if body.get('replica_of') is not None or body.get('replica_count') is not None:
+            return self._create_replicas(req, body)
+        view, build = instances.create(req.ctx, body)
         try:
             self.taskmanager.create_instance(req.ctx, instance_id=view.instance.id, **build)
         except exceptions.ServiceUnavailable:
             instances.undo_begin(view.instance.id, 'create')
+            raise
+        return {'instance': views.instance_detail(req, view)}
+
+    def _create_replicas(self, req, body):
+        """replica_count replicas of replica_of; the answer shows the first (as upstream,
+        which answers one instance)."""
+        view, source_id, replica_ids = replication.create(req.ctx, body)
+        try:
+            self.taskmanager.create_replicas(req.ctx, source_id, replica_ids)
+        except exceptions.ServiceUnavailable:
+            for replica_id in replica_ids:
+                instances.undo_begin(replica_id, 'create')
             raise
         return {'instance': views.instance_detail(req, view)}
 
@@ -57,7 +73,9 @@ class Instances(Resource):
     def _page(self, req):
         limit, marker = paging.params(req)
         rows, next_marker = instances.list_page(req.ctx, limit, marker)
-        return {'instances': [views.instance_summary(req, r) for r in rows],
+        replicas = replication.replicas_by_source(r.id for r in rows)
+        return {'instances': [views.instance_summary(req, r, replicas.get(r.id))
+                              for r in rows],
                 'links': paginated_links(req, 'instances', next_marker)}
 
     @route('GET', INSTANCE, summary='Show an instance', response_key='instance')
@@ -66,14 +84,29 @@ class Instances(Resource):
         policy.enforce(req.ctx, 'instance:show', _target(view))
         return {'instance': views.instance_detail(req, view)}
 
-    @route('PUT', INSTANCE, schema=schemas.instance_update, summary='Update an instance',
+    @route('PUT', INSTANCE, schema=schemas.instance_update, summary='Update an instance: '
+           'rename, access, configuration group, detach a replica (replica_of: null)',
            status=202)
     def update(self, req, instance_id):
         view = instances.get(req.ctx, instance_id)
         policy.enforce(req.ctx, 'instance:update', _target(view))
-        body = req.body_json['instance']
-        if 'replica_of' in body:
-            raise exceptions.BadRequest('replica_of is not available in this deployment yet.')
+        return self._update(req, view, req.body_json['instance'])
+
+    @route('PATCH', INSTANCE, schema=schemas.instance_update, summary='Update an instance '
+           "(upstream's edit: the same fields as PUT)", status=202)
+    def edit(self, req, instance_id):
+        view = instances.get(req.ctx, instance_id)
+        policy.enforce(req.ctx, 'instance:edit', _target(view))
+        return self._update(req, view, req.body_json['instance'])
+
+    def _update(self, req, view, body):
+        instance_id = view.instance.id
+        if 'replica_of' in body or 'slave_of' in body:
+            if 'access' in body or 'configuration' in body:
+                raise exceptions.BadRequest('Detach the replica in a request of its own, then '
+                                            'change its access or configuration group.')
+            self._detach(req, view, body.get('name'))
+            return None
         if 'access' in body and 'configuration' in body:
             # Each is applied by the guest on its own; one refused after the other was
             # applied would leave half the request done.
@@ -90,7 +123,17 @@ class Instances(Resource):
             instances.rename(req.ctx, instance_id, body['name'])
         return None
 
-    @route('DELETE', INSTANCE, summary='Delete an instance (works in every state)', status=202)
+    def _detach(self, req, view, name=None):
+        policy.enforce(req.ctx, 'instance:detach_replica', _target(view))
+        instance_id = view.instance.id
+        replication.begin_detach(req.ctx, instance_id)
+        self._cast_begun(instance_id, 'detach_replica', None, self.taskmanager.detach_replica,
+                         req.ctx, instance_id)
+        if name is not None:
+            instances.rename(req.ctx, instance_id, name)
+
+    @route('DELETE', INSTANCE, summary='Delete an instance (works in every state; a source '
+           'with replicas is refused)', status=202)
     def delete(self, req, instance_id):
         view = instances.get(req.ctx, instance_id)
         policy.enforce(req.ctx, 'instance:delete', _target(view))
@@ -105,11 +148,24 @@ class Instances(Resource):
         return None
 
     @route('POST', INSTANCE + '/action', schema=schemas.instance_action,
-           summary='Restart, resize or reset an instance', status=202)
+           summary='Restart, resize or reset an instance; promote, eject or detach a replica',
+           status=202)
     def action(self, req, instance_id):
         view = instances.get(req.ctx, instance_id)
         body = req.body_json
-        if 'restart' in body:
+        if 'promote_to_replica_source' in body:
+            policy.enforce(req.ctx, 'instance:promote_to_replica_source', _target(view))
+            replication.begin_promote(req.ctx, instance_id)
+            self._cast_begun(instance_id, 'promote_to_replica_source', None,
+                             self.taskmanager.promote_to_replica_source, req.ctx, instance_id)
+        elif 'eject_replica_source' in body:
+            policy.enforce(req.ctx, 'instance:eject_replica_source', _target(view))
+            replication.begin_eject(req.ctx, instance_id)
+            self._cast_begun(instance_id, 'eject_replica_source', None,
+                             self.taskmanager.eject_replica_source, req.ctx, instance_id)
+        elif 'detach_replica' in body:
+            self._detach(req, view)
+        elif 'restart' in body:
             policy.enforce(req.ctx, 'instance:restart', _target(view))
             instances.begin(req.ctx, instance_id, 'restart', CONF.instance.operation_deadline)
             self._cast_begun(instance_id, 'restart', None, self.taskmanager.restart,

@@ -18,9 +18,16 @@ starting checkpoint; on a quiet server the checkpoint lags, so it may repeat
 pages the parent already had: larger, never wrong.
 
 Metadata: from_lsn, to_lsn, last_lsn (InnoDB LSNs), gtid (the binlog
-position mariadb-backup recorded, '' without binlogs), server_version.
+position mariadb-backup recorded, '' without binlogs), gtid_position (its GTID
+position alone, e.g. '0-2135883777-7', '' without binlogs: where a replica
+seeded from this backup starts following), server_version.
+
+The restored data directory keeps mariadb-backup's xtrabackup_binlog_info
+(file, offset, GTID position), which a replica's attach reads
+(guestagent/replication/mariadb.py): the replica needs no metadata but its data.
 """
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +44,13 @@ def _tool(manager, name):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     raise errors.EngineError('%s is not installed next to %s.' % (name, manager.binary))
+
+
+def gtid_position(binlog_pos):
+    """The GTID position in xtrabackup_info's binlog_pos ("filename 'binlog.000001',
+    position '328', GTID of the last change '0-1-7'"); '' when there is none."""
+    found = re.search(r"GTID of the last change '([0-9,-]*)'", binlog_pos or '')
+    return found.group(1) if found else ''
 
 
 def _read_pairs(path):
@@ -90,6 +104,7 @@ class MariaDBBackup(base.BackupStrategy):
                 'to_lsn': int(checkpoints['to_lsn']),
                 'last_lsn': int(checkpoints.get('last_lsn') or checkpoints['to_lsn']),
                 'gtid': info.get('binlog_pos', ''),
+                'gtid_position': gtid_position(info.get('binlog_pos')),
                 'server_version': info.get('server_version', '')}
 
     def _check_chain(self, manager, chain):

@@ -34,6 +34,23 @@
   can reach it. What remains: root can still edit the grant tables
   (mysql.global_priv) and FLUSH PRIVILEGES to give itself SUPER, as any
   superuser can undo its limits; sessions open when the rule changes stay open.
+- Replication ('replication' capability; the steps are guestagent/replication/mariadb.py):
+  GTID replication. Every instance has a server-id of its own (the integer of its IPv4
+  address; the low 32 bits of an IPv6 one). Once replication was enabled on an instance
+  (the state's 'binlog', kept after a detach), my.cnf has log-bin, relay-log,
+  log-slave-updates, binlog-format ROW (a group may change it), gtid-strict-mode and a
+  week of binlogs; a replica (or a fenced source) starts with read-only ON, and a replica
+  starts its replication threads from master.info in its data directory (the engine's
+  own file, which holds the source's replication password). The replication account
+  os_repl (REPLICATION SLAVE, BINLOG MONITOR; its password in a 0600 file in run_dir on
+  the source only) is subject to init_connect like any other: it is admitted only from
+  the state's replication sources, tenants only from theirs. On a replica the agent's
+  own sessions do not write the binlog (sql_log_bin off), nor does the admin reset of
+  restored data: a transaction of the replica's own would break GTID strict mode.
+  read_only stops tenants' accounts; READ_ONLY ADMIN (in ALL PRIVILEGES) would let an
+  account write anyway, so it is revoked from root and, with the access exemptions, from
+  every account but the agent's; root can still give it back to itself through the
+  grant tables, as it can SUPER.
 """
 import contextlib
 import hashlib
@@ -81,6 +98,11 @@ OPTION_PREFIXES = ('loose', 'skip', 'enable', 'disable', 'maximum')
 ADMIN_SESSION_INIT = ('SET SESSION wait_timeout = 28800, lock_wait_timeout = 120, '
                       'innodb_lock_wait_timeout = 120, net_read_timeout = 120, '
                       'net_write_timeout = 120, max_statement_time = 0')
+
+# The account replicas log in to their source with; admitted only from the replication sources.
+REPLICATION_USER = 'os_repl'
+# Binlogs older than this are purged (a replica away longer is seeded again).
+BINLOG_EXPIRE_SECONDS = 7 * 24 * 3600
 
 # `SET GLOBAL name = DEFAULT`: a removed value without one in my.cnf.
 DEFAULT = object()
@@ -141,31 +163,51 @@ def _unescape_grant(database):
 
 # init_connect is skipped for accounts with either privilege.
 BYPASS_PRIVILEGES = ('SUPER', 'CONNECTION ADMIN')
+# Writes on a read-only server (a replica, a fenced source) with this one.
+WRITE_BYPASS_PRIVILEGES = ('READ_ONLY ADMIN',)
 _CLIENT = "SUBSTRING_INDEX(USER(), '@', -1)"
 
 
-def access_rule(sources):
+def _ranges(networks):
+    return ' OR '.join('(LENGTH(a) = %d AND a BETWEEN 0x%s AND 0x%s)' % (
+        len(n.network_address.packed), n.network_address.packed.hex().upper(),
+        n.broadcast_address.packed.hex().upper()) for n in networks) or 'FALSE'
+
+
+def _admits_all(networks):
+    return {n.version for n in networks if n.prefixlen == 0} == {4, 6}
+
+
+def access_rule(sources, replication_sources=None):
     """The init_connect statement admitting clients only from `sources` (CIDR texts).
 
     '' when every address is admitted (or no sources were ever sent); [] admits no
-    client. The address is compared as INET6_ATON's bytes against each network's first
-    and last address, of the same length (4 bytes IPv4, 16 IPv6). The socket's clients
+    client. With `replication_sources` (a list once replication was enabled), the
+    replication account is admitted from those only, and tenants from `sources`. The
+    address is compared as INET6_ATON's bytes against each network's first and last
+    address, of the same length (4 bytes IPv4, 16 IPv6). The socket's clients
     ('localhost', no address) are refused like any other: the agent's os_admin, the
     one account meant to use it, is exempt from init_connect through SUPER.
     """
-    if sources is None:
-        return ''
-    networks = [ipaddress.ip_network(source, strict=False) for source in sources]
-    if {n.version for n in networks if n.prefixlen == 0} == {4, 6}:
-        return ''
-    ranges = ['(LENGTH(a) = %d AND a BETWEEN 0x%s AND 0x%s)' % (
-        len(n.network_address.packed), n.network_address.packed.hex().upper(),
-        n.broadcast_address.packed.hex().upper()) for n in networks]
+    networks = None
+    if sources is not None:
+        networks = [ipaddress.ip_network(source, strict=False) for source in sources]
+    tenants = 'TRUE' if networks is None or _admits_all(networks) else _ranges(networks)
+    if replication_sources is None:
+        if tenants == 'TRUE':
+            return ''
+        admitted = tenants
+    else:
+        # CURRENT_USER(): the account that logged in ('user@host', no quotes).
+        replicas = _ranges([ipaddress.ip_network(source, strict=False)
+                            for source in replication_sources])
+        admitted = "IF(CURRENT_USER() = '%s@%%', %s, %s)" % (REPLICATION_USER, replicas,
+                                                             tenants)
     return ('BEGIN NOT ATOMIC DECLARE a VARBINARY(16) DEFAULT INET6_ATON(%s); '
             'IF NOT COALESCE(%s, FALSE) THEN '
             "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
             "'Connections from this address are not allowed on this instance'; "
-            'END IF; END' % (_CLIENT, ' OR '.join(ranges) or 'FALSE'))
+            'END IF; END' % (_CLIENT, admitted))
 
 
 def _sql_value(value):
@@ -182,7 +224,7 @@ class MariaDBManager(base.EngineManager):
     default_port = 3306
     # user_hosts: its users are name@host (accounts.py GuestAccounts.supports_host).
     capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration',
-                              'modules', 'user_hosts'})
+                              'modules', 'user_hosts', 'replication'})
     # The spec's stable engine is the MySQL family; every capability API and suite here.
     maturity = 'stable'
     access_exemptions_in_data = True
@@ -192,7 +234,8 @@ class MariaDBManager(base.EngineManager):
     binary_name = 'mariadbd'
     root_user_name = 'root'
     reserved_databases = SYSTEM_DATABASES
-    reserved_users = frozenset({'os_admin', 'root', 'mariadb.sys', 'mysql', 'PUBLIC'})
+    reserved_users = frozenset({'os_admin', REPLICATION_USER, 'root', 'mariadb.sys', 'mysql',
+                                'PUBLIC'})
     database_name_max = 64
     user_name_max = 80
 
@@ -224,7 +267,9 @@ class MariaDBManager(base.EngineManager):
             'bind-address = %s' % self.address,
             'port = %d' % self.port,
             'skip-name-resolve',
+            'server-id = %d' % self.server_id,
         ]
+        lines += self._replication_lines()
         lines += ['%s = %s' % (name, render_value(value))
                   for name, value in self._base_settings().items()]
         if self._uid == 0:
@@ -237,9 +282,53 @@ class MariaDBManager(base.EngineManager):
         self._write_overrides()
         self._write_file(self._config_path(), '\n'.join(lines) + '\n')
 
+    @property
+    def server_id(self):
+        """This instance's own server-id (1..2**32-1), from its address: unique among
+        instances on one network, as replication needs."""
+        return int(ipaddress.ip_address(self.address)) % 0xFFFFFFFF or 1
+
+    def _binlogging(self, state=None):
+        """True once replication was enabled here (kept after a detach)."""
+        return bool((state or self._load_state()).get('binlog'))
+
+    def _read_only_at_start(self, state=None):
+        state = state or self._load_state()
+        return state.get('replication_role') == 'replica' or bool(state.get('replication_fenced'))
+
+    def _replication_lines(self):
+        state = self._load_state()
+        lines = []
+        if self._binlogging(state):
+            lines += ['log-bin = binlog', 'log-bin-index = binlog.index',
+                      'relay-log = relay-bin', 'relay-log-index = relay-bin.index',
+                      'log-slave-updates = ON', 'gtid-strict-mode = ON']
+        if self._read_only_at_start(state):
+            lines.append('read-only = ON')
+        return lines
+
+    def _replication_sources(self):
+        """The CIDRs the replication account is admitted from; None before replication."""
+        state = self._load_state()
+        if not self._binlogging(state):
+            return None
+        return list(state.get('replication_sources') or [])
+
+    def _access_rule(self):
+        return access_rule(self.access_sources, self._replication_sources())
+
     def _base_settings(self):
         """The tunable settings of my.cnf: what a group's value overrides, and what a value
         the group no longer sets goes back to."""
+        settings = self._own_base_settings()
+        if self._binlogging():
+            # Row events replicate whatever a tenant's function does, so tenants without
+            # SUPER may create functions as without a binlog.
+            settings.update(binlog_format='ROW', binlog_expire_logs_seconds=BINLOG_EXPIRE_SECONDS,
+                            log_bin_trust_function_creators=1)
+        return settings
+
+    def _own_base_settings(self):
         return {
             'local_infile': 0,
             'character_set_server': 'utf8mb4',
@@ -254,23 +343,24 @@ class MariaDBManager(base.EngineManager):
         # ('bind_addr') for the option it abbreviates, past CONTROLLED_PARAMETERS.
         argv = [self.binary, '--defaults-file=%s' % self._config_path(),
                 '--skip-getopt-prefix-matching']
-        rule = access_rule(self.access_sources)
+        rule = self._access_rule()
         if rule:
             argv.append('--init-connect=%s' % rule)
         return argv
 
     def _apply_access_live(self):
         with self._cursor('Applying the access rules') as cursor:
-            cursor.execute('SET GLOBAL init_connect = %s', (access_rule(self.access_sources),))
+            cursor.execute('SET GLOBAL init_connect = %s', (self._access_rule(),))
             self._revoke_bypass(cursor)
 
     def _revoke_bypass(self, cursor):
         """Make every account but the agent's subject to init_connect: revoke what exempts
         from it from every other user and every role (a user's default role, or one it
         sets, would carry the exemption to it)."""
-        revoke = 'REVOKE %s ON *.* FROM ' % ', '.join(BYPASS_PRIVILEGES)
+        privileges = BYPASS_PRIVILEGES + WRITE_BYPASS_PRIVILEGES
+        revoke = 'REVOKE %s ON *.* FROM ' % ', '.join(privileges)
         cursor.execute('SELECT DISTINCT GRANTEE FROM information_schema.USER_PRIVILEGES '
-                       'WHERE PRIVILEGE_TYPE IN %s', (BYPASS_PRIVILEGES,))
+                       'WHERE PRIVILEGE_TYPE IN %s', (privileges,))
         for (grantee,) in cursor.fetchall():
             user = re.match(r"^'(.*)'@'(.*)'$", grantee)
             if not user:
@@ -458,12 +548,18 @@ class MariaDBManager(base.EngineManager):
     @contextlib.contextmanager
     def _cursor(self, what, user=None, password=None):
         """A cursor on an autocommit connection over the private socket."""
+        init = None
+        if user is None:
+            init = ADMIN_SESSION_INIT
+            if self._load_state().get('replication_role') == 'replica':
+                # Nothing of the replica's own in its binlog (GTID strict mode).
+                init += ', sql_log_bin = 0'
         try:
             conn = pymysql.connect(
                 unix_socket=self.socket_path, user=user or self.admin_user,
                 password=self.admin_password if user is None else (password or ''),
                 autocommit=True, connect_timeout=5, read_timeout=120, write_timeout=120,
-                charset='utf8mb4', init_command=ADMIN_SESSION_INIT if user is None else None)
+                charset='utf8mb4', init_command=init)
         except pymysql.MySQLError as exc:
             raise self._translate(exc, what)
         try:
@@ -497,7 +593,10 @@ class MariaDBManager(base.EngineManager):
         # password's hash only, in the private run directory.
         digest = native_password_hash(self.admin_password)
         user = "'%s'@'localhost'" % self.admin_user
+        # Not in the binlog: this instance's own account, never replicated (and on a
+        # replica a transaction of its own would break GTID strict mode).
         self._write_file(self._admin_reset_file, ''.join(statement + ';\n' for statement in (
+            'SET SESSION sql_log_bin = 0',
             "CREATE USER IF NOT EXISTS %s IDENTIFIED BY PASSWORD '%s'" % (user, digest),
             "ALTER USER %s IDENTIFIED BY PASSWORD '%s' ACCOUNT UNLOCK" % (user, digest),
             'GRANT ALL PRIVILEGES ON *.* TO %s WITH GRANT OPTION' % user)))
@@ -674,9 +773,10 @@ class MariaDBManager(base.EngineManager):
                            ('root', '%', digest))
             cursor.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s', ('root', '%', digest))
             cursor.execute('GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION', ('root', '%'))
-            # Either privilege would exempt root from the access rule (init_connect).
-            cursor.execute('REVOKE %s ON *.* FROM %%s@%%s' % ', '.join(BYPASS_PRIVILEGES),
-                           ('root', '%'))
+            # Either privilege would exempt root from the access rule (init_connect); the
+            # last would let it write on a replica.
+            cursor.execute('REVOKE %s ON *.* FROM %%s@%%s' % ', '.join(
+                BYPASS_PRIVILEGES + WRITE_BYPASS_PRIVILEGES), ('root', '%'))
 
     def _disable_root(self):
         with self._cursor('Disabling root') as cursor:

@@ -41,10 +41,26 @@
   archive WAL into run_dir/wal-archive for WAL-based incrementals, but only
   while that directory exists: the first full backup creates it, so an
   instance that is never backed up archives nothing.
+- Replication ('replication' capability, guestagent/replication/postgresql.py):
+  every instance runs with what streaming replication and pg_rewind need
+  (wal_log_hints, wal_keep_size, WAL senders and slots, hot standby). The
+  agent's state says the instance's part, and each start writes it again: a
+  replica gets standby.signal, primary_conninfo (the password in a 0600
+  passfile in run_dir, never in a config file) and primary_slot_name; a
+  source admits the replication role os_repl from its replication sources
+  (the replication database, and 'postgres' for a pg_rewind), lines that
+  apply_access keeps since it rewrites the same files; a fenced source
+  admits no tenant and defaults to read-only transactions.
+  A replica's data is its source's, os_admin's verifier included, and a hot
+  standby cannot change it: while in that state the agent logs in by peer
+  authentication on the private socket (the agent's and the engine's system
+  users mapped to os_admin; the socket directory is theirs alone), and a
+  promotion or detach sets this instance's own password again.
 """
 import contextlib
 import logging
 import os
+import pwd
 import re
 import signal
 import subprocess
@@ -81,7 +97,41 @@ CONTROLLED_PARAMETERS = frozenset({
     'primary_conninfo', 'primary_slot_name', 'hot_standby', 'ssl', 'ssl_cert_file',
     'ssl_key_file', 'ssl_ca_file', 'ssl_crl_file', 'ssl_crl_dir', 'ssl_dh_params_file',
     'ssl_passphrase_command', 'ssl_passphrase_command_supports_reload', 'krb_server_keyfile',
-    'jit_provider'})
+    'jit_provider', 'wal_log_hints', 'max_wal_senders', 'max_replication_slots',
+    'max_slot_wal_keep_size'})
+
+# The role replicas (and a rewinding old source) log in as; never a tenant's.
+REPLICATION_USER = 'os_repl'
+
+# What streaming replication and pg_rewind need, on every instance: wal_log_hints because
+# PostgreSQL 15's initdb has no data checksums, WAL kept for a rewind after a switchover.
+# Senders and slots: up to 10 replicas (the API's replica_count) plus a backup's own.
+REPLICATION_SETTINGS = {
+    'wal_level': 'replica',
+    'max_wal_senders': '20',
+    'max_replication_slots': '20',
+    'hot_standby': 'on',
+    'wal_log_hints': 'on',
+    'wal_keep_size': '64MB',
+}
+
+# max_slot_wal_keep_size: a replica's slot keeps WAL on its source while the replica is away,
+# and without a bound a replica that stays down fills the source's volume and stops it. The
+# bound: a quarter of the volume when the data directory is the volume's mount point (a real
+# host), else 1GB (the local driver's volumes are directories on the host's filesystem, whose
+# size says nothing of the instance's); never less than 128MB (twice wal_keep_size). A replica
+# further behind loses its slot ('lost'): its status says so, and it must be recreated.
+SLOT_WAL_KEEP_DEFAULT_MB = 1024
+SLOT_WAL_KEEP_MIN_MB = 128
+
+# The pg_ident map of the agent's peer login on a replica (see the module's docstring).
+AGENT_MAP = 'os_agent'
+
+
+def conninfo(**params):
+    """A libpq connection string, each value quoted (' and \\ escaped)."""
+    return ' '.join("%s='%s'" % (key, str(value).replace('\\', '\\\\').replace("'", "\\'"))
+                    for key, value in params.items())
 
 
 def render_value(value):
@@ -121,7 +171,7 @@ class PostgreSQLManager(base.EngineManager):
     display_name = 'PostgreSQL'
     default_port = 5432
     capabilities = frozenset({'databases', 'users', 'root', 'access', 'configuration',
-                              'modules'})
+                              'modules', 'replication'})
     # Every capability API of the matrix, each with its functional suite.
     maturity = 'stable'
     controlled_parameters = CONTROLLED_PARAMETERS
@@ -132,8 +182,8 @@ class PostgreSQLManager(base.EngineManager):
     legacy_root_user_name = 'postgres'
     reserved_databases = SYSTEM_DATABASES
     # PostgreSQL itself reserves public, none and the current_* names.
-    reserved_users = frozenset({'os_admin', 'root', 'postgres', 'public', 'none',
-                                'current_user', 'current_role', 'session_user'})
+    reserved_users = frozenset({'os_admin', REPLICATION_USER, 'root', 'postgres', 'public',
+                                'none', 'current_user', 'current_role', 'session_user'})
     database_name_max = 63
     user_name_max = 63
     # Fast shutdown: roll back open transactions and disconnect clients.
@@ -217,6 +267,8 @@ class PostgreSQLManager(base.EngineManager):
             'lc_messages': "'C'",
             'dynamic_shared_memory_type': 'posix',
         }
+        settings.update(REPLICATION_SETTINGS)
+        settings['max_slot_wal_keep_size'] = '%dMB' % self.slot_wal_keep_mb()
         if self.server_major >= NATIVE_INCREMENTAL_MAJOR:
             settings['summarize_wal'] = 'on'
         else:
@@ -228,17 +280,103 @@ class PostgreSQLManager(base.EngineManager):
         # Last, so the configuration group's values win.
         text += 'include_if_exists %s\n' % _quoted_path(self.overrides_path)
         self._write_overrides()
-        admin_method = 'trust' if bootstrap else 'scram-sha-256'
+        state = self._load_state()
+        # After the group's values: what replication needs wins over them.
+        text += ''.join('%s = %s\n' % item for item in self._replication_settings(state))
+        self._mark_standby(state.get('replication_role') == 'replica')
+        if bootstrap:
+            admin_method = 'trust'
+        elif state.get('replication_peer_admin'):
+            admin_method = 'peer map=%s' % AGENT_MAP
+        else:
+            admin_method = 'scram-sha-256'
         hba = ['# TYPE  DATABASE  USER  ADDRESS  METHOD',
                'local all %s %s' % (self.admin_user, admin_method),
                'local replication %s %s' % (self.admin_user, admin_method),
                'local all all reject',
                'host all %s 0.0.0.0/0 reject' % self.admin_user,
                'host all %s ::/0 reject' % self.admin_user]
-        hba += ['host all all %s scram-sha-256' % network for network in self.client_networks]
+        for network in state.get('replication_sources') or ():
+            hba += ['host replication %s %s scram-sha-256' % (REPLICATION_USER, network),
+                    'host postgres %s %s scram-sha-256' % (REPLICATION_USER, network)]
+        hba += ['host all %s 0.0.0.0/0 reject' % REPLICATION_USER,
+                'host all %s ::/0 reject' % REPLICATION_USER]
+        if not state.get('replication_fenced'):
+            hba += ['host all all %s scram-sha-256' % network
+                    for network in self.client_networks]
         self._write_file(self._run_file('pg_hba.conf'), '\n'.join(hba) + '\n')
-        self._write_file(self._run_file('pg_ident.conf'), '')
+        ident = ''
+        if state.get('replication_peer_admin') and not bootstrap:
+            ident = ''.join('%s %s %s\n' % (AGENT_MAP, user, self.admin_user)
+                            for user in self._agent_system_users())
+        self._write_file(self._run_file('pg_ident.conf'), ident)
         self._write_file(self._config_path(), text)
+
+    # ------------------------------------------------------------ replication
+    # The state replication/postgresql.py keeps: replication_role, replication_source
+    # ({host, port, user, slot}: whom a replica follows), replication_sources (the CIDRs
+    # a source admits os_repl from), replication_fenced, replication_peer_admin.
+
+    @property
+    def replication_passfile(self):
+        """The replica's libpq passfile (0600, the engine's user's): the source's replication
+        password, read by the WAL receiver and pg_rewind, never written in a config file."""
+        return self._run_file('replication.pgpass')
+
+    def _replication_settings(self, state):
+        settings = []
+        source = state.get('replication_source')
+        if state.get('replication_role') == 'replica' and source:
+            settings.append(('primary_conninfo', render_value(conninfo(
+                host=source['host'], port=source['port'], user=source['user'],
+                passfile=self.replication_passfile, application_name=source['slot'],
+                connect_timeout=5))))
+            settings.append(('primary_slot_name', render_value(source['slot'])))
+        if state.get('replication_fenced'):
+            settings.append(('default_transaction_read_only', 'on'))
+        return settings
+
+    def slot_wal_keep_mb(self):
+        """max_slot_wal_keep_size in MB (see SLOT_WAL_KEEP_DEFAULT_MB)."""
+        try:
+            if not os.path.ismount(self.data_dir):
+                return SLOT_WAL_KEEP_DEFAULT_MB
+            fs = os.statvfs(self.data_dir)
+        except OSError:
+            return SLOT_WAL_KEEP_DEFAULT_MB
+        return max(SLOT_WAL_KEEP_MIN_MB, fs.f_blocks * fs.f_frsize // 4 // base.MIB)
+
+    def _mark_standby(self, standby):
+        """standby.signal in the data directory exactly while the instance is a replica. Read
+        at start only; a running standby removes it itself when promoted (and fails if it is
+        gone), so it is removed only while the server is down."""
+        if not os.path.isdir(self.engine_data_dir):
+            return
+        path = os.path.join(self.engine_data_dir, 'standby.signal')
+        if standby and not os.path.exists(path):
+            self._write_file(path, '')
+        elif not standby and os.path.exists(path) and self.pid() is None:
+            os.unlink(path)
+
+    def _agent_system_users(self):
+        """The system users that may log in as os_admin by peer: the agent's, and the engine's
+        (whose user the backup tools run as)."""
+        names = []
+        for uid in (os.geteuid(), self._uid):
+            try:
+                name = pwd.getpwuid(uid).pw_name
+            except KeyError:
+                continue
+            if name not in names:
+                names.append(name)
+        return names
+
+    def reload_config(self):
+        """Write the config files from the state and make the running server read them (its
+        access rules in force when this returns); settings that need a start wait for one."""
+        with self._lock:
+            self._write_config(bootstrap=not self._load_state().get('prepared'))
+            self._apply_access_live()
 
     def _command(self):
         return [self.binary, '-c', 'config_file=%s' % self._config_path()]

@@ -22,17 +22,41 @@
   goes back to redis.conf's, else to the value the engine had before the group
   set it; without either it waits for the start that forgets it.
 - Neither 'databases' nor 'users': Redis has no databases or users for tenants.
+- Replication ('replication' capability; the steps are guestagent/replication/redis.py):
+  the agent's state says the role and, on a replica, the source's address and
+  account; each password is in a 0600 file in run_dir (REPLICATION_SECRET: this
+  source's account, FOLLOW_SECRET: the source's account a replica logs in with),
+  so redis.conf is written at every start with what keeps the role: a source
+  declares the replication ACL user os_repl and keeps appendonly on whatever
+  its group says (a source that restarts without its data would empty its
+  replicas); a replica has replicaof, masteruser, masterauth and
+  replica-read-only yes. Every instance announces its own address to its
+  source (replica-announce-ip), so INFO and FAILOVER name the real replica.
+- Root of a replica set ('root_per_member' capability): ACL users are per node
+  and never replicated, yet a replica holds its source's data; so a replica's
+  default user always has its source's password: the source's source_info
+  carries its hash (root_hash: the SHA-256 hex, or None for no password, never
+  the password), attach and follow apply it, and the API sets a source's root
+  change on its replicas through set_root_hash. The hash is kept in the
+  agent's state (root_hash), so redis.conf keeps it across restarts; a
+  detached replica keeps the password it had.
 """
 import contextlib
 import hashlib
+import logging
+import os
 import re
+import signal
+import time
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from api_service.guestagent import errors
+from api_service.guestagent import errors, waits
 from api_service.guestagent.datastore import base, overrides
+
+LOG = logging.getLogger(__name__)
 
 TENANT_RULES = '~* &* +@all -@admin'
 
@@ -46,7 +70,22 @@ CONTROLLED_PARAMETERS = frozenset({
     'rename-command', 'loadmodule', 'enable-debug-command', 'enable-module-command',
     'enable-protected-configs', 'always-show-logo', 'set-proc-title', 'proc-title-template',
     'replica-announce-ip', 'replica-announce-port', 'slave-announce-ip',
-    'slave-announce-port', 'ignore-warnings', 'tls-*', 'cluster-*'})
+    'slave-announce-port', 'replica-read-only', 'slave-read-only', 'ignore-warnings',
+    'tls-*', 'cluster-*'})
+
+# The ACL user replicas log in with on their source: replication's commands only, no keys.
+REPLICATION_USER = 'os_repl'
+REPLICATION_RULES = ('-@all', '+psync', '+replconf', '+ping')
+# The password files in run_dir (0600): the one this source's replicas log in with, and the
+# one this replica logs in to its source with. Never in agent-state.json or a log.
+REPLICATION_SECRET = 'replication.secret'
+FOLLOW_SECRET = 'replication-source.secret'
+# Roles, as guestagent/replication keeps them in the agent's state.
+SOURCE, REPLICA = 'source', 'replica'
+# The capability of an engine whose accounts are per member of a replica set (not
+# replicated): root set on a source is set on its replicas too (set_root_hash).
+ROOT_PER_MEMBER = 'root_per_member'
+_ROOT_HASH = re.compile(r'[0-9a-f]{64}\Z')
 
 
 def config_text(value):
@@ -68,13 +107,24 @@ def acl_hash(password):
     return hashlib.sha256(password.encode('utf-8')).hexdigest()
 
 
+def checked_root_hash(root_hash):
+    """A default user's hash as set_root_hash and a source_info carry it: acl_hash's hex,
+    or None (no password); BadRequest (naming no value) otherwise."""
+    if root_hash is None:
+        return None
+    if not isinstance(root_hash, str) or not _ROOT_HASH.match(root_hash):
+        raise errors.BadRequest("The root password's hash is not a SHA-256 hex digest.")
+    return root_hash
+
+
 class RedisManager(base.EngineManager):
     """Drives one redis-server."""
 
     manager = 'redis'
     display_name = 'Redis'
     default_port = 6379
-    capabilities = frozenset({'root', 'configuration', 'modules'})
+    capabilities = frozenset({'root', 'configuration', 'modules', 'replication',
+                              ROOT_PER_MEMBER})
     # A subset of the API (no databases, users or access rules): the spec's experimental.
     maturity = 'experimental'
     controlled_parameters = CONTROLLED_PARAMETERS
@@ -109,13 +159,18 @@ class RedisManager(base.EngineManager):
             'dbfilename dump.rdb',
             'user default on %s %s' % (default_auth, TENANT_RULES),
             'user %s on #%s ~* &* +@all' % (self.admin_user, acl_hash(self.admin_password)),
+            'replica-announce-ip %s' % self.address,
         ]
+        lines.extend(self._replication_lines())
         grouped = self._include_values()
         for name, value in self._base_settings().items():
             if not (name == 'save' and name in grouped):   # two 'save' lines would add up
                 lines.append('%s %s' % (name, value))
         # Last, so the configuration group's values win.
         lines.append('include %s' % self.overrides_path)
+        if self.replication_role() == SOURCE:
+            # After the include: a source keeps its data across a restart, whatever the group.
+            lines.append('appendonly yes')
         self._write_overrides()
         self._write_file(self._config_path(), '\n'.join(lines) + '\n')
 
@@ -128,10 +183,94 @@ class RedisManager(base.EngineManager):
             'save': '3600 1 300 100 60 10000',
             'maxmemory': str(self.memory_setting_bytes(self.memory_mb)),
             'maxmemory-policy': 'noeviction',
+            # A replica's full copy starts at once rather than waiting 5 s for others.
+            'repl-diskless-sync-delay': '0',
         }
+
+    # ----------------------------------------------------------- replication
+
+    def replication_role(self):
+        """SOURCE, REPLICA or None, as the agent's state keeps it."""
+        return self._load_state().get('replication_role')
+
+    def replication_source(self):
+        """{'host', 'port', 'user'} of the source this replica follows, or None."""
+        return self._load_state().get('replication_source')
+
+    def _replication_lines(self):
+        role = self.replication_role()
+        if role == SOURCE:
+            password = self.read_secret(REPLICATION_SECRET)
+            if password:
+                return ['user %s on #%s %s' % (REPLICATION_USER, acl_hash(password),
+                                               ' '.join(REPLICATION_RULES))]
+        elif role == REPLICA:
+            source = self.replication_source() or {}
+            password = self.read_secret(FOLLOW_SECRET)
+            if source and password:
+                return ['replicaof %s %d' % (source['host'], int(source['port'])),
+                        'masteruser %s' % source['user'],
+                        'masterauth %s' % render_value(password),
+                        'replica-read-only yes']
+        return []
+
+    def read_secret(self, name):
+        """A password file's content in run_dir, or None without the file."""
+        try:
+            with open(self._run_file(name)) as handle:
+                return handle.read().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def write_secret(self, name, password):
+        """Keep a password in run_dir, readable by the agent only (0600)."""
+        path = self._run_file(name)
+        tmp = '%s.tmp-%d' % (path, os.getpid())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(password + '\n')
+        os.rename(tmp, path)
+
+    def remove_secret(self, name):
+        try:
+            os.unlink(self._run_file(name))
+        except FileNotFoundError:
+            pass
+
+    def _check_overrides(self, values):
+        checked = super()._check_overrides(values)
+        value = checked.get('appendonly')
+        if self.replication_role() == SOURCE and (
+                value is False or str(value).strip().lower() == 'no'):
+            raise errors.BadRequest(
+                "The instance is a replication source: 'appendonly' stays on, since a source "
+                'that restarts without its data would empty its replicas.')
+        return checked
 
     def _command(self):
         return [self.binary, self._config_path()]
+
+    def stop(self, timeout=waits.STOP):
+        """The base stop, after asking Redis again each second: Redis drops a SIGTERM that
+        arrives while it writes the AOF a replica starts after a full copy of its source
+        ("Writing initial AOF, can't exit"), and would wait for the kill otherwise."""
+        with self._lock:
+            pid = self.pid()
+            deadline = time.monotonic() + timeout
+            while pid is not None and base.process_alive(pid) and time.monotonic() < deadline:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    break
+                try:
+                    base.wait_for(lambda: not base.process_alive(pid),
+                                  min(1, max(0.01, deadline - time.monotonic())),
+                                  'Redis to stop')
+                    LOG.info('redis: stopped pid %d', pid)
+                except errors.EngineTimeout:
+                    pass
+            # What is left: the kill at the deadline, leftovers, the pid file, the sockets.
+            super().stop(timeout=max(1, deadline - time.monotonic()))
 
     def _init_data(self, target):
         # Redis starts from an empty directory; nothing to initialise.
@@ -272,6 +411,31 @@ class RedisManager(base.EngineManager):
         return ''
 
     # ------------------------------------------------------------------ root
+
+    def root_hash(self):
+        """The default user's password hash (acl_hash's hex), or None when it has none."""
+        return self._load_state().get('root_hash')
+
+    def set_root_hash(self, root_hash):
+        """Give the default user the password whose hash is `root_hash` (None: no password),
+        as its replica set's source has it: root is per member ('root_per_member'), so the
+        API sets a source's root on its replicas with this call, by the hash alone."""
+        self._require('root')
+        root_hash = checked_root_hash(root_hash)
+        with self._lock:
+            self._set_default_user(root_hash)
+        LOG.info('redis: root %s as on the source', 'enabled' if root_hash else 'disabled')
+        return {'root_enabled': root_hash is not None}
+
+    def keep_root_hash(self, root_hash):
+        """The default user's hash kept for the next start, and set now if the engine runs
+        (a replica taking its source's, before or after its engine started)."""
+        root_hash = checked_root_hash(root_hash)
+        if self.pid() is not None:
+            self._set_default_user(root_hash)
+        else:
+            self._save_state(root_hash=root_hash)
+            self._write_config()
 
     def _set_default_user(self, root_hash):
         auth = ['#%s' % root_hash] if root_hash else ['nopass']

@@ -10,12 +10,14 @@ BUILD, ACTIVE, ERROR, REBOOT = 'BUILD', 'ACTIVE', 'ERROR', 'REBOOT'
 RESIZE, SHUTDOWN, BACKUP, DELETING = 'RESIZE', 'SHUTDOWN', 'BACKUP', 'DELETING'
 # Settled, engine running: values of the attached configuration group wait for a restart.
 RESTART_REQUIRED = 'RESTART_REQUIRED'
+# Replication: a replica promoted to source, a source ejected, a replica detached.
+PROMOTE, EJECT, DETACH = 'PROMOTE', 'EJECT', 'DETACH'
 
 # Rows in these states refresh themselves until they leave them.
-TRANSITIONAL = frozenset({BUILD, REBOOT, RESIZE, BACKUP, DELETING})
+TRANSITIONAL = frozenset({BUILD, REBOOT, RESIZE, BACKUP, DELETING, PROMOTE, EJECT, DETACH})
 
 _ANY_BUT_DELETING = frozenset({BUILD, ACTIVE, ERROR, REBOOT, RESIZE, SHUTDOWN, BACKUP,
-                               RESTART_REQUIRED})
+                               RESTART_REQUIRED, PROMOTE, EJECT, DETACH})
 ALLOWED = {
     'restart': frozenset({ACTIVE, SHUTDOWN, RESTART_REQUIRED}),
     'resize_volume': frozenset({ACTIVE}),
@@ -44,6 +46,9 @@ STATUS_DISPLAY = (
     (BACKUP, pgettext_lazy('Status of a database instance', 'Backing up')),
     (DELETING, pgettext_lazy('Status of a database instance', 'Deleting')),
     (RESTART_REQUIRED, pgettext_lazy('Status of a database instance', 'Restart Required')),
+    (PROMOTE, pgettext_lazy('Status of a database instance', 'Promoting')),
+    (EJECT, pgettext_lazy('Status of a database instance', 'Ejecting')),
+    (DETACH, pgettext_lazy('Status of a database instance', 'Detaching')),
 )
 
 
