@@ -26,7 +26,7 @@ from troveclient import exceptions
 
 from tests.functional.instance_helpers import (processes_mentioning, raw, trove, wait_gone,
                                               wait_status)
-from tests.functional.test_cli import osc
+from tests.functional.test_cli import backups_limit, osc, set_backups_limit
 
 APP_PASSWORD = 'app-repl-pw-1'
 REPLICATION_WAIT = 30
@@ -35,6 +35,17 @@ REPLICATION_WAIT = 30
 @pytest.fixture(scope='module')
 def demo(stack):
     return trove(stack, 'demo')
+
+
+@pytest.fixture(scope='module', autouse=True)
+def room_for_snapshots(stack):
+    """A MariaDB or PostgreSQL replica is seeded from a backup of its source, which counts
+    in the demo project's backups quota; the shared stack's other tests may have used it up.
+    The limit is given room for the module's snapshots and restored afterwards."""
+    before = backups_limit(stack)
+    set_backups_limit(stack, 1000)
+    yield
+    set_backups_limit(stack, before)
 
 
 # -- each engine's reads and writes, as a tenant's client does them -------------------------
