@@ -111,6 +111,11 @@ INSTANCE_RULES = [
           'Detach a replica from its source: it becomes a standalone instance (also checked '
           'with instance:update or instance:edit by a PUT or PATCH with replica_of null).',
           I + '/action', 'POST', also=[(I, 'PUT'), (I, 'PATCH')]),
+    _rule('instance:switchovers', READER, "List the switchover reports of an instance's "
+          'replica set: each promote and eject with its write downtime (extension).',
+          I + '/switchovers'),
+    _rule('instance:replication', READER, "Show an instance's replica set: each member's "
+          'role, replication lag and health (extension).', I + '/replication'),
     _rule('instance:configuration', READER,
           'Show the values the engine runs with, for every configuration parameter.',
           I + '/configuration'),

@@ -26,11 +26,12 @@ def build_manager(conf):
 
 
 class GuestEndpoint:
-    """What the task manager and the API may ask of this guest (RPC API 1.3: 1.0,
+    """What the task manager and the API may ask of this guest (RPC API 1.4: 1.0,
     1.1's stop_db and get_diagnostics, 1.2's module_apply, module_list, module_remove and
-    prepare's modules, 1.3's replication_* calls and prepare's replica_of)."""
+    prepare's modules, 1.3's replication_* calls and prepare's replica_of, 1.4's
+    replication_canary_account)."""
 
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.4')
 
     def __init__(self, manager, reporter, conf):
         self.manager = manager
@@ -280,6 +281,17 @@ class GuestEndpoint:
 
     def replication_status(self, ctxt):
         return _answer('reading the replication status', self._replication_status)
+
+    def replication_canary_account(self, ctxt, password, sources, run=None):
+        """1.4: the account the task manager's canary writer uses during a switchover
+        (guestagent/replication/canary.py), with `password`, admitted from `sources`; None
+        removes it. Answers {'user', 'database', 'target', 'port'}; sealed (a password)."""
+        from api_service.guestagent.replication import canary
+
+        def apply():
+            return canary.account_for(self.manager).apply(password, sources, run=run)
+        with self.busy:
+            return _answer('setting up the canary account', apply)
 
     def _replication_status(self):
         return self._replication().status()

@@ -3,6 +3,7 @@ import oslo_messaging as messaging
 
 from api_service.common import exceptions
 from api_service.guestagent import waits
+from api_service.rpc import delivery
 from api_service.rpc import secure
 from api_service.rpc import transport
 
@@ -49,9 +50,10 @@ REPLICATION_QUICK_TIMEOUT = 30
 class GuestAPI:
     """Calls go out as 1.0 unless they need more, so an agent of 1.0 answers them still;
     1.1 added stop_db and get_diagnostics, 1.2 module_apply, module_list, module_remove
-    and prepare's `modules`, 1.3 the replication_* calls and prepare's `replica_of`."""
+    and prepare's `modules`, 1.3 the replication_* calls and prepare's `replica_of`, 1.4
+    replication_canary_account."""
 
-    VERSION = '1.3'
+    VERSION = '1.4'
 
     def __init__(self, instance_id, key, timeout=30):
         target = messaging.Target(topic='guestagent.' + instance_id, version='1.0')
@@ -85,6 +87,12 @@ class GuestAPI:
 
     def ping(self, ctx, timeout=2):
         return self._client.prepare(timeout=timeout).call(ctx, 'rpc_ping')
+
+    def ping_delivered(self, ctx, timeout):
+        """A ping published mandatory: while no queue takes it (the agent is still
+        starting), the broker hands it back at once as MessageUndeliverable."""
+        return self._client.prepare(timeout=timeout, transport_options=delivery.DELIVERED).call(
+            ctx, 'rpc_ping')
 
     def restart(self, ctx, timeout=RESTART_TIMEOUT):
         return self._client.prepare(timeout=timeout).call(ctx, 'restart')
@@ -178,6 +186,17 @@ class GuestAPI:
         """{'role', 'source_host', 'lag_seconds', 'healthy'}."""
         return self._call_at('1.3', ctx, 'replication_status', timeout,
                              'reading the replication status')
+
+    def replication_canary_account(self, ctx, password, sources,
+                                   timeout=REPLICATION_QUICK_TIMEOUT, run=None):
+        """1.4: make the canary account (guestagent/replication/canary.py) usable on this
+        member with `password`, admitted from `sources` (CIDRs: the service's hosts);
+        `password` None removes it (only if no other `run` set it since, when a run token
+        is given). Answers {'user', 'database', 'target', 'port'}."""
+        extra = {} if run is None else {'run': run}
+        return self._call_at('1.4', ctx, 'replication_canary_account', timeout,
+                             'setting up the canary account', secret=True,
+                             password=password, sources=sources, **extra)
 
     def _call_at(self, version, ctx, method, call_timeout, what, secret=False, **kwargs):
         """A call of a later version: an older agent's refusal is a Conflict in the

@@ -16,6 +16,7 @@ from api_service.domain import backups
 from api_service.domain import events
 from api_service.domain import faults
 from api_service.domain import status
+from api_service.domain import switchovers
 from api_service.taskmanager import owners
 
 LOG = logging.getLogger(__name__)
@@ -165,6 +166,8 @@ def settle_orphaned():
     for instance_id, backup_id in backups_to_fail:
         backups.fail(instance_id, backup_id, 'The task manager stopped before the backup '
                                              'was sent to the guest.')
+    if switchovers.close_abandoned(owners.is_gone):
+        LOG.warning('switchover reports of a stopped task manager closed as failed')
     return deletes, backups_to_start
 
 

@@ -29,6 +29,7 @@ from api_service.domain import faults
 from api_service.domain import replication as replication_domain
 from api_service.domain import status
 from api_service.drivers.compute import get_driver
+from api_service.taskmanager import canary
 from api_service.taskmanager import flows
 from api_service.taskmanager import owners
 
@@ -43,6 +44,9 @@ CATCH_UP_SECONDS = replication_domain.CATCH_UP_SECONDS
 SOURCE_PROBE_TIMEOUT = replication_domain.SOURCE_PROBE_TIMEOUT
 # How often rows are read again while waiting for a backup or the replicas' builds.
 POLL_INTERVAL = 0.5
+# How often the snapshot's row is read while the replicas wait for it (one row by its key:
+# the replicas' build starts within this of the snapshot's end).
+SNAPSHOT_POLL_INTERVAL = 0.1
 # After the replicas' build deadline, the janitor fails them; this much later the wait ends
 # whatever the rows say (the snapshot is removed then).
 BUILD_GRACE_SECONDS = 30
@@ -136,8 +140,9 @@ def forget_on_source(ctx, source_id, replica_id):
 
 def create_replicas(ctx, source_id, replica_ids):
     """Make `replica_ids` (rows in BUILD) replicas of `source_id`: the source serves them,
-    a snapshot backup of it seeds them (engines that seed themselves skip it), then each
-    replica is built by the create flow, restored from the snapshot and following the
+    a snapshot backup of it seeds them (only for seed 'backup': replicas that copy the
+    source themselves, 'stream' and 'sync', are prepared empty and take no snapshot), then
+    each replica is built by the create flow, restored from the snapshot and following the
     source. The snapshot is deleted once every replica's build ended, never before."""
     replica_ids = list(replica_ids)
     snapshot_id, handed_over = None, False
@@ -262,7 +267,7 @@ def _await_snapshot(backup_id, replica_ids):
         if _past(deadline):
             raise flows.StepFailed("The snapshot of the source did not complete within the "
                                    "replicas' build deadline.")
-        time.sleep(POLL_INTERVAL)
+        time.sleep(SNAPSHOT_POLL_INTERVAL)
 
 
 def _await_builds(replica_ids):
@@ -335,10 +340,19 @@ class _Refused(flows.StepFailed):
 def promote_to_replica_source(ctx, replica_id):
     """A switchover: the source stops taking writes, every replica catches up, the chosen
     one becomes the source and every other member (the old source too) follows it. Refused,
-    changing nothing, unless every member answers."""
+    changing nothing, unless every member answers. Its switchover report (canary.py) is
+    measured on the side: the canary never changes what the promote does."""
     row = _row(replica_id)
     if row is None:
         return
+    run = canary.promote(ctx, replica_id, row[2]) if row[2] else canary.NotRun()
+    try:
+        _promote(ctx, replica_id, row, run)
+    finally:
+        run.end()
+
+
+def _promote(ctx, replica_id, row, run):
     source_id = row[2]
     try:
         if not source_id:
@@ -347,6 +361,7 @@ def promote_to_replica_source(ctx, replica_id):
         with events.step(replica_id, PROMOTE, 'check members'):
             for member in [source_id, replica_id] + others:
                 _require_answer(ctx, member)
+        run.start([source_id, replica_id] + others, source_id)
         with events.step(replica_id, PROMOTE, 'fence writes'):
             token = _token(flows.guest_of(source_id).replication_fence(ctx))
     except _Refused as refused:
@@ -389,6 +404,7 @@ def promote_to_replica_source(ctx, replica_id):
                           'replication source; this instance is still the source and takes '
                           'writes again.' % _name(replica_id))
         return
+    run.switch(replica_id)
     missing = _repoint(ctx, replica_id, PROMOTE, info, others, [source_id])
     flows._finish(replica_id)
     _report_missing(replica_id, missing)
@@ -525,10 +541,19 @@ def _report_missing(new_source_id, missing):
 def eject_replica_source(ctx, source_id):
     """The source is gone: the most advanced replica (the highest position; ties: the
     first by id) becomes the source and the others follow it. The old source keeps no
-    replicas and fails with a fault saying so. Refused while the source answers."""
+    replicas and fails with a fault saying so. Refused while the source answers. Its
+    switchover report (canary.py) is measured on the side, as a promote's."""
     row = _row(source_id)
     if row is None:
         return
+    run = canary.eject(ctx, source_id)
+    try:
+        _eject(ctx, source_id, row, run)
+    finally:
+        run.end()
+
+
+def _eject(ctx, source_id, row, run):
     try:
         replicas = _replicas_of(source_id)
         if not replicas:
@@ -548,6 +573,7 @@ def eject_replica_source(ctx, source_id):
     chosen = sorted(positions, key=lambda r: (-int(positions[r].get('order') or 0), r))[0]
     others = [r for r in replicas if r != chosen and r in positions]
     silent = [r for r in replicas if r not in positions]
+    run.chose(chosen)
     try:
         with events.step(source_id, EJECT, 'promote', 'promoting %s' % _name(chosen)):
             info = flows.guest_of(chosen).replication_promote(ctx, others, _sources_for(others))
@@ -559,6 +585,7 @@ def eject_replica_source(ctx, source_id):
                     'replication source; eject this source again to promote another '
                     'replica.' % _name(chosen))
         return
+    run.switch(chosen)
     missing = _repoint(ctx, chosen, EJECT, info, others, recorded_on=source_id)
     missing.update({r: 'Instance %s did not answer while its source was ejected, so it does '
                        'not follow the new source %s.' % (_name(r), _name(chosen))

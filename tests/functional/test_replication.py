@@ -22,10 +22,12 @@ import psycopg
 import pymysql
 import pytest
 import redis as redis_py
+import sqlalchemy as sa
 from troveclient import exceptions
 
-from tests.functional.instance_helpers import (processes_mentioning, raw, trove, wait_gone,
-                                              wait_status)
+from tests import stack_invariants
+from tests.functional.instance_helpers import (processes_mentioning, project_member, raw,
+                                              trove, wait_gone, wait_status)
 from tests.functional.test_cli import backups_limit, osc, set_backups_limit
 
 APP_PASSWORD = 'app-repl-pw-1'
@@ -37,9 +39,16 @@ def demo(stack):
     return trove(stack, 'demo')
 
 
+@pytest.fixture(scope='module')
+def stranger(stack):
+    """A member of another project: the set's reports and status are not theirs."""
+    with project_member(stack, 'repl-stranger') as member:
+        yield member.client
+
+
 @pytest.fixture(scope='module', autouse=True)
 def room_for_snapshots(stack):
-    """A MariaDB or PostgreSQL replica is seeded from a backup of its source, which counts
+    """A MariaDB replica is seeded from a backup of its source, which counts
     in the demo project's backups quota; the shared stack's other tests may have used it up.
     The limit is given room for the module's snapshots and restored afterwards."""
     before = backups_limit(stack)
@@ -185,7 +194,7 @@ def cli_calls(stack):
     return Calls(create_replicas, action('promote'), action('eject'), action('detach'))
 
 
-def eventually(check, what, timeout=REPLICATION_WAIT):
+def eventually(check, what, timeout=REPLICATION_WAIT, interval=0.2):
     """Poll `check` until it is true (replication is asynchronous); the last error or
     value is in the failure."""
     deadline = time.monotonic() + timeout
@@ -197,7 +206,7 @@ def eventually(check, what, timeout=REPLICATION_WAIT):
                 return last
         except Exception as error:       # an engine restarting: asked again
             last = error
-        time.sleep(0.2)
+        time.sleep(interval)
     raise AssertionError('%s: never true (last: %r)' % (what, last))
 
 
@@ -272,6 +281,71 @@ def assert_never_logged(stack, demo, secrets, instance_ids):
         assert not [s for s in secrets if s in shown]
 
 
+# -- switchover reports and replication status (extensions) ---------------------------------
+
+def switchovers(demo, instance_id):
+    resp = raw(demo, 'GET', '/instances/%s/switchovers' % instance_id)
+    assert resp.status_code == 200, resp.text
+    return resp.json()['switchovers']
+
+
+def finished_report(demo, instance_id, operation, old_source):
+    """The newest report of `operation` from `old_source` naming the instance, once its
+    canary has finished (it completes its figures just after the operation ends)."""
+    def found():
+        reports = [r for r in switchovers(demo, instance_id) if r['operation'] == operation
+                   and r['old_source']['id'] == old_source]
+        return reports[0] if reports and reports[0]['status'] != 'running' else None
+    return eventually(found, 'the %s report of %s' % (operation, instance_id))
+
+
+def assert_promote_report(demo, old_source, new_source):
+    """A switchover with every member answering: completed, writes stopped on the old source
+    and resumed on the new one well within 5 s, and the new source has every write the old
+    one acknowledged."""
+    report = finished_report(demo, new_source, 'promote', old_source)
+    assert report['status'] == 'completed', report
+    assert report['new_source']['id'] == new_source, report
+    assert isinstance(report['write_downtime_seconds'], float), report
+    assert 0 < report['write_downtime_seconds'] < 5, report
+    assert report['transactions_lost'] == 0, report
+    assert report['write_stopped_at'].endswith('Z') and report['write_resumed_at'] > \
+        report['write_stopped_at'], report
+    assert report['canary_writes'] > 0 and report['detection_seconds'] is None, report
+    # The old source's reports are the same (it is a member of the set now).
+    assert report in switchovers(demo, old_source)
+    return report
+
+
+def assert_eject_report(demo, old_source, new_source):
+    report = finished_report(demo, new_source, 'eject', old_source)
+    assert report['status'] == 'completed', report
+    assert report['new_source']['id'] == new_source, report
+    assert report['detection_seconds'] is not None and report['detection_seconds'] >= 0, report
+    assert report['write_stopped_at'] is None and report['transactions_lost'] is None, report
+    return report
+
+
+def assert_replication_shown(demo, stranger, source_id, replica_ids):
+    """Every member of the set, source first, with a lag on each replica once it follows;
+    another project's member finds nothing."""
+    def shown():
+        resp = raw(demo, 'GET', '/instances/%s/replication' % replica_ids[0])
+        assert resp.status_code == 200, resp.text
+        found = resp.json()['replication']
+        replicas = [m for m in found['members'] if m['role'] == 'replica']
+        if all(isinstance(m['lag_seconds'], (int, float)) and m['healthy'] for m in replicas):
+            return found
+        return None
+    found = eventually(shown, 'a lag on every replica of %s' % source_id, timeout=60)
+    assert found['source']['id'] == source_id
+    assert [m['id'] for m in found['members']][0] == source_id
+    assert sorted(m['id'] for m in found['members'][1:]) == sorted(replica_ids)
+    assert all(m['lag_seconds'] >= 0 for m in found['members'][1:])
+    for path in ('replication', 'switchovers'):
+        assert raw(stranger, 'GET', '/instances/%s/%s' % (source_id, path)).status_code == 404
+
+
 def delete_all(demo, instance_ids):
     """Replicas first (a source with replicas is refused), then whatever is left."""
     pending = list(instance_ids)
@@ -293,17 +367,34 @@ def delete_all(demo, instance_ids):
 # -- the test -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize('engine_name', sorted(ENGINES))
-def test_replicas_promote_detach_and_eject(stack, demo, engine_name):
+def test_replicas_promote_detach_and_eject(stack, demo, stranger, engine_name):
     engine, via = ENGINES[engine_name]
     calls = sdk_calls(demo) if via == 'sdk' else cli_calls(stack)
     made = []
     try:
-        _scenario(stack, demo, engine, calls, engine_name, made)
+        _scenario(stack, demo, stranger, engine, calls, engine_name, made)
     finally:
         delete_all(demo, reversed(made))
+    # The reports outlive the set's instances: they are its history.
+    _assert_reports_kept(stack, made)
 
 
-def _scenario(stack, demo, engine, calls, name, made):
+def _assert_reports_kept(stack, made):
+    # The stack's service database, where its config says it is.
+    engine = sa.create_engine(stack_invariants.Places(stack).database_url,
+                              poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            kept = conn.execute(sa.text('SELECT operation, status FROM switchovers WHERE '
+                                        'old_source_id IN :ids').bindparams(
+                sa.bindparam('ids', expanding=True)), {'ids': list(made)}).all()
+    finally:
+        engine.dispose()
+    assert sorted(map(tuple, kept)) == [('eject', 'completed'), ('eject', 'failed'),
+                                        ('promote', 'completed')]
+
+
+def _scenario(stack, demo, stranger, engine, calls, name, made):
     # A source with data.
     source = demo.instances.create('%s-src' % name, flavor_id='1', volume={'size': 1},
                                    datastore=engine.datastore,
@@ -315,6 +406,9 @@ def _scenario(stack, demo, engine, calls, name, made):
         engine.enable_root(demo, source.id)
     engine.setup(source_ip)
     engine.write(source_ip, 'k-before')
+    # A standalone instance is in no replica set.
+    assert raw(demo, 'GET', '/instances/%s/replication' % source.id).json() == {
+        'replication': None}
 
     # Two replicas at once: the source's data is on both, the views name both sides.
     first = calls.create_replicas('%s-rep' % name, source.id, 2)
@@ -346,6 +440,11 @@ def _scenario(stack, demo, engine, calls, name, made):
                             if b.name.startswith('Replication snapshot for %s' % name)],
                'the replication snapshot deleted')
 
+    # The set shows every member's lag, asked through any member.
+    assert raw(demo, 'GET', '/instances/%s/replication' % r1).json()['replication'][
+        'source']['id'] == source.id
+    assert_replication_shown(demo, stranger, source.id, replicas)
+
     # The source cannot go while it has replicas.
     with pytest.raises(exceptions.Conflict) as refused:
         demo.instances.delete(source.id)
@@ -358,6 +457,8 @@ def _scenario(stack, demo, engine, calls, name, made):
     assert replica_ids(demo, r1) == sorted([source.id, r2])
     assert source_of(demo, source.id) == r1 and source_of(demo, r2) == r1
     secrets.append(replication_secret(stack, r1))
+    assert_promote_report(demo, source.id, r1)
+    assert_replication_shown(demo, stranger, r1, [source.id, r2])
     engine.write(ips[r1], 'k-after-promote')
     everything = engine.keys(ips[r1])
     assert everything == ['k-after-promote', 'k-before', 'k-flows']
@@ -375,6 +476,7 @@ def _scenario(stack, demo, engine, calls, name, made):
     eventually(lambda: 'k-not-for-r2' in engine.keys(source_ip), 'the old source follows r1')
     assert 'k-not-for-r2' not in engine.keys(ips[r2])
     assert 'k-standalone' in engine.keys(ips[r2])
+    assert raw(demo, 'GET', '/instances/%s/replication' % r2).json() == {'replication': None}
 
     # A third replica of r1, then r1's host goes: eject makes a replica the source.
     r3 = calls.create_replicas('%s-late' % name, r1, 1)
@@ -390,6 +492,8 @@ def _scenario(stack, demo, engine, calls, name, made):
     eventually(lambda: demo.instances.get(r1).status == 'ACTIVE' and 'promote a replica '
                'instead' in (demo.instances.get(r1).fault or {}).get('message', ''),
                'the eject refused while the source answers', timeout=60)
+    refused = finished_report(demo, r1, 'eject', r1)
+    assert refused['status'] == 'failed' and 'promote a replica instead' in refused['message']
     kill_host_of(r1)
     calls.eject(r1)
     ejected = wait_status(demo, r1, 'ERROR', timeout=180)
@@ -398,6 +502,7 @@ def _scenario(stack, demo, engine, calls, name, made):
     assert 'was ejected' in ejected.fault['message'] and new_source in ejected.fault['message']
     assert source_of(demo, new_source) is None and source_of(demo, follower) == new_source
     assert replica_ids(demo, r1) == []
+    assert_eject_report(demo, r1, new_source)
     new_ip = source_ip if new_source == source.id else ips[r3]
     follower_ip = ips[r3] if new_source == source.id else source_ip
     assert engine.keys(new_ip) == expected

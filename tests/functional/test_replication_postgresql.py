@@ -1,15 +1,17 @@
 """PostgreSQL replication at the guest level, on real PostgreSQL 15 and 18, without the stack.
 
-Managers run on 127.80.0.<n>; the source's backup goes through a LocalObjectStore in a
-temporary directory and seeds each replica as the task manager does (enable_source, backup,
-restore_from_storage, attach). What a tenant reads is checked over TCP with psycopg; waits
-poll a condition with a deadline. Every engine is destroyed in teardown.
+Managers run on 127.80.0.<n>. Replicas are seeded both ways: as the task manager does
+(enable_source, prepare, attach: the replica copies its source with pg_basebackup, seed
+'stream') and from the source's backup restored through a LocalObjectStore in a temporary
+directory (restore_from_storage, attach of restored data). What a tenant reads is checked
+over TCP with psycopg; waits poll a condition with a deadline. Every engine is destroyed in teardown.
 """
 import itertools
 import logging
 import os
 import signal
 import sys
+import time
 import types
 import uuid
 
@@ -19,13 +21,21 @@ import pytest
 from api_service.guestagent import errors, replication
 from api_service.guestagent.backup import backup_to_storage, restore_from_storage
 from api_service.guestagent.replication import postgresql as pg_replication
+from api_service.guestagent.replication import postgresql_slots as pg_slots
 from api_service.guestagent.datastore import base, get_manager_class
 from api_service.guestagent.datastore import postgresql as pg_datastore
-from tests.functional.engine_fixtures import managers_on, store, template_root, workdir  # noqa: F401
+from tests.functional import engine_fixtures
+from tests.functional.engine_fixtures import managers_on
 from tests.functional.test_engines import engine_params, sql_connect
 
+# The shared fixtures, bound here so pytest finds them (an import would look unused).
+store, template_root, workdir = (engine_fixtures.store, engine_fixtures.template_root,
+                                 engine_fixtures.workdir)
 _addresses = itertools.count(1)
 CATCH_UP = 30
+# A replica whose slot is gone fails within this (before the agent checked the slot, its
+# follow and attach waited a minute for WAL that never came; a start may wait 600 s).
+FAST = 15
 
 
 @pytest.fixture
@@ -122,10 +132,12 @@ def test_postgresql_replicas_follow_switch_over_fail_over_and_detach(
     ids = {m: str(uuid.uuid4()) for m in (source, one, two)}
     secrets = []
 
-    # -- seeding: slots first (WAL kept), then the backup, then restore + attach ----------
+    # -- seeding: slots first (WAL kept); `one` copies the source itself (seed 'stream', as
+    # the task manager sends it: prepared empty, then attach), `two` is restored from a
+    # backup of the source (attach of restored data, as seed 'backup' did) -----------------
     info = strategy(source).enable_source([ids[one], ids[two]], sources_for(one, two))
     secrets.append(info['password'])
-    assert info['seed'] == 'backup' and info['user'] == 'os_repl'
+    assert info['seed'] == 'stream' and info['user'] == 'os_repl'
     assert (info['host'], info['port']) == (source.address, 5432)
     assert set(info['slots']) == {ids[one], ids[two]}
     assert set(info['slots'].values()) <= slots(source)
@@ -135,15 +147,18 @@ def test_postgresql_replicas_follow_switch_over_fail_over_and_detach(
     snapshot = backup_to_storage(source, store, 'backups/snapshot/data')
     write(source, password, 101, 100)       # after the backup: reaches replicas by the slot
     for replica in (one, two):
-        restore_from_storage(replica, store, [snapshot])
         with monkeypatch.context() as patch:
             if replica is two:
+                restore_from_storage(replica, store, [snapshot])
                 # Without replica_id in source_info, an agent finds its slot by its own id.
                 patch.setattr(pg_replication, 'agent_instance_id', lambda: ids[two])
                 status = strategy(replica).attach(dict(info), restored=True)
             else:
+                replica.prepare()
                 status = strategy(replica).attach(dict(info, replica_id=ids[replica]),
-                                                  restored=True)
+                                                  restored=False)
+                # attach returns once it has what the source had: no polling.
+                assert len(rows(replica, password)) == 200
         assert status['role'] == 'replica' and status['healthy'] is True
         assert status['source_host'] == source.address
     with pytest.raises(errors.BadRequest) as raised:       # which slot is not said
@@ -264,9 +279,10 @@ def test_postgresql_replicas_follow_switch_over_fail_over_and_detach(
 @pytest.mark.parametrize('engine', engine_params('postgresql15', 'postgresql18'))
 def test_postgresql_replica_of_a_prepared_instance_copies_the_source_itself(
         engine, make_manager, monkeypatch):
-    """attach(restored=False): a prepared, running instance is replaced by the source's data
-    (pg_basebackup over its slot); what the task manager does not use, but the contract has.
-    The source started before it ran with wal_log_hints: enable_source restarts it once."""
+    """attach(restored=False), seed 'stream' (the task manager's path, no backup of the
+    source): a prepared, running instance is replaced by the source's data (pg_basebackup
+    over its slot). The source started before it ran with wal_log_hints: enable_source
+    restarts it once."""
     source, replica = make_manager(engine), make_manager(engine)
     password = base.generate_password()
     with monkeypatch.context() as patch:
@@ -352,6 +368,149 @@ def test_postgresql_follower_ahead_of_its_new_source_is_rewound(
     assert strategy(ahead).follow(dict(promoted, replica_id=ids[ahead]))['healthy']
     assert ahead.pid() == pid
     assert promoted['password'] not in caplog.text and info['password'] not in caplog.text
+
+
+def fails_fast_in_words(call, *secrets):
+    """call() raises an EngineError in the user's words within FAST seconds: the replica
+    must be recreated; no engine text or password in what a tenant reads."""
+    started = time.monotonic()
+    with pytest.raises(errors.EngineError) as failed:
+        call()
+    took = time.monotonic() - started
+    print('failed in %.2f s: %s' % (took, failed.value.message))
+    assert took < FAST, took
+    message = failed.value.message
+    assert message == pg_slots.SLOT_GONE
+    assert 'delete this replica and create a new one' in message
+    assert not any(text in message for text in ('does not exist', 'invalidated', 'WAL', 'r_'))
+    assert not any(secret in str(failed.value.to_dict()) for secret in secrets)
+    return took
+
+
+def says_slot_lost(replica):
+    """The replica's status says its slot is lost (awaited: its WAL receiver fails a moment
+    after the slot goes)."""
+    base.wait_for(lambda: strategy(replica).status().get('reason') == pg_slots.SLOT_LOST,
+                  CATCH_UP, '%s to say its slot is lost' % replica.address)
+    status = strategy(replica).status()
+    assert status['role'] == 'replica' and status['healthy'] is False
+    assert status['message'] == pg_slots.SLOT_GONE and status['lag_seconds'] is None
+    return status
+
+
+@pytest.mark.parametrize('engine', engine_params('postgresql15', 'postgresql18'))
+def test_postgresql_replica_whose_slot_was_dropped_fails_fast_in_words(
+        engine, make_manager, store):
+    """Its source dropped the replica's slot: status says so; follow and attach fail within
+    seconds in words (they checked the slot on the source first), leaving the instance
+    running read-only on the data it has."""
+    source, (replica,), ids, info, password = seeded(engine, make_manager, store, count=1)
+    snapshot = backup_to_storage(source, store, 'backups/late/data')
+    assert strategy(replica).status()['healthy'] is True
+    assert strategy(source).status()['lost_slots'] == []
+    assert strategy(source).forget_replica(ids[replica]) == {'forgotten': True}
+    write(source, password, 21, 5)
+    says_slot_lost(replica)
+
+    fails_fast_in_words(lambda: strategy(replica).follow(dict(info, replica_id=ids[replica])),
+                        info['password'])
+    assert in_recovery(replica) and len(rows(replica, password)) == 20
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        write(replica, password, 9000, 1)
+    # A restart: a read-only standby again at once, still saying why it does not follow.
+    started = time.monotonic()
+    replica.restart()
+    assert time.monotonic() - started < FAST
+    assert in_recovery(replica) and says_slot_lost(replica)
+
+    # Restored data for a replica whose slot is gone: started read-only, and refused.
+    late = make_manager(engine)
+    restore_from_storage(late, store, [snapshot])
+    fails_fast_in_words(lambda: strategy(late).attach(dict(info, replica_id=ids[replica]),
+                                                      restored=True), info['password'])
+    assert late.pid() is not None and in_recovery(late)
+    assert len(rows(late, password)) == 20
+    assert strategy(late).role() == 'replica' and says_slot_lost(late)
+
+
+@pytest.mark.parametrize('engine', engine_params('postgresql15', 'postgresql18'))
+def test_postgresql_starting_standby_whose_slot_is_gone_fails_fast(
+        engine, make_manager, store, monkeypatch):
+    """The slot goes between the check on the source and the replica's start or reload (the
+    check is skipped here): what the replica's engine logs ends the wait within seconds, in
+    words. Restored data that needs the source's WAL to become consistent (the backup's own
+    WAL taken away) cannot answer: that engine is stopped rather than left half-started."""
+    source, (replica,), ids, info, password = seeded(engine, make_manager, store, count=1)
+    snapshot = backup_to_storage(source, store, 'backups/late/data')
+    assert strategy(source).forget_replica(ids[replica]) == {'forgotten': True}
+    says_slot_lost(replica)                 # no longer streaming
+    monkeypatch.setattr(pg_slots, 'condition', lambda conn, slot: None)
+    # A running replica told to follow: its WAL receiver's next try says the slot is gone.
+    fails_fast_in_words(lambda: strategy(replica).follow(dict(info, replica_id=ids[replica])),
+                        info['password'])
+    assert in_recovery(replica) and len(rows(replica, password)) == 20
+    late = make_manager(engine)
+    restore_from_storage(late, store, [snapshot])
+    wal_dir = os.path.join(late.engine_data_dir, 'pg_wal')
+    for name in os.listdir(wal_dir):
+        if len(name) == 24:
+            os.unlink(os.path.join(wal_dir, name))
+    fails_fast_in_words(lambda: strategy(late).attach(dict(info, replica_id=ids[replica]),
+                                                      restored=True), info['password'])
+    assert late.pid() is None and not late._engine_processes()
+
+
+def lose_slot(source, slot):
+    """WAL written on the source, segment after segment, until a checkpoint invalidates the
+    slot of a replica that is away (max_slot_wal_keep_size exceeded)."""
+    def lost():
+        with source._connection('test') as conn:
+            conn.execute("SELECT pg_logical_emit_message(false, 'test', 'filler')")
+            conn.execute('SELECT pg_switch_wal()')
+            conn.execute('CHECKPOINT')
+            return conn.execute('SELECT wal_status FROM pg_replication_slots '
+                                'WHERE slot_name = %s', (slot,)).fetchone()[0] == 'lost'
+    base.wait_for(lost, CATCH_UP, 'the slot %s to be lost' % slot)
+
+
+@pytest.mark.parametrize('engine', engine_params('postgresql15', 'postgresql18'))
+def test_postgresql_replica_whose_slot_was_lost_says_so_and_fails_fast(
+        engine, make_manager, store, monkeypatch):
+    """A replica away longer than its source keeps WAL for it (a tiny max_slot_wal_keep_size
+    here, and no wal_keep_size): the source says whose slot is lost, the replica starts
+    read-only and says its slot is lost (not healthy with a growing lag), and follow fails
+    within seconds in words."""
+    source, (replica, other), ids, info, password = seeded(engine, make_manager, store)
+    slot = info['slots'][ids[replica]]
+    monkeypatch.setattr(source, 'slot_wal_keep_mb', lambda: 1)
+    monkeypatch.setitem(pg_datastore.REPLICATION_SETTINGS, 'wal_keep_size', '0')
+    source.reload_config()
+    assert admin(source, 'SHOW max_slot_wal_keep_size')[0] == '1MB'
+    replica.stop()
+    write(source, password, 21, 5)                  # what the replica misses
+    lose_slot(source, slot)
+    status = strategy(source).status()
+    assert status['role'] == 'source' and status['healthy'] is True
+    assert status['lost_slots'] == [slot]
+    assert {r['slot']: r['lost'] for r in status['replicas']} == {
+        slot: True, info['slots'][ids[other]]: False}
+    # The other replica streams on: healthy, with its data.
+    assert has_rows(other, password, 25) and strategy(other).status()['healthy'] is True
+
+    started = time.monotonic()
+    replica.start()
+    assert time.monotonic() - started < FAST
+    assert in_recovery(replica) and len(rows(replica, password)) == 20
+    says_slot_lost(replica)
+    fails_fast_in_words(lambda: strategy(replica).follow(dict(info, replica_id=ids[replica])),
+                        info['password'])
+    assert in_recovery(replica) and len(rows(replica, password)) == 20
+    # Without the check on the source, the engine's own report of the lost slot (each
+    # version has its words) ends the follow as fast.
+    monkeypatch.setattr(pg_slots, 'condition', lambda conn, slot: None)
+    fails_fast_in_words(lambda: strategy(replica).follow(dict(info, replica_id=ids[replica])),
+                        info['password'])
+    assert in_recovery(replica) and len(rows(replica, password)) == 20
 
 
 def test_agent_instance_id_reads_the_agents_configuration(monkeypatch):

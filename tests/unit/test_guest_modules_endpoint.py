@@ -73,9 +73,10 @@ def journal(endpoint):
         return handle.read().splitlines()
 
 
-def test_the_endpoint_serves_api_1_3():
-    # 1.2 added the module calls, 1.3 replication's: a 1.3 endpoint serves both.
-    assert service.GuestEndpoint.target.version == '1.3'
+def test_the_endpoint_serves_api_1_4():
+    # 1.2 added the module calls, 1.3 replication's, 1.4 the canary account: a 1.4
+    # endpoint serves them all.
+    assert service.GuestEndpoint.target.version == '1.4'
 
 
 def test_modules_live_in_the_instances_own_directory(endpoint, tmp_path):

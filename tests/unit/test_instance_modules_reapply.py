@@ -226,9 +226,9 @@ def client_with(**kwargs):
 
 
 def test_module_calls_go_as_1_2_and_answer_the_guests_result():
-    # The client speaks up to 1.3 (replication); module calls still go as 1.2, so an
+    # The client speaks up to 1.4 (the canary account); module calls still go as 1.2, so an
     # agent of 1.2 takes them.
-    assert guest_client.GuestAPI.VERSION == '1.3'
+    assert guest_client.GuestAPI.VERSION == '1.4'
     api = client_with(answer={'result': [{'id': 'm', 'status': 'OK'}]})
     assert api.module_apply({}, [{'id': 'm'}]) == [{'id': 'm', 'status': 'OK'}]
     assert api._client.prepared == [{'timeout': guest_client.MODULE_APPLY_TIMEOUT,

@@ -74,7 +74,8 @@ class ReplicationGuest:
 
     def replication_enable_source(self, ctx, replica_ids, sources):
         self._called('enable_source', sorted(replica_ids), sorted(sources))
-        return {'host': 'h', 'port': 1, 'user': 'os_repl', 'password': SECRET, 'seed': 'backup'}
+        return {'host': 'h', 'port': 1, 'user': 'os_repl', 'password': SECRET,
+                'seed': self.world.answers.pop('seed', 'backup')}
 
     def replication_forget_replica(self, ctx, replica_id):
         self._called('forget_replica', replica_id)
@@ -217,6 +218,30 @@ def test_replicas_are_seeded_from_a_snapshot_that_goes_once_they_are_built(world
     assert snapshot.status == 'DELETED' and snapshot.deleted
     assert [s for s in steps(replicas[0], 'create')][:2] == [('source', 'SUCCESS'),
                                                             ('snapshot', 'SUCCESS')]
+    no_secret_anywhere()
+
+
+@pytest.mark.parametrize('seed', ['stream', 'sync'])
+def test_replicas_that_copy_the_source_themselves_take_no_snapshot(world, seed):
+    """A strategy whose replicas copy the source's data over replication (PostgreSQL's
+    'stream', Redis's 'sync'): no backup of the source is taken, and each replica is
+    prepared empty, told whom to follow."""
+    world.answers['seed'] = seed
+    source = new_instance('src')
+    replicas = [new_instance('rep-%d' % i, source, build=False) for i in (1, 2)]
+    world.calls.clear()
+    replication.create_replicas(CTX, source, replicas)
+    assert [row(r) for r in replicas] == [(status.ACTIVE, source)] * 2
+    assert row(source) == (status.ACTIVE, None)
+    with session_scope() as session:
+        assert session.query(b.Backup).count() == 0
+    assert not [c for c in world.calls if c[0] == 'create_backup']
+    prepares = sorted(c for c in world.calls if c[0] == 'prepare')
+    assert [(c[1], c[2]) for c in prepares] == [(r, []) for r in sorted(replicas)]
+    assert all(c[3]['password'] == SECRET and c[3]['seed'] == seed for c in prepares)
+    assert all(c[3]['replica_id'] == c[1] for c in prepares)
+    assert [s for s in steps(replicas[0], 'create')][:1] == [('source', 'SUCCESS')]
+    assert 'snapshot' not in [s[0] for s in steps(replicas[0], 'create')]
     no_secret_anywhere()
 
 

@@ -116,6 +116,8 @@ EXTENSIONS = {
     ('GET', '/networks'): 200,
     ('GET', I + '/events'): 200,
     ('GET', I + '/metrics'): 200,
+    ('GET', I + '/switchovers'): 200,
+    ('GET', I + '/replication'): 200,
     ('GET', '/overview'): 200,
     ('POST', I + '/schedules'): 200,
     ('GET', I + '/schedules'): 200,

@@ -7,6 +7,7 @@ from api_service.api.controllers import mgmt_datastores, mgmt_flavors
 from api_service.api.controllers import instance_modules, modules
 from api_service.api.controllers import overview
 from api_service.api.controllers import metrics
+from api_service.api.controllers import replication
 
 CONTROLLERS = [
     versions.Versions(), openapi.OpenAPI(), datastores.Datastores(), flavors.Flavors(),
@@ -31,6 +32,9 @@ CONTROLLERS += [metrics.InstanceMetrics()]
 
 # The project's databases at a glance, for the dashboard's Overview (issue #14).
 CONTROLLERS += [overview.Overview()]
+
+# Replica sets: switchover reports and replication status (issue #17).
+CONTROLLERS += [replication.Replication()]
 
 
 def all_routes(prefix):

@@ -4,6 +4,7 @@ from alembic import context
 from api_service.db import models
 from api_service.db import models_backups, models_configurations, models_instances  # noqa: F401,E501
 from api_service.db import models_metrics, models_modules, models_schedules  # noqa: F401
+from api_service.db import models_replication  # noqa: F401
 
 target_metadata = models.Base.metadata
 

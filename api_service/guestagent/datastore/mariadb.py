@@ -107,8 +107,11 @@ BINLOG_EXPIRE_SECONDS = 7 * 24 * 3600
 # `SET GLOBAL name = DEFAULT`: a removed value without one in my.cnf.
 DEFAULT = object()
 
+# The canary account's database and user (guestagent/replication/canary.py): the service's.
+CANARY_NAME = 'os_canary'
+
 SYSTEM_DATABASES = frozenset({'mysql', 'information_schema', 'performance_schema', 'sys',
-                              'lost+found'})
+                              'lost+found', CANARY_NAME})
 
 # What the template keeps: root@localhost (socket only, no password; removed
 # at bootstrap) and MariaDB's own definer account.
@@ -178,7 +181,7 @@ def _admits_all(networks):
     return {n.version for n in networks if n.prefixlen == 0} == {4, 6}
 
 
-def access_rule(sources, replication_sources=None):
+def access_rule(sources, replication_sources=None, canary_sources=None):
     """The init_connect statement admitting clients only from `sources` (CIDR texts).
 
     '' when every address is admitted (or no sources were ever sent); [] admits no
@@ -187,14 +190,16 @@ def access_rule(sources, replication_sources=None):
     address is compared as INET6_ATON's bytes against each network's first and last
     address, of the same length (4 bytes IPv4, 16 IPv6). The socket's clients
     ('localhost', no address) are refused like any other: the agent's os_admin, the
-    one account meant to use it, is exempt from init_connect through SUPER.
+    one account meant to use it, is exempt from init_connect through SUPER. With
+    `canary_sources` (while the canary account exists: guestagent/replication/canary.py),
+    the canary account is admitted from those, whatever the tenants' sources.
     """
     networks = None
     if sources is not None:
         networks = [ipaddress.ip_network(source, strict=False) for source in sources]
     tenants = 'TRUE' if networks is None or _admits_all(networks) else _ranges(networks)
     if replication_sources is None:
-        if tenants == 'TRUE':
+        if tenants == 'TRUE' and canary_sources is None:
             return ''
         admitted = tenants
     else:
@@ -203,6 +208,17 @@ def access_rule(sources, replication_sources=None):
                             for source in replication_sources])
         admitted = "IF(CURRENT_USER() = '%s@%%', %s, %s)" % (REPLICATION_USER, replicas,
                                                              tenants)
+    if canary_sources is not None:
+        # CURRENT_USER() of the canary is 'os_canary@<its host pattern>': compared as
+        # bytes with exactly those (a tenant's 'OS_CANARY' or 'os_canary@x' is a tenant).
+        from api_service.guestagent.replication import canary as canary_account
+        networks = [ipaddress.ip_network(source, strict=False) for source in canary_sources]
+        accounts = sorted({'%s@%s' % (CANARY_NAME, canary_account.mariadb_host(str(n)))
+                           for n in networks})
+        canary = _ranges(networks)
+        if accounts:
+            admitted = 'IF(CAST(CURRENT_USER() AS BINARY) IN (%s), %s, %s)' % (
+                ', '.join("'%s'" % account for account in accounts), canary, admitted)
     return ('BEGIN NOT ATOMIC DECLARE a VARBINARY(16) DEFAULT INET6_ATON(%s); '
             'IF NOT COALESCE(%s, FALSE) THEN '
             "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
@@ -234,10 +250,17 @@ class MariaDBManager(base.EngineManager):
     binary_name = 'mariadbd'
     root_user_name = 'root'
     reserved_databases = SYSTEM_DATABASES
-    reserved_users = frozenset({'os_admin', REPLICATION_USER, 'root', 'mariadb.sys', 'mysql',
-                                'PUBLIC'})
+    reserved_users = frozenset({'os_admin', REPLICATION_USER, CANARY_NAME, 'root', 'mariadb.sys',
+                                'mysql', 'PUBLIC'})
     database_name_max = 64
     user_name_max = 80
+
+    def _is_reserved_user(self, name):
+        """Reserved whatever its case: a tenant's 'OS_CANARY' or 'Root' would read as the
+        service's own account in a list."""
+        folded = name.casefold() if isinstance(name, str) else name
+        return super()._is_reserved_user(name) or folded in {
+            user.casefold() for user in self.reserved_users}
 
     # ------------------------------------------------------------ settings
 
@@ -315,7 +338,8 @@ class MariaDBManager(base.EngineManager):
         return list(state.get('replication_sources') or [])
 
     def _access_rule(self):
-        return access_rule(self.access_sources, self._replication_sources())
+        return access_rule(self.access_sources, self._replication_sources(),
+                           self._load_state().get('canary_sources'))
 
     def _base_settings(self):
         """The tunable settings of my.cnf: what a group's value overrides, and what a value

@@ -102,6 +102,8 @@ CONTROLLED_PARAMETERS = frozenset({
 
 # The role replicas (and a rewinding old source) log in as; never a tenant's.
 REPLICATION_USER = 'os_repl'
+# The canary account's role (its schema is in 'postgres'; guestagent/replication/canary.py).
+CANARY_USER = 'os_canary'
 
 # What streaming replication and pg_rewind need, on every instance: wal_log_hints because
 # PostgreSQL 15's initdb has no data checksums, WAL kept for a rewind after a switchover.
@@ -182,8 +184,9 @@ class PostgreSQLManager(base.EngineManager):
     legacy_root_user_name = 'postgres'
     reserved_databases = SYSTEM_DATABASES
     # PostgreSQL itself reserves public, none and the current_* names.
-    reserved_users = frozenset({'os_admin', REPLICATION_USER, 'root', 'postgres', 'public',
-                                'none', 'current_user', 'current_role', 'session_user'})
+    reserved_users = frozenset({'os_admin', REPLICATION_USER, CANARY_USER, 'root', 'postgres',
+                                'public', 'none', 'current_user', 'current_role',
+                                'session_user'})
     database_name_max = 63
     user_name_max = 63
     # Fast shutdown: roll back open transactions and disconnect clients.
@@ -301,6 +304,13 @@ class PostgreSQLManager(base.EngineManager):
                     'host postgres %s %s scram-sha-256' % (REPLICATION_USER, network)]
         hba += ['host all %s 0.0.0.0/0 reject' % REPLICATION_USER,
                 'host all %s ::/0 reject' % REPLICATION_USER]
+        if not state.get('replication_fenced'):
+            # The canary account (guestagent/replication/canary.py): from its sources to
+            # 'postgres' only, refused by a fence as tenants are.
+            hba += ['host postgres %s %s scram-sha-256' % (CANARY_USER, network)
+                    for network in state.get('canary_sources') or ()]
+        hba += ['host all %s 0.0.0.0/0 reject' % CANARY_USER,
+                'host all %s ::/0 reject' % CANARY_USER]
         if not state.get('replication_fenced'):
             hba += ['host all all %s scram-sha-256' % network
                     for network in self.client_networks]

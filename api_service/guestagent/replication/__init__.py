@@ -10,7 +10,10 @@ keeps what a restart needs (a replica starts as a replica again).
 'password', 'seed', ...engine-specific}; it travels only in sealed RPC (rpc/secure.py) and is
 never logged, recorded in an event or a fault. `seed` says how a new replica gets the
 source's data: 'backup' (the task manager takes a backup of the source and the replica is
-restored from it before `attach`) or 'sync' (the engine copies it itself: Redis).
+restored from it before `attach`: MariaDB), 'stream' (the replica is prepared empty and
+`attach` copies the source's data over the replication connection: PostgreSQL's
+pg_basebackup through the replica's slot) or 'sync' (the engine copies it itself: Redis).
+Only 'backup' makes the task manager take a snapshot backup of the source.
 
 A position is {'order': an int that grows with the source's history (MariaDB: the GTID's
 sequence number in domain 0; PostgreSQL: the LSN; Redis: the replication offset), 'token':

@@ -7,10 +7,14 @@ granted); one physical slot per replica, 'r_' and the replica's id, created with
 reserved at once, so the WAL from the moment enable_source returns is kept until the
 replica streams it: the task manager's backup, taken afterwards, is a valid seed.
 
-A replica: the source's base backup restored in place (seed 'backup'), standby.signal,
-primary_conninfo (its password in a passfile) and primary_slot_name, all written by the
-manager from the agent's state at every start (datastore/postgresql.py), so a restart
-keeps it a replica. The restored data carries the source's os_admin, and a standby cannot
+A replica copies its source's data itself (seed 'stream', so the task manager takes no
+backup of the source): the prepared instance's empty data is replaced by pg_basebackup from
+the source over the replication connection, through the replica's own slot (its WAL kept
+from the copy's start), the password only in a 0600 passfile. A source's backup restored in
+place (attach with restored=True, seed 'backup') is still followed the same way. Then
+standby.signal, primary_conninfo (its password in the passfile) and primary_slot_name, all
+written by the manager from the agent's state at every start (datastore/postgresql.py), so a
+restart keeps it a replica and the instance's access sources hold before it listens. The restored data carries the source's os_admin, and a standby cannot
 change it: the agent logs in by peer authentication on its private socket while the
 instance follows a source (see the manager's docstring); a promotion or detach sets this
 instance's own admin password again, once the data is writable.
@@ -23,11 +27,18 @@ otherwise finds "no rewind required" and loops), the others follow by a reload, 
 source follows with was_source: stopped, rewound with pg_rewind from its own version's bin
 directory, started as a standby.
 
-source_info: {'host', 'port', 'user', 'password', 'seed': 'backup', 'slots': {replica id:
+A replica whose slot is gone from its source (dropped, or lost past max_slot_wal_keep_size)
+can never follow it again (postgresql_slots): attach and follow check the slot on the source
+first, and a start or a catching up that the engine's log shows failing on it ends within
+seconds, all with the same words for the tenant, the instance left running read-only on the
+data it has; status() says 'slot_lost'.
+
+source_info: {'host', 'port', 'user', 'password', 'seed': 'stream', 'slots': {replica id:
 slot}}. A replica finds its slot by source_info['slot'], else by source_info['replica_id'],
 else by its own instance id (the agent's configuration), else the only one in 'slots'.
 """
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -43,10 +54,11 @@ from api_service.guestagent.datastore import base
 from api_service.guestagent.datastore.postgresql import REPLICATION_SETTINGS, REPLICATION_USER
 from api_service.guestagent.datastore.postgresql import conninfo
 from api_service.guestagent.replication import REPLICA, SOURCE, ReplicationStrategy
+from api_service.guestagent.replication import postgresql_slots as pg_slots
+from api_service.guestagent.replication.postgresql_slots import SLOT_PREFIX, slot_name
 
 LOG = logging.getLogger(__name__)
 
-SLOT_PREFIX = 'r_'
 # How long a promotion and a slot's release may take.
 PROMOTE_WAIT = 60
 SLOT_RELEASE_WAIT = 30
@@ -57,6 +69,9 @@ CATCH_UP_STALL = 60
 CATCH_UP_LIMIT = 180
 # A session on a source, and the source's slot read by status().
 SOURCE_CONNECT_TIMEOUT = 5
+# status() asks an unhealthy replica's source about its slot this long at most (libpq's
+# shortest), within the API's wait for a member's status (domain/switchovers.STATUS_TIMEOUT).
+STATUS_PROBE_TIMEOUT = 2
 
 # What a replica's engine logs when its history went further than its new source's (it
 # replayed WAL the new source never had): only a rewind lets it follow.
@@ -64,23 +79,6 @@ DIVERGED = ('forked off current database system timeline',
             "is not a child of this server's history",
             "is not in this server's history",
             'is ahead of the WAL flush position of this server')
-# What it logs when the source cannot serve it, and that in the user's words.
-STREAM_FAILURES = (
-    (re.compile(r'can no longer get changes from replication slot|'
-                r'requested WAL segment \S+ has already been removed|'
-                r'This slot has been invalidated'),
-     'its source no longer keeps the WAL it needs (its replication slot was invalidated '
-     'while it was away): recreate the replica', True),
-    (re.compile(r'replication slot "[^"]*" does not exist'),
-     'its source keeps no replication slot for it', False),
-    (re.compile(r'password authentication failed'),
-     'its source refused the replication account', False),
-    (re.compile(r'no pg_hba.conf entry'),
-     'its source does not admit replication from this instance', False),
-    (re.compile(r'could not connect to the primary server'),
-     'its source cannot be reached', False),
-)
-
 # What pg_rewind calls on its source (every overload: the signatures vary by version).
 REWIND_FUNCTIONS = ('pg_ls_dir', 'pg_stat_file', 'pg_read_binary_file')
 
@@ -108,24 +106,10 @@ def agent_instance_id():
         return None
 
 
-def slot_name(replica_id):
-    """The source's slot for a replica: 'r_' and the id's letters and digits (63 at most)."""
-    cleaned = re.sub(r'[^a-z0-9_]', '', str(replica_id).lower())
-    if not cleaned:
-        raise errors.BadRequest('A replica id is not valid.')
-    return (SLOT_PREFIX + cleaned)[:63]
-
-
-def _checked_slot(name):
-    if not (isinstance(name, str) and re.fullmatch(r'[a-z0-9_]{1,63}', name)):
-        raise errors.BadRequest('The replication slot name is not valid.')
-    return name
-
-
 class PostgreSQLReplication(ReplicationStrategy):
     """Streaming replication between PostgreSQL instances of one major version."""
 
-    seed = 'backup'
+    seed = 'stream'
 
     @property
     def _secret_path(self):
@@ -158,7 +142,10 @@ class PostgreSQLReplication(ReplicationStrategy):
                     # A replica deleted or detached a moment ago: its sender goes too.
                     conn.execute('SELECT pg_terminate_backend(%s)', (row[0],))
                     return False
-                conn.execute('SELECT pg_drop_replication_slot(%s)', (slot,))
+                try:
+                    conn.execute('SELECT pg_drop_replication_slot(%s)', (slot,))
+                except psycopg.errors.ObjectInUse:
+                    return False    # a replica still running took it again: once more
                 return True
 
         base.wait_for(dropped, SLOT_RELEASE_WAIT, 'the replica\'s slot to be released')
@@ -172,6 +159,8 @@ class PostgreSQLReplication(ReplicationStrategy):
         manager = self.manager
         with manager._lock:
             point = self._source_point(info)
+            if point['slot'] and not restored:
+                self._slot_gone(point)
             if self._follows(info, point):
                 return self.status()        # a repeated call: attached already
             log_offset = self._log_size()
@@ -188,9 +177,13 @@ class PostgreSQLReplication(ReplicationStrategy):
                 # The restore asked the first start to set this instance's admin password:
                 # a standby cannot, and the agent logs in by peer while it is one.
                 manager._save_state(admin_reset_pending=False)
-                manager.start(timeout=base.RESTORED_START_TIMEOUT)
+                # Without its slot too: it runs read-only on the restored data, and says why
+                # it cannot follow.
+                self._start_standby(log_offset)
+                if point['slot']:
+                    self._slot_gone(point)
             else:
-                self._seed_from_source(info)
+                self._seed_from_source(info, log_offset)
             self._catch_up(info, point, log_offset, may_rewind=False)
         LOG.info('postgresql: replica of %s:%s streaming', info['host'], info['port'])
         return self.status()
@@ -283,6 +276,9 @@ class PostgreSQLReplication(ReplicationStrategy):
                 raise errors.BadRequest('This instance is not a replica: it cannot follow '
                                         'another source without being seeded again.')
             point = self._source_point(info)
+            if point['slot']:
+                # First: a WAL receiver may say 'streaming' a moment after its slot went.
+                self._slot_gone(point)         # nothing changed: it runs as it did
             if self._follows(info, point):
                 return self.status()
             log_offset = self._log_size()
@@ -299,11 +295,13 @@ class PostgreSQLReplication(ReplicationStrategy):
         return self.status()
 
     def status(self):
-        """A replica is healthy while its WAL receiver streams and its source still keeps its
-        slot's WAL; one whose slot was invalidated (away longer than its source keeps WAL
-        for it: max_slot_wal_keep_size) is unhealthy with a `reason`, for good. A source lists
-        its replicas' slots, each with PostgreSQL's wal_status ('lost': that replica must be
-        recreated)."""
+        """A replica is healthy while its WAL receiver streams. One that does not is asked
+        about on its source: when its slot there is gone or lost (dropped, or invalidated
+        while it was away longer than its source keeps WAL for it: max_slot_wal_keep_size),
+        it is unhealthy for good, with 'reason': 'slot_lost' and a 'message' in words, and
+        no lag (it would only grow). A source lists its replicas' slots ('replicas': each
+        with PostgreSQL's wal_status and 'lost') and 'lost_slots': the slots of replicas that
+        must be recreated (slot_name(replica id) says whose)."""
         state = self.manager._load_state()
         role = state.get('replication_role')
         source = state.get('replication_source') or {}
@@ -322,19 +320,25 @@ class PostgreSQLReplication(ReplicationStrategy):
                 else:
                     rows = conn.execute(
                         "SELECT slot_name, active, pg_wal_lsn_diff(pg_current_wal_lsn(), "
-                        "restart_lsn)::bigint, wal_status FROM pg_replication_slots WHERE "
-                        "slot_type = 'physical' AND starts_with(slot_name, %s) ORDER BY 1",
-                        (SLOT_PREFIX,)).fetchall()
-                    answer.update(healthy=role != REPLICA, replicas=[
+                        "restart_lsn)::bigint, wal_status, to_jsonb(s)->>'invalidation_reason' "
+                        "FROM pg_replication_slots AS s WHERE slot_type = 'physical' AND "
+                        "starts_with(slot_name, %s) ORDER BY 1", (SLOT_PREFIX,)).fetchall()
+                    replicas = [
                         {'slot': slot, 'streaming': bool(active), 'wal_status': wal_status,
-                         'behind_bytes': None if behind is None else int(behind)}
-                        for slot, active, behind, wal_status in rows])
+                         'behind_bytes': None if behind is None else int(behind),
+                         'lost': wal_status == 'lost' or bool(invalidated)}
+                        for slot, active, behind, wal_status, invalidated in rows]
+                    answer.update(healthy=role != REPLICA, replicas=replicas,
+                                  lost_slots=[r['slot'] for r in replicas if r['lost']])
         except errors.GuestError as exc:
             LOG.warning('postgresql: replication status unavailable: %s', exc)
-        if role == REPLICA and source:
-            reason = self._slot_trouble(source)
-            if reason:
-                answer.update(healthy=False, reason=reason)
+        if role == REPLICA and source and not answer['healthy']:
+            # libpq's shortest connect timeout: the API waits a little longer for status.
+            trouble = pg_slots.replica_trouble(
+                functools.partial(self._source_session, connect_timeout=STATUS_PROBE_TIMEOUT),
+                source)
+            if trouble:
+                answer.update(trouble, healthy=False, lag_seconds=None)
         return answer
 
     # -- helpers -------------------------------------------------------------------------
@@ -393,13 +397,13 @@ class PostgreSQLReplication(ReplicationStrategy):
             slots = {}
         own = agent_instance_id()
         if source_info.get('slot'):
-            slot = _checked_slot(source_info['slot'])
+            slot = pg_slots.checked_slot(source_info['slot'])
         elif source_info.get('replica_id'):
             slot = slot_name(source_info['replica_id'])
         elif own and (not slots or own in slots):
             slot = slot_name(own)
         elif len(slots) == 1:
-            slot = _checked_slot(next(iter(slots.values())))
+            slot = pg_slots.checked_slot(next(iter(slots.values())))
         else:
             raise errors.BadRequest('The replication source does not say which slot this '
                                     'replica uses.')
@@ -472,7 +476,8 @@ class PostgreSQLReplication(ReplicationStrategy):
 
     # -- following: where the source is, how far this replica got ------------------------
     @contextlib.contextmanager
-    def _source_session(self, host, port, user, password=None):
+    def _source_session(self, host, port, user, password=None,
+                        connect_timeout=SOURCE_CONNECT_TIMEOUT):
         """A session on a source as the replication account (its hba admits the account to
         'postgres' from the replication sources, for pg_rewind); the password from the
         call, else from the passfile."""
@@ -480,7 +485,7 @@ class PostgreSQLReplication(ReplicationStrategy):
             'passfile': self.manager.replication_passfile}
         try:
             conn = psycopg.connect(host=host, port=port, user=user, dbname='postgres',
-                                   connect_timeout=SOURCE_CONNECT_TIMEOUT, autocommit=True,
+                                   connect_timeout=connect_timeout, autocommit=True,
                                    application_name='guest-agent', **secret)
         except psycopg.Error as exc:
             raise errors.EngineError('The replication source at %s:%s cannot be reached with '
@@ -497,7 +502,8 @@ class PostgreSQLReplication(ReplicationStrategy):
     def _source_point(self, info):
         """Where the source is now: {'lsn': its flushed WAL position (an int), 'timeline',
         'fork': where its timeline forked off its parent's (None on timeline 1),
-        'segment': its WAL segment size}."""
+        'segment': its WAL segment size, 'slot': this replica's slot's trouble there
+        ('missing', 'lost' or None: see postgresql_slots.condition)}."""
         with self._source_session(info['host'], info['port'], info['user'],
                                   info['password']) as conn:
             if conn.execute('SELECT pg_is_in_recovery()').fetchone()[0]:
@@ -512,10 +518,11 @@ class PostgreSQLReplication(ReplicationStrategy):
             if timeline > 1:
                 history = bytes(conn.execute('SELECT pg_read_binary_file(%s)', (
                     'pg_wal/%08X.history' % timeline,)).fetchone()[0])
+            trouble = pg_slots.condition(conn, info['slot'])
         forks = [line.split() for line in history.decode('ascii', 'replace').splitlines()
                  if line.strip() and not line.lstrip().startswith('#')]
         return {'lsn': lsn_int(lsn), 'timeline': timeline, 'segment': int(segment),
-                'fork': lsn_int(forks[-1][1]) if forks else None}
+                'fork': lsn_int(forks[-1][1]) if forks else None, 'slot': trouble}
 
     def _replica_state(self):
         """This replica now: in recovery, replayed and received WAL (ints), its timeline as
@@ -584,6 +591,19 @@ class PostgreSQLReplication(ReplicationStrategy):
         except OSError:
             return ''
 
+    def _start_standby(self, log_offset):
+        """Start this standby (its first start after a restore or a rewind: it may replay a
+        lot), failing fast in words when its log since `log_offset` says its slot on the
+        source is gone (postgresql_slots.watching_start)."""
+        with pg_slots.watching_start(self.manager, lambda: self._log_since(log_offset)):
+            self.manager.start(timeout=base.RESTORED_START_TIMEOUT)
+
+    @staticmethod
+    def _slot_gone(point):
+        LOG.warning('postgresql: this replica\'s slot on its source is %s', point['slot'])
+        raise errors.EngineError(pg_slots.SLOT_GONE, details='The replication slot is %s on '
+                                 'the source.' % point['slot'])
+
     def _catch_up(self, info, point, log_offset, may_rewind):
         """Wait until this replica has replayed `point` on the source's timeline. Its log
         since `log_offset` says when it diverged (rewound once when `may_rewind`) or when
@@ -613,32 +633,15 @@ class PostgreSQLReplication(ReplicationStrategy):
             progress = (state['replay'], state['receive'], state['tli'], state['receiver'])
             if progress != reached:
                 reached, last_move = progress, now
-            failure, final = next(((words, final) for sign, words, final in STREAM_FAILURES
-                                   if sign.search(said)), (None, False))
-            if final or now - last_move > CATCH_UP_STALL or now - started > CATCH_UP_LIMIT:
+            failure, final = pg_slots.stream_failure(said)
+            if final:
+                raise errors.EngineError(failure, details=self.manager._log_tail())
+            if now - last_move > CATCH_UP_STALL or now - started > CATCH_UP_LIMIT:
                 raise errors.EngineError(
                     'This replica did not catch up with its source at %s: %s.' % (
                         where, failure or 'its WAL stopped advancing'),
                     details=self.manager._log_tail())
             time.sleep(0.2)
-
-    def _slot_trouble(self, source):
-        """Why this replica's slot on its source no longer serves it, in words (None when it
-        does, or when the source cannot be asked: the WAL receiver's status says enough)."""
-        try:
-            with self._source_session(source['host'], source['port'],
-                                      source['user']) as conn:
-                row = conn.execute('SELECT wal_status FROM pg_replication_slots WHERE '
-                                   'slot_name = %s', (source['slot'],)).fetchone()
-        except (errors.GuestError, KeyError) as exc:
-            LOG.info('postgresql: the source\'s slot could not be read: %s', exc)
-            return None
-        if row is None:
-            return 'Its source keeps no replication slot for this replica: recreate it.'
-        if row[0] == 'lost':
-            return ('Its source no longer keeps the WAL this replica needs (the replica was '
-                    'away longer than its source keeps WAL for it): recreate the replica.')
-        return None
 
     def _promote_engine(self, new_role):
         """End recovery (if still in it) and take this instance's own admin password back."""
@@ -663,13 +666,15 @@ class PostgreSQLReplication(ReplicationStrategy):
         except FileNotFoundError:
             pass
 
-    def _seed_from_source(self, info):
-        """A prepared, running instance replaced by a base backup streamed from the source
-        (seed 'backup' makes the task manager restore one instead; this serves a caller
-        without it)."""
+    def _seed_from_source(self, info, log_offset):
+        """Seed 'stream': the prepared instance's data replaced by a base backup streamed
+        from the source over the replication connection (pg_basebackup with WAL streamed
+        through this replica's slot, so the WAL from the copy's start is kept for it), then
+        started as its standby. The copy is made beside the data while the prepared engine
+        still runs: a copy that fails leaves the instance as it was. The password reaches
+        pg_basebackup only through the 0600 passfile, never its arguments."""
         manager = self.manager
         from api_service.guestagent.backup import processes
-        manager.stop()
         self._write_passfile(info)
         staging = os.path.join(manager.data_dir, '.replica-seed')
         previous = os.path.join(manager.data_dir, '.replica-previous')
@@ -679,13 +684,20 @@ class PostgreSQLReplication(ReplicationStrategy):
                 '-c', 'fast', '-w', '-S', info['slot'], '-d', conninfo(
                     host=info['host'], port=info['port'], user=info['user'],
                     passfile=manager.replication_passfile, connect_timeout=10)]
-        processes.run_tool(manager, argv, 'Copying the source\'s data')
+        try:
+            processes.run_tool(manager, argv, 'Copying the source\'s data')
+        except Exception:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        manager.stop()
         os.rename(manager.engine_data_dir, previous)
         os.chmod(staging, 0o700)
         os.rename(staging, manager.engine_data_dir)
         shutil.rmtree(previous, ignore_errors=True)
         self._become_replica(info)
-        manager.start()
+        # Its first start may replay the WAL streamed during the copy; it fails fast in words
+        # when its log says its slot on the source is gone.
+        self._start_standby(log_offset)
 
     def _rewind(self, info, point):
         """Stopped, rewound to where the new source's timeline forked off this instance's,
@@ -706,7 +718,7 @@ class PostgreSQLReplication(ReplicationStrategy):
                           connect_timeout=10)],
                      'Rewinding the data to the new source', timeout=REWIND_TIMEOUT)
         self._drop_wal_past_fork(point)
-        manager.start(timeout=base.RESTORED_START_TIMEOUT)
+        self._start_standby(self._log_size())
         try:
             # Its own replicas' slots, when pg_rewind kept them ("no rewind required").
             with manager._connection('Dropping the former source\'s slots') as conn:

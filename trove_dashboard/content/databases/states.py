@@ -26,6 +26,10 @@ ALLOWED = {
     'configure': frozenset({ACTIVE, RESTART_REQUIRED}),  # attach, detach, a group's values
     'backup': frozenset({ACTIVE}),   # it ends ACTIVE, so it waits for a required restart
     'rename': _ANY_BUT_DELETING,
+    # The member acted on; the API checks the other members (replication_actions).
+    'promote': frozenset({ACTIVE}),
+    'detach': frozenset({ACTIVE}),
+    'eject': frozenset({ACTIVE, SHUTDOWN, ERROR}),   # a source that is gone
     'delete': _ANY_BUT_DELETING,
 }
 

@@ -9,6 +9,7 @@ from horizon.tables import base as tables_base
 
 from trove_dashboard.content.databases import actions
 from trove_dashboard.content.databases import instance_data
+from trove_dashboard.content.databases import replication_actions
 from trove_dashboard.content.databases import states
 from trove_dashboard.quota_usage import limit_and_use
 
@@ -130,7 +131,7 @@ class InstancesTable(tables.DataTable):
         row_actions = (actions.BackupInstance, actions.ResizeVolume, actions.ResizeFlavor,
                        actions.RenameInstance, actions.BackupSchedules,
                        actions.AttachConfiguration, actions.DetachConfiguration,
-                       actions.ApplyModule,
+                       actions.ApplyModule) + replication_actions.ROW_ACTIONS + (
                        actions.EnableRoot, actions.DisableRoot, actions.RestartInstance,
                        actions.DeleteInstance)
 

@@ -1,5 +1,5 @@
 """An instance's detail page: Overview, Events, Metrics, Users, Databases, Backups,
-Schedules, Configuration, Modules.
+Schedules, Configuration, Modules, Replication (replication_tab).
 
 The view fetches the instance once and hands it to every tab; Users and
 Databases load only when opened (they ask the instance's guest), and only for
@@ -23,6 +23,7 @@ from trove_dashboard.content.databases import configuration_tables
 from trove_dashboard.content.databases import connection
 from trove_dashboard.content.databases import detail_tables
 from trove_dashboard.content.databases import module_tables
+from trove_dashboard.content.databases import replication_tab
 from trove_dashboard.content.databases import states
 from trove_dashboard import exceptions as dash_exceptions
 
@@ -69,7 +70,8 @@ class OverviewTab(tabs.Tab):
                 'configuration': getattr(instance, 'configuration', None) or {},
                 'restart_required': states.restart_required(instance),
                 'connection': connection.details(instance),
-                'root_enabled': getattr(instance, 'root_enabled', None)}
+                'root_enabled': getattr(instance, 'root_enabled', None),
+                'replication': replication_tab.overview_links(request, instance)}
 
 
 class EventsTab(tabs.TableTab):
@@ -298,7 +300,7 @@ class ModulesTab(tabs.TableTab):
 class InstanceDetailTabs(tabs.DetailTabsGroup):
     slug = 'instance_details'
     tabs = (OverviewTab, EventsTab, MetricsTab, UsersTab, DatabasesTab, BackupsTab,
-            SchedulesTab, ConfigurationTab, ModulesTab)
+            SchedulesTab, ConfigurationTab, ModulesTab, replication_tab.ReplicationTab)
     sticky = True
 
     def get_selected_tab(self):

@@ -5,6 +5,7 @@ from django.urls import re_path
 from trove_dashboard.content.databases import form_views
 from trove_dashboard.content.databases import metrics_views
 from trove_dashboard.content.databases import module_views
+from trove_dashboard.content.databases import replication_views
 from trove_dashboard.content.databases import user_views
 from trove_dashboard.content.databases import views
 
@@ -37,6 +38,10 @@ urlpatterns = [
             name='attach_configuration'),
     re_path(INSTANCE + r'apply_module$', module_views.ApplyModuleView.as_view(),
             name='apply_module'),
+    re_path(INSTANCE + r'promote$', replication_views.PromoteView.as_view(), name='promote'),
+    re_path(INSTANCE + r'eject$', replication_views.EjectView.as_view(), name='eject'),
+    re_path(INSTANCE + r'detach_replica$', replication_views.DetachView.as_view(),
+            name='detach_replica'),
     re_path(INSTANCE + r'modules/(?P<module_id>[0-9a-fA-F-]{32,36})/download$',
             module_views.DownloadModuleView.as_view(), name='download_module'),
 ]

@@ -59,9 +59,11 @@ class VersionChoices:
                 (getattr(b, 'datastore', None) or {}).get('version_id', v) == v]
         if cat.REPLICATION in caps:
             instances, _more = trove.instance_list(request)
+            # A replica cannot be replicated (the API's 400); vars(): a listed instance
+            # is not fully loaded, and a missing attribute read would fetch it again.
             found['replica_sources'] = [
                 (i.id, i.name) for i in instances
-                if states.allows(i, 'guest') and
+                if states.allows(i, 'guest') and not vars(i).get('replica_of') and
                 (i.datastore or {}).get('version') == version.name and
                 (i.datastore or {}).get('type') == version.datastore_name]
         if cat.MODULES in caps:
