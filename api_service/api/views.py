@@ -1,7 +1,6 @@
 """Trove's JSON shapes for each resource, built from domain objects."""
 import json
 
-from api_service.domain import events
 
 
 def links(req, collection, item_id):
@@ -191,14 +190,15 @@ class _InstanceRow:
 
 
 def event(e, backup=None):
-    """A step; `backup` is the (name, deleted) of the backup its message names, if it is
-    one of the project's (events.for_instance joins it): null name and deleted otherwise."""
+    """A step; `backup` is the (name, deleted) of the backup the step names (its stored
+    backup_id), if it is one of the project's (events.for_instance joins it): null name and
+    deleted otherwise."""
     duration = (e.finished - e.started).total_seconds() if e.finished else None
     backup_name, backup_deleted = backup or (None, None)
     return {'id': e.id, 'operation': e.operation, 'name': e.step, 'outcome': e.outcome,
             'message': e.message, 'started': _isotime(e.started),
             'finished': _isotime(e.finished), 'duration': duration,
-            'backup_id': events.backup_named(e.message),
+            'backup_id': e.backup_id,
             'backup_name': backup_name, 'backup_deleted': backup_deleted}
 
 

@@ -121,6 +121,7 @@ class InstanceEvent(Base):
     """One step of one operation, so users see where a build stands or where it failed."""
 
     __tablename__ = 'instance_events'
+    __table_args__ = (Index('ix_instance_events_backup', 'backup_id'),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     instance_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -130,6 +131,9 @@ class InstanceEvent(Base):
     finished: Mapped[datetime.datetime | None] = mapped_column(DateTime, nullable=True)
     outcome: Mapped[str] = mapped_column(String(16), default='RUNNING')
     message: Mapped[str] = mapped_column(String(255), default='')
+    # The backup the step works on, as its message names it (events.backup_named): the
+    # steps page joins it by equality (migration 0023).
+    backup_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class RootEnabled(Base):

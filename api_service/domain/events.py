@@ -2,7 +2,7 @@
 import contextlib
 import re
 
-from sqlalchemy import and_, insert, literal, select
+from sqlalchemy import and_, insert, select
 
 from api_service.common import exceptions
 from api_service.db import models
@@ -27,8 +27,8 @@ def backup_named(message):
 
 def start(instance_id, operation, step, message=''):
     with session_scope() as session:
-        event = m.InstanceEvent(instance_id=instance_id, operation=operation, step=step,
-                                message=message[:255])
+        event = m.InstanceEvent(instance_id=instance_id, operation=operation, step=step)
+        _say(event, message)
         session.add(event)
         session.flush()
         return event.id
@@ -41,7 +41,14 @@ def finish(event_id, outcome=SUCCESS, message=None):
             event.outcome = outcome
             event.finished = models.utcnow()
             if message is not None:
-                event.message = message[:255]
+                _say(event, message)
+
+
+def _say(event, message):
+    """The step's message, and the backup it names (a later message naming none keeps the
+    backup the step worked on)."""
+    event.message = message[:255]
+    event.backup_id = backup_named(message) or event.backup_id
 
 
 def record_done(session, messages, operation, step, outcome=SUCCESS):
@@ -51,8 +58,8 @@ def record_done(session, messages, operation, step, outcome=SUCCESS):
     now = models.utcnow()
     session.execute(insert(m.InstanceEvent), [
         {'id': models.new_id(), 'instance_id': instance_id, 'operation': operation,
-         'step': step, 'message': message[:255], 'outcome': outcome, 'started': now,
-         'finished': now}
+         'step': step, 'message': message[:255], 'backup_id': backup_named(message),
+         'outcome': outcome, 'started': now, 'finished': now}
         for instance_id, message in sorted(messages.items())])
 
 
@@ -63,7 +70,7 @@ def close_running(session, instance_id, outcome, message=''):
         event.outcome = outcome
         event.finished = models.utcnow()
         if message:
-            event.message = message[:255]
+            _say(event, message)
 
 
 def fail_running(session, instance_id, message):
@@ -97,25 +104,18 @@ def step(instance_id, operation, name, message=''):
 
 def for_instance(instance_id):
     """The instance's steps, oldest first, each as (event, backup): `backup` is the
-    (name, deleted) of the backup its message names, or None when it names none or one
-    that is not of the instance's project. One query: the backups are left-joined, so a
-    page links a step to its backup without a call per backup; deleted backups keep their
-    rows (history), so they join too, marked deleted."""
+    (name, deleted) of the backup the step names, or None when it names none or one that is
+    not of the instance's project. One query, joined on the stored backup_id (indexed);
+    deleted backups keep their rows (history), so they join too, marked deleted."""
     event, backup, instance = m.InstanceEvent, b.Backup, m.Instance
     # Only the instance's own project's backups join: an admin may restore another
     # project's backup, and its name is not this project's to read.
-    names_it = and_(backup.project_id == instance.project_id,
-                    event.message.like(literal('%backup ') + backup.id + literal('%')))
-    stmt = (select(event, backup.id, backup.name, backup.deleted)
+    names_it = and_(backup.id == event.backup_id, backup.project_id == instance.project_id)
+    stmt = (select(event, backup.name, backup.deleted)
             .outerjoin(instance, instance.id == event.instance_id)
             .outerjoin(backup, names_it)
             .where(event.instance_id == instance_id)
             .order_by(event.started, event.id))
-    steps = {}
     with session_scope() as session:
-        for found, backup_id, name, deleted in session.execute(stmt):
-            # A message naming two backups joins twice: keep the one backup_named reads.
-            named = backup_id is not None and backup_id == backup_named(found.message)
-            if found.id not in steps or named:
-                steps[found.id] = (found, (name, bool(deleted)) if named else None)
-    return list(steps.values())
+        return [(found, None if name is None else (name, bool(deleted)))
+                for found, name, deleted in session.execute(stmt)]

@@ -118,6 +118,52 @@ def test_a_step_naming_two_backups_joins_the_one_it_names_first(mem):  # noqa: F
     assert [e['name'] for e in steps.values()].count('both') == 1
 
 
+def test_a_step_keeps_its_backup_when_its_failure_message_names_none(mem):  # noqa: F811
+    # The backup is stored when the step starts: a failure's words replacing the message
+    # do not unlink the step from the backup it worked on.
+    instance_id = active(mem)
+    backup_id = _own_backup(instance_id, 'kept')
+    event_id = events.start(instance_id, 'restore', 'fetch', 'restoring backup %s' % backup_id)
+    events.finish(event_id, events.FAILED, 'The backup storage did not answer.')
+
+    step = _events_by_step(mem, instance_id)['fetch']
+
+    assert step['message'] == 'The backup storage did not answer.'
+    assert _backup_fields(step) == (backup_id, 'kept', False)
+
+
+def test_the_migration_gives_recorded_steps_their_backup(database_url):
+    """Steps recorded before 0023 name their backup in their message only."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from api_service.db import migration
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            cfg = migration._config(connection)
+            if MigrationContext.configure(connection).get_current_revision() is None:
+                command.upgrade(cfg, '0022')
+            else:   # PostgreSQL's copies are made at head
+                command.downgrade(cfg, '0022')
+            connection.execute(sa.text(
+                "INSERT INTO instance_events (id, instance_id, operation, step, started, "
+                "outcome, message) VALUES ('e1', 'i', 'create', 'restore', :now, 'SUCCESS', "
+                ":named), ('e2', 'i', 'create', 'prepare', :now, 'SUCCESS', 'backup nightly')"),
+                dict(now=models.utcnow(), named='restoring backup %s' % BACKUP_ID))
+            command.upgrade(cfg, '0023')
+            found = dict(connection.execute(sa.text(
+                'SELECT id, backup_id FROM instance_events')).all())
+            indexes = {i['name'] for i in sa.inspect(connection).get_indexes('instance_events')}
+            connection.execute(sa.text('DELETE FROM instance_events'))
+            command.upgrade(cfg, 'head')
+    finally:
+        engine.dispose()
+    assert found == {'e1': BACKUP_ID, 'e2': None}
+    assert 'ix_instance_events_backup' in indexes
+
+
 def test_events_and_their_backups_come_in_one_query(mem):  # noqa: F811
     instance_id = active(mem)
     for n in range(4):    # more steps naming more backups cost no more queries
