@@ -28,7 +28,8 @@ from api_service.guestagent import errors, service
 from api_service.guestagent.backup import backup_to_storage, restore_from_storage
 from api_service.guestagent.datastore import base
 from tests.functional.engine_fixtures import managers_on, shared_tmp
-from tests.functional.test_engines import ENGINES, engine_params, refused, sql_connect
+from tests.functional.test_engines import (ENGINES, SQL_ENGINES, engine_params, refused,
+                                            sql_connect)
 from tests.functional.test_replication_mariadb import build_set
 from tests.functional.test_replication_postgresql import sources_for, strategy, tenant, write
 from tests.functional.test_replication_redis import tenant as redis_tenant
@@ -220,10 +221,10 @@ def test_the_canary_cannot_reach_the_tenants_data(pair, account):
         assert redis_tenant(source).get('tenant-key') == b'tenant-value'
 
 
+# MariaDB alone restricts an account by address itself (the access sources restrict
+# PostgreSQL; Redis admits any address).
+@pytest.mark.parametrize('pair', engine_params('mariadb'), indirect=True)
 def test_the_canary_is_admitted_only_from_its_sources(pair, account, tmp_path):
-    if pair.engine.manager != 'mariadb':
-        pytest.skip('MariaDB alone restricts an account by address itself (the access '
-                    'sources restrict PostgreSQL; Redis admits any address)')
     elsewhere = endpoint(pair.source, str(tmp_path)).replication_canary_account(
         {}, account.password, ['10.0.0.0/8'])['result']
     try:
@@ -240,9 +241,8 @@ def test_the_canary_is_admitted_only_from_its_sources(pair, account, tmp_path):
     assert account.writer(pair.source).write(2) is True
 
 
+@pytest.mark.parametrize('pair', SQL_ENGINES, indirect=True)     # Redis admits any address
 def test_the_canary_is_admitted_from_its_sources_whatever_the_tenants(pair, account):
-    if pair.engine.manager == 'redis':
-        pytest.skip('Redis admits any address')
     source, writer = pair.source, account.writer(pair.source)
     previous = source.access_sources
     source.apply_access(['10.0.0.0/8'])           # the tenants' own network, not the service's
@@ -261,9 +261,9 @@ def test_the_canary_is_admitted_from_its_sources_whatever_the_tenants(pair, acco
     sql_connect(source, 'alice', pair.tenant_password, 'shop').close()
 
 
+# Redis has no databases or users for tenants to list.
+@pytest.mark.parametrize('pair', SQL_ENGINES, indirect=True)
 def test_the_canary_is_none_of_the_tenants_databases_or_users(pair, account):
-    if pair.engine.manager == 'redis':
-        pytest.skip('Redis has no databases or users for tenants to list')
     for manager in pair.members:
         assert [db['name'] for db in manager.list_databases()[0]] == ['shop']
         users = [user['name'] for user in manager.list_users()[0]]
@@ -419,11 +419,10 @@ def test_bad_arguments_are_refused_naming_no_password(pair, tmp_path):
             assert password not in answer['error']['message']
 
 
+@pytest.mark.parametrize('pair', engine_params('mariadb'), indirect=True)
 def test_only_the_canary_itself_passes_the_canarys_admission(pair, account):
     """MariaDB's access rule admits the canary by its exact account name: a tenant-made
     account whose name starts like it ('os_canary@…') or differs by case is a tenant's."""
-    if pair.engine.manager != 'mariadb':
-        pytest.skip("MariaDB's access rule (init_connect) only")
     source = pair.source
     with pytest.raises(errors.BadRequest):
         source.create_users([{'name': 'OS_CANARY', 'password': 'x' * 12}])
