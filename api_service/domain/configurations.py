@@ -17,7 +17,8 @@ from api_service.common import exceptions
 from api_service.db import models
 from api_service.db import models_configurations as mc
 from api_service.db import models_instances as m
-from api_service.db.session import read_scope, session_scope
+from api_service.db import pages
+from api_service.db.session import session_scope
 from api_service.domain import configuration_memory
 from api_service.domain import datastores
 from api_service.domain import parameters
@@ -393,25 +394,14 @@ _PAGES = {False: _page_stmt(False), True: _page_stmt(True)}
 _INSTANCE_PAGES = {False: _instances_stmt(False), True: _instances_stmt(True)}
 
 
-def _page(stmts, params, limit, marker):
-    params = dict(params, limit=limit + 1)
-    if marker:
-        params['marker'] = marker
-    with read_scope() as conn:
-        rows = conn.execute(stmts[bool(marker)], params).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more else None)
-
-
 def list_page(ctx, limit, marker=None):
     """One page of the project's groups with their datastore names: one query."""
-    return _page(_PAGES, {'project': ctx.project_id}, limit, marker)
+    return pages.read_page(_PAGES, {'project': ctx.project_id}, limit, marker)
 
 
 def instances_page(ctx, configuration_id, limit, marker=None):
     """One page of the (id, name) of the instances a group is attached to."""
     group = get(ctx, configuration_id).configuration
-    return _page(_INSTANCE_PAGES, {'configuration': group.id, 'project': group.project_id},
+    return pages.read_page(_INSTANCE_PAGES, {'configuration': group.id, 'project': group.project_id},
                  limit, marker)
 

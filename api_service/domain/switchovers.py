@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from api_service.db import models
 from api_service.db import models_instances as m
 from api_service.db import models_replication as r
+from api_service.db import pages
 from api_service.db.session import read_scope, session_scope
 from api_service.domain import instances
 from api_service.domain import status
@@ -139,14 +140,8 @@ def list_page(instance, limit, marker=None):
     """A page of the reports naming `instance` (a row the caller may see) or its current
     source; (rows, the next page's marker or None)."""
     ids = sorted({instance.id, instance.replica_of_id} - {None})
-    params = {'project': instance.project_id, 'ids': ids, 'limit': limit + 1}
-    if marker:
-        params['marker'] = marker
-    with read_scope() as conn:
-        rows = conn.execute(_PAGES[bool(marker)], params).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more else None)
+    return pages.read_page(_PAGES, {'project': instance.project_id, 'ids': ids}, limit,
+                           marker)
 
 
 Member = collections.namedtuple('Member', 'id name status role key')
